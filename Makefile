@@ -1,0 +1,27 @@
+# Two set-up commands, each making its own virtual environment:
+#   make demo   installs relabel with the demo extra and runs the embedded demo
+#   make test   installs relabel with the test extra and runs the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+demo: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	$(BIN)/relabel evaluate --demo --out demo-output
+
+test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python benchmarks/evaluate_bench.py
+
+clean:
+	rm -rf $(VENV) demo-output

@@ -1,0 +1,99 @@
+"""``relabel evaluate``: per-class accuracy of runs under original and multi-label scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relabel.cli.params import annotation_options, run_options, spread
+from relabel.cli.render import render_evaluations, render_written
+from relabel.errors import InputError
+from relabel.evaluation import evaluate as evaluate_paired
+from relabel.export import write_evaluations
+from relabel.labelspace import load_label_space
+from relabel.loading import load_runs
+from relabel.loading.annotations import load_annotations
+from relabel.loading.manifest import RunSpec, read_manifest
+from relabel.pairing import pair
+from relabel.progress import progress
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[RUN_FILE]...")
+@run_options
+@annotation_options
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
+@click.option("--demo", is_flag=True,
+              help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
+@click.option("--demo-seed", default=0, show_default=True, type=int, help="Seed of the simulated demo runs.")
+def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: str | None, groups: tuple[str, ...],
+             strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
+             score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
+             annotations: str | None, original_labels: str | None, label_space: str | None, out: str | None,
+             top: int, demo: bool, demo_seed: int) -> None:
+    """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
+
+    \b
+    Runs are given as files (positional or --run NAME=PATH) or in a --manifest.
+    Each run is paired with the annotations by image key (file name), never by position.
+
+    \b
+    Examples:
+      relabel evaluate --demo
+      relabel evaluate --annotations real --run base=base.parquet --run strong=strong.parquet --out results/
+      relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
+    """
+    if demo:
+        if paths or run_specs or manifest:
+            raise click.UsageError("--demo simulates its own runs; do not give run files with it")
+        evaluations = _demo_evaluations(demo_seed)
+    else:
+        evaluations = _file_evaluations(
+            paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
+            dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
+                 order=order, canonical_order=canonical_order, keep_logits=keep_logits),
+        )
+    written = write_evaluations(evaluations, out) if out else []
+    render_evaluations(evaluations, top=top, simulated=demo)
+    render_written(written)
+
+
+def _demo_evaluations(seed: int) -> list[Any]:
+    from relabel.synthetic import simulate_runs
+
+    ann = load_annotations("real")
+    simulated = simulate_runs(ann, seed=seed)
+    return [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")]
+
+
+def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
+                      groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
+                      annotations: str | None, original_labels: str | None, label_space: str | None,
+                      options: dict[str, Any]) -> list[Any]:
+    specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
+    n = len(specs)
+    metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
+    reader_options = {k: v for k, v in options.items() if v not in (None, False)}
+    specs = [RunSpec(s.path, s.name, g, st, se, reader_options) for s, (g, st, se) in zip(specs, metadata)]
+    if manifest_path:
+        manifest = read_manifest(manifest_path)
+        specs += [RunSpec(s.path, s.name, s.group, s.strength, s.seed, {**reader_options, **s.options})
+                  for s in manifest.runs]
+        annotations = annotations or manifest.annotations
+        label_space = label_space or manifest.label_space
+    if not specs:
+        raise click.UsageError("no runs: give run files, --run NAME=PATH or --manifest (or try --demo)")
+    if annotations is None:
+        raise click.UsageError("no annotations: give --annotations real|PATH")
+    space = load_label_space(label_space) if label_space else (
+        load_label_space("imagenet-1k") if annotations == "real" else None
+    )
+    ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
+    if space is not None and len(space) != len(ann.label_space):
+        raise InputError(f"label space has {len(space)} classes but the annotations use {len(ann.label_space)}")
+    runs = load_runs(specs, label_space=ann.label_space)
+    return [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]

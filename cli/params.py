@@ -1,0 +1,90 @@
+"""Click parameter types and option groups shared by relabel's commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relabel.loading.manifest import RunSpec
+
+
+class RunSpecType(click.ParamType):
+    """``NAME=PATH`` (or a bare ``PATH``, named after the file) → :class:`RunSpec`."""
+
+    name = "NAME=PATH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> RunSpec:
+        if isinstance(value, RunSpec):
+            return value
+        text = str(value)
+        name, sep, path = text.partition("=")
+        if not sep:
+            name, path = "", text
+        if sep and not name:
+            self.fail(f"{text!r}: the run name before '=' is empty", param, ctx)
+        if not Path(path).is_file():
+            self.fail(f"{text!r}: run file {path!r} does not exist", param, ctx)
+        return RunSpec(Path(path), name or None)
+
+
+RUN_SPEC = RunSpecType()
+
+
+def annotation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--annotations``, ``--original-labels`` and ``--label-space``."""
+    f = click.option(
+        "--label-space", "label_space", metavar="imagenet-1k|PATH",
+        help="Class list: 'imagenet-1k' (built in) or a CSV/JSON/text file of your classes. "
+             "Default: imagenet-1k for ReaL, else the classes found in the annotations.",
+    )(f)
+    f = click.option(
+        "--original-labels", "original_labels", metavar="PATH",
+        help="Original single labels when the annotations lack them (CSV image,label or 'FILE LABEL' lines).",
+    )(f)
+    f = click.option(
+        "--annotations", "annotations", metavar="real|PATH",
+        help="Multi-label annotations: 'real' (ImageNet ReaL, bundled with imagenet-x or downloaded once), "
+             "a JSON/CSV/Parquet file or a saved HF dataset folder.",
+    )(f)
+    return f
+
+
+def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Run files, their metadata and the reader options for generic tables and arrays."""
+    options = [
+        click.option("--keep-logits", is_flag=True, help="Keep full logits instead of reducing them to top-5."),
+        click.option("--canonical-order", is_flag=True,
+                     help="Rows of .npy/.npz/.pt arrays follow the sorted ImageNet validation file names."),
+        click.option("--order", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="Image order of .npy/.npz/.pt arrays: one key or path per line."),
+        click.option("--score-column", metavar="NAME", help="Score column of CSV/Parquet/JSON runs."),
+        click.option("--pred-column", metavar="NAME", help="Predicted-class (or top-k list) column of table runs."),
+        click.option("--image-column", metavar="NAME", help="Image-key column of table runs (default: detected)."),
+        click.option("--seed", "seeds", multiple=True, type=int,
+                     help="Seed of each --run (once for all, or once per --run in order)."),
+        click.option("--strength", "strengths", multiple=True, type=float,
+                     help="Numeric strength of each --run, e.g. the RRC scale lower bound."),
+        click.option("--group", "groups", multiple=True,
+                     help="Group (recipe) of each --run (once for all, or once per --run in order)."),
+        click.option("--manifest", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="YAML/JSON runs manifest listing many runs with their metadata."),
+        click.option("--run", "run_specs", multiple=True, type=RUN_SPEC,
+                     help="A run file, as NAME=PATH or PATH (repeatable). Formats: see the README."),
+    ]
+    for option in options:
+        f = option(f)
+    return f
+
+
+def spread(values: tuple[Any, ...], n: int, option: str) -> list[Any]:
+    """One value per run: none, one for all, or exactly one per run."""
+    if not values:
+        return [None] * n
+    if len(values) == 1:
+        return list(values) * n
+    if len(values) == n:
+        return list(values)
+    raise click.UsageError(f"{option} was given {len(values)} times for {n} runs; give it once or once per --run")

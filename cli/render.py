@@ -1,0 +1,80 @@
+"""Terminal summaries: the only module of relabel that writes to stdout."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import click
+import pandas as pd
+
+from relabel.evaluation import Evaluation
+from relabel.export import evaluation_table
+
+
+def _pct(x: float) -> str:
+    return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align))
+
+    click.secho(line(headers), bold=True)
+    for row in rows:
+        click.echo(line(row))
+
+
+def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simulated: bool = False) -> None:
+    """Overall accuracy per run, then the classes whose multi-label accuracy differs most from original."""
+    if simulated:
+        click.secho(
+            "SIMULATED PREDICTIONS: the runs below come from relabel.synthetic, not from trained models. "
+            "The label space and ReaL annotations are real.",
+            fg="magenta", bold=True,
+        )
+    rows = []
+    for ev in evaluations:
+        o = ev.overall
+        coverage = f"{o['n_images']}/{o['n_annotated']}"
+        rows.append([ev.meta.name, ev.meta.group or "-", coverage, _pct(o["acc_original"]), _pct(o["acc_multilabel"])])
+    _table(["run", "group", "images", "top-1", "multi-label"], rows, "llrrr")
+    partial = [ev for ev in evaluations if ev.overall["n_images"] < ev.overall["n_annotated"]]
+    for ev in partial:
+        click.echo(
+            f"note: run {ev.meta.name!r} covers {ev.overall['n_images']} of {ev.overall['n_annotated']} annotated images; "
+            f"its accuracies are over those images only."
+        )
+    if not all(ev.has_multilabels for ev in evaluations):
+        click.echo("note: the annotations have no multi-label sets; only original-label accuracy was computed.")
+        return
+    gaps = class_gaps(evaluations).head(top)
+    if gaps.empty:
+        return
+    click.echo()
+    click.secho(f"Classes where multi-label scoring changes accuracy most (mean over {len(evaluations)} runs):", bold=True)
+    _table(
+        ["class", "key", "images", "original", "multi-label", "gap"],
+        [[r.class_name[:32], str(r.class_key), str(int(r.n_images)), _pct(r.acc_original), _pct(r.acc_multilabel),
+          f"{100 * r.gap:+5.1f}"] for r in gaps.itertuples()],
+        "llrrrr",
+    )
+
+
+def class_gaps(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """Per class, mean accuracies over runs and ``gap`` = multi-label minus original, largest first."""
+    table = evaluation_table(list(evaluations))
+    mean = table.groupby(["class_index", "class_key", "class_name"], as_index=False).agg(
+        n_images=("n_images", "max"), acc_original=("acc_original", "mean"), acc_multilabel=("acc_multilabel", "mean")
+    )
+    mean["gap"] = mean["acc_multilabel"] - mean["acc_original"]
+    mean = mean.dropna(subset=["gap"])
+    return mean.reindex(mean["gap"].abs().sort_values(ascending=False, kind="stable").index)
+
+
+def render_written(paths: Sequence[object]) -> None:
+    """List the files a command wrote (to stderr, so stdout stays the summary)."""
+    for path in paths:
+        click.echo(f"wrote {path}", err=True)

@@ -1,0 +1,69 @@
+"""relabel: which classes a training change hurt, whether the loss is real, why, and what to change.
+
+The data flow is the architecture::
+
+    Run ─┐
+         ├─ pair() → PairedRun ─ evaluate() → Evaluation ─ …
+    Annotations ┘
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from relabel.errors import (
+    ComparisonError,
+    DownloadError,
+    InputError,
+    LabelSpaceError,
+    OverridesError,
+    PairingError,
+    RelabelError,
+    RelabelWarning,
+)
+from relabel.evaluation import Evaluation, evaluate, pair_accuracy
+from relabel.export import write_evaluations, write_run, write_table
+from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
+from relabel.loading import load_runs
+from relabel.loading.annotations import Annotations, load_annotations
+from relabel.loading.manifest import Manifest, RunSpec, read_manifest
+from relabel.loading.runs import Run, RunMeta, load_run
+from relabel.pairing import PairedRun, pair
+from relabel.synthetic import SyntheticRuns, simulate_runs
+
+try:
+    __version__ = version("relabel")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "Annotations",
+    "ComparisonError",
+    "DownloadError",
+    "Evaluation",
+    "InputError",
+    "LabelSpace",
+    "LabelSpaceError",
+    "Manifest",
+    "OverridesError",
+    "PairedRun",
+    "PairingError",
+    "RelabelError",
+    "RelabelWarning",
+    "Run",
+    "RunMeta",
+    "RunSpec",
+    "SyntheticRuns",
+    "__version__",
+    "evaluate",
+    "imagenet_1k",
+    "load_annotations",
+    "load_label_space",
+    "load_run",
+    "load_runs",
+    "pair",
+    "pair_accuracy",
+    "read_manifest",
+    "simulate_runs",
+    "write_evaluations",
+    "write_run",
+    "write_table",
+]

@@ -1,0 +1,87 @@
+"""Export: every file relabel writes goes through here, atomically (temp file + rename).
+
+A failed write leaves no half-written file and never touches the target; existing files are
+replaced only when the caller asked for that path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from relabel.evaluation import Evaluation
+from relabel.loading.runs import Run, run_to_arrow
+
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "evaluation_table"]
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as Parquet or CSV, chosen by the suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return _write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    if suffix == ".csv":
+        return _write(path, lambda tmp: table.to_csv(tmp, index=False))
+    raise ValueError(f"unsupported table format {suffix!r}; use .parquet or .csv")
+
+
+def write_run(run: Run, path: str | Path) -> Path:
+    """Write a run in relabel's Parquet schema (metadata in the schema metadata)."""
+    import pyarrow.parquet as pq
+
+    return _write(path, lambda tmp: pq.write_table(run_to_arrow(run), tmp))
+
+
+def evaluation_table(evaluations: list[Evaluation]) -> pd.DataFrame:
+    """Per-class rows of several runs stacked, with the run's ``run``, ``group``, ``strength``, ``seed``."""
+    frames = []
+    for ev in evaluations:
+        frame = ev.per_class.copy()
+        frame.insert(0, "run", ev.meta.name)
+        frame.insert(1, "group", ev.meta.group)
+        frame.insert(2, "strength", ev.meta.strength)
+        frame.insert(3, "seed", ev.meta.seed)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path) -> list[Path]:
+    """Write the per-class table and the overall table as Parquet and CSV into ``out_dir``."""
+    out = Path(out_dir)
+    per_class = evaluation_table(evaluations)
+    overall = pd.DataFrame(
+        [{"run": ev.meta.name, "group": ev.meta.group, "strength": ev.meta.strength, "seed": ev.meta.seed, **ev.overall}
+         for ev in evaluations]
+    )
+    written = []
+    for name, table in (("per_class", per_class), ("overall", overall)):
+        for suffix in (".parquet", ".csv"):
+            written.append(write_table(table, out / f"{name}{suffix}"))
+    return written
