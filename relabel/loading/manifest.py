@@ -97,7 +97,13 @@ def read_manifest(path: str | Path) -> Manifest:
                     strength, seed, options)
         )
     extra = {k: v for k, v in data.items() if k not in {"runs", "label_space", "annotations"}}
-    annotations = data.get("annotations")
-    if annotations is not None and str(annotations) != "real" and not Path(str(annotations)).is_absolute():
-        annotations = str(path.parent / str(annotations))
-    return Manifest(tuple(specs), data.get("label_space"), annotations, extra)
+    return Manifest(tuple(specs), _relative_file(data.get("label_space"), path),
+                    _relative_file(data.get("annotations"), path), extra)
+
+
+def _relative_file(value: Any, manifest: Path) -> str | None:
+    """A file named in the manifest, relative to the manifest's folder; names such as 'real' stay."""
+    if value is None:
+        return None
+    candidate = manifest.parent / str(value)
+    return str(candidate) if not Path(str(value)).is_absolute() and candidate.exists() else str(value)

@@ -1,0 +1,137 @@
+"""`relabel evaluate` run as a user runs it: real files in tmp_path, exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from relabel import Run, RunMeta, __version__, write_run
+from relabel.cli.main import cli
+
+
+@pytest.fixture
+def office_files(tmp_path):
+    """Label space CSV, annotations JSON and two run files for the four office classes."""
+    (tmp_path / "classes.csv").write_text("key,name\nlaptop,laptop\nnotebook,notebook\ndesk,desk\nmonitor,monitor\n")
+    annotations = {
+        "img0.jpg": {"original": "laptop", "labels": ["laptop", "notebook"]},
+        "img1.jpg": {"original": "laptop", "labels": ["laptop"]},
+        "img2.jpg": {"original": "notebook", "labels": ["notebook", "laptop"]},
+        "img3.jpg": {"original": "notebook", "labels": ["notebook"]},
+        "img4.jpg": {"original": "desk", "labels": ["desk", "monitor"]},
+        "img5.jpg": {"original": "desk", "labels": ["desk"]},
+        "img6.jpg": {"original": "monitor", "labels": ["monitor"]},
+        "img7.jpg": {"original": "monitor", "labels": []},
+    }
+    (tmp_path / "labels.json").write_text(json.dumps(annotations))
+    images = np.array([f"photos/img{i}.jpg" for i in range(8)], dtype=object)
+    write_run(Run(RunMeta("base", "rrc-0.5", 0.5, 0), images, np.array([[0], [0], [1], [1], [2], [2], [3], [3]])),
+              tmp_path / "base.parquet")
+    pd.DataFrame({"filename": [f"img{i}.jpg" for i in range(8)],
+                  "pred": ["notebook", "laptop", "laptop", "notebook", "monitor", "desk", "monitor", "desk"]}
+                 ).to_csv(tmp_path / "strong.csv", index=False)
+    return tmp_path
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_version_and_help():
+    assert _invoke("--version").output.strip() == f"relabel, version {__version__}"
+    help_text = _invoke("evaluate", "--help").output
+    for option in ("--annotations", "--run", "--manifest", "--out", "--demo", "--canonical-order"):
+        assert option in help_text
+
+
+def test_evaluate_files_prints_summary_and_writes_tables(office_files):
+    out = office_files / "results"
+    result = _invoke("evaluate", "--annotations", office_files / "labels.json",
+                     "--label-space", office_files / "classes.csv",
+                     "--run", f"base={office_files / 'base.parquet'}", office_files / "strong.csv", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "base" in result.output and "strong" in result.output
+    assert "8/8" in result.output
+    per_class = pd.read_parquet(out / "per_class.parquet")
+    assert sorted(per_class["run"].unique()) == ["base", "strong"]
+    strong = per_class[per_class["run"] == "strong"].set_index("class_name")
+    assert strong["acc_original"].tolist() == [0.5, 0.5, 0.5, 0.5]
+    assert strong["acc_multilabel"].tolist() == [1.0, 1.0, 1.0, 1.0]
+    base = per_class[per_class["run"] == "base"].iloc[0]
+    assert (base["group"], base["strength"], base["seed"]) == ("rrc-0.5", 0.5, 0)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "per_class.csv"), per_class, check_dtype=False)
+    overall = pd.read_csv(out / "overall.csv").set_index("run")
+    assert overall.loc["strong", "acc_original"] == 0.5
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_manifest_with_metadata(office_files):
+    (office_files / "runs.yaml").write_text(
+        "annotations: labels.json\nlabel_space: classes.csv\nruns:\n"
+        "  - {path: base.parquet, name: b0, group: weak, strength: 0.5, seed: 1}\n"
+        "  - {path: strong.csv, name: s0, group: strong, strength: 0.08, seed: 1}\n"
+    )
+    out = office_files / "m"
+    result = _invoke("evaluate", "--manifest", office_files / "runs.yaml", "--out", out)
+    assert result.exit_code == 0, result.output
+    overall = pd.read_parquet(out / "overall.parquet").set_index("run")
+    assert overall.loc["s0", "group"] == "strong" and overall.loc["s0", "strength"] == 0.08
+    assert overall.loc["b0", "acc_original"] == 1.0
+
+
+def test_unknown_image_keys_fail_cleanly_and_write_nothing(office_files):
+    pd.DataFrame({"image": ["img0.jpg", "zebra.jpg"], "pred": [0, 1]}).to_csv(office_files / "bad.csv", index=False)
+    out = office_files / "never"
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", str(office_files / "labels.json"),
+                                      "--label-space", str(office_files / "classes.csv"),
+                                      str(office_files / "bad.csv"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "bad.csv" in result.output and "'zebra.jpg'" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_metadata_option_counts_must_match(office_files):
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", str(office_files / "labels.json"),
+                                      str(office_files / "base.parquet"), str(office_files / "strong.csv"),
+                                      "--group", "a", "--group", "b", "--group", "c"])
+    assert result.exit_code == 2
+    assert "--group was given 3 times for 2 runs" in result.output
+
+
+def test_missing_annotations_and_runs_are_usage_errors(office_files):
+    result = CliRunner().invoke(cli, ["evaluate", str(office_files / "base.parquet")])
+    assert result.exit_code == 2 and "--annotations" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", "real"])
+    assert result.exit_code == 2 and "no runs" in result.output
+
+
+def test_run_spec_with_missing_file_is_rejected(tmp_path):
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", "real", "--run", f"x={tmp_path / 'nope.parquet'}"])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_demo_says_it_is_simulated_and_writes_tables(tmp_path):
+    result = _invoke("evaluate", "--demo", "--out", tmp_path / "demo", "--top", "3")
+    assert result.exit_code == 0, result.output
+    assert "SIMULATED PREDICTIONS" in result.output
+    overall = pd.read_parquet(tmp_path / "demo" / "overall.parquet")
+    assert len(overall) == 6 and set(overall["group"]) == {"rrc-0.5", "rrc-0.08"}
+    assert (overall["n_images"] == 50000).all()
+    # multi-label scoring credits other valid labels: ReaL accuracy above original, as on real models
+    assert (overall["acc_multilabel"] > overall["acc_original"]).all()
+
+
+def test_without_multilabels_the_summary_says_so(office_files):
+    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)],
+                  "label": ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"]}
+                 ).to_csv(office_files / "single.csv", index=False)
+    result = _invoke("evaluate", "--annotations", office_files / "single.csv",
+                     "--label-space", office_files / "classes.csv", office_files / "strong.csv")
+    assert result.exit_code == 0, result.output
+    assert "no multi-label sets; only original-label accuracy" in result.output
+    assert " 50.0%" in result.output
