@@ -1,0 +1,5 @@
+"""``python -m relabel.cli`` runs the command line."""
+
+from relabel.cli.main import cli
+
+cli()
