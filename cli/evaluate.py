@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
-from relabel.cli.params import annotation_options, run_options, spread
-from relabel.cli.render import render_evaluations, render_written
+from relabel.cli.params import annotation_options, comparison_options, run_options, spread
+from relabel.cli.render import render_comparison, render_evaluations, render_written
+from relabel.comparison import compare
 from relabel.errors import InputError
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel.export import write_evaluations
+from relabel.export import write_comparison, write_evaluations
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import load_annotations
@@ -24,6 +25,7 @@ from relabel.progress import progress
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[RUN_FILE]...")
 @run_options
 @annotation_options
+@comparison_options
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
@@ -33,32 +35,49 @@ from relabel.progress import progress
 def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: str | None, groups: tuple[str, ...],
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
              score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
-             annotations: str | None, original_labels: str | None, label_space: str | None, out: str | None,
-             top: int, demo: bool, demo_seed: int) -> None:
+             annotations: str | None, original_labels: str | None, label_space: str | None,
+             reference: str | None, metric: str | None, min_drop: float, fdr: float, n_bootstrap: int,
+             bootstrap_seed: int, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
     Runs are given as files (positional or --run NAME=PATH) or in a --manifest.
     Each run is paired with the annotations by image key (file name), never by position.
 
+    With --reference GROUP, every other group is compared with it class by class: mean
+    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, and the
+    affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went.
+
     \b
     Examples:
       relabel evaluate --demo
       relabel evaluate --annotations real --run base=base.parquet --run strong=strong.parquet --out results/
+      relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 --out results/
       relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
     """
     if demo:
         if paths or run_specs or manifest:
             raise click.UsageError("--demo simulates its own runs; do not give run files with it")
         evaluations = _demo_evaluations(demo_seed)
+        reference = reference or "rrc-0.5"
     else:
         evaluations = _file_evaluations(
             paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
         )
+    comparison = None
+    if reference is not None:
+        comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
+                             n_bootstrap=n_bootstrap, seed=bootstrap_seed)
     written = write_evaluations(evaluations, out) if out else []
+    if comparison is not None and out:
+        written += write_comparison(comparison, out)
     render_evaluations(evaluations, top=top, simulated=demo)
+    if comparison is not None:
+        render_comparison(comparison, top=top)
+    elif len({ev.meta.group for ev in evaluations}) > 1:
+        click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 
 

@@ -33,6 +33,44 @@ class RunSpecType(click.ParamType):
 RUN_SPEC = RunSpecType()
 
 
+class PercentagePoints(click.ParamType):
+    """A drop in percentage points on the command line (``5`` = 5 points) → a fraction (0.05)."""
+
+    name = "POINTS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            points = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number of percentage points", param, ctx)
+        if not 0 <= points <= 100:
+            self.fail(f"{value!r} must lie between 0 and 100 percentage points", param, ctx)
+        return points / 100
+
+
+def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--reference`` and the thresholds and bootstrap settings of a comparison."""
+    options = [
+        click.option("--bootstrap-seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws."),
+        click.option("--n-bootstrap", default=1000, show_default=True, type=click.IntRange(100),
+                     help="Bootstrap draws for the confidence intervals."),
+        click.option("--fdr", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+                     help="False discovery rate (Benjamini-Hochberg across classes)."),
+        click.option("--min-drop", default="5", show_default=True, type=PercentagePoints(),
+                     help="Smallest accuracy drop, in percentage points, for a class to count as affected."),
+        click.option("--metric", type=click.Choice(["multilabel", "original"]),
+                     help="Labels that decide which classes are affected [default: multilabel when the "
+                          "annotations have multi-labels, else original]."),
+        click.option("--reference", metavar="GROUP",
+                     help="Compare every other group of runs with this group (class by class)."),
+    ]
+    for option in options:
+        f = option(f)
+    return f
+
+
 def annotation_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--annotations``, ``--original-labels`` and ``--label-space``."""
     f = click.option(

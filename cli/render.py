@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import click
 import pandas as pd
 
+from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation
 from relabel.export import evaluation_table
 
@@ -72,6 +73,53 @@ def class_gaps(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
     mean["gap"] = mean["acc_multilabel"] - mean["acc_original"]
     mean = mean.dropna(subset=["gap"])
     return mean.reindex(mean["gap"].abs().sort_values(ascending=False, kind="stable").index)
+
+
+def render_comparison(comparison: Comparison, *, top: int = 10) -> None:
+    """Affected classes per group: drop, interval, q-value, multi-label verdict and main partner."""
+    params = comparison.params
+    metric = params["metric"]
+    click.echo()
+    click.secho(
+        f"Comparison with reference group {params['reference']!r} (metric: {metric}; affected = drop >= "
+        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}; {params['n_bootstrap']} bootstrap draws, "
+        f"seed {params['seed']}):",
+        bold=True,
+    )
+    for note in comparison.notes:
+        click.echo(f"note: {note}")
+    names = comparison.label_space.table().set_index("class_index")["class_name"]
+    means = comparison.group_means.groupby("group", sort=False)[["acc_original", "acc_multilabel"]].mean()
+    for group, rows in comparison.per_class.groupby("group", sort=False):
+        affected = rows[rows["affected"]].sort_values(f"delta_{metric}", kind="stable")
+        explained = int((rows["explained_by_multilabels"]).sum())
+        n_orig = int(rows["affected_original"].sum())
+        mean_delta = means.loc[group, f"acc_{metric}"] - means.loc[params["reference"], f"acc_{metric}"]
+        click.echo(
+            f"{group}: mean class accuracy {100 * mean_delta:+.1f} points; {len(affected)} affected classes"
+            + (f"; {n_orig} drop under original labels, {explained} of them explained by multi-labels"
+               if "affected_multilabel" in rows else "")
+        )
+        if affected.empty:
+            continue
+        flows = comparison.flows[(comparison.flows["group"] == group) & (comparison.flows["rank"] == 1)]
+        partner = flows.set_index("class_index")
+        table_rows = []
+        for r in affected.head(top).itertuples():
+            delta = getattr(r, f"delta_{metric}")
+            low, high = getattr(r, f"ci_low_{metric}"), getattr(r, f"ci_high_{metric}")
+            to = "-"
+            if r.class_index in partner.index:
+                p = partner.loc[r.class_index]
+                to = f"{names[int(p.partner_index)][:20]} ({100 * p.share_delta:+.0f})"
+            table_rows.append([
+                r.class_name[:28], _pct(getattr(r, f"acc_{metric}_reference")), _pct(getattr(r, f"acc_{metric}")),
+                f"{100 * delta:+5.1f}", f"[{100 * low:+.1f}, {100 * high:+.1f}]", f"{getattr(r, f'q_value_{metric}'):.1e}",
+                to,
+            ])
+        _table(["class", "reference", group[:12], "delta", "95% CI", "q", "predictions went to"], table_rows, "lrrrrrl")
+        if len(affected) > top:
+            click.echo(f"… and {len(affected) - top} more (see --out)")
 
 
 def render_written(paths: Sequence[object]) -> None:

@@ -2,9 +2,10 @@
 
 The data flow is the architecture::
 
-    Run ─┐
-         ├─ pair() → PairedRun ─ evaluate() → Evaluation ─ …
-    Annotations ┘
+    Run ─────────┐
+                 ├─ pair() → PairedRun ─ evaluate() → Evaluation ─┐  (one per run)
+    Annotations ─┘                                                ├─ compare() → Comparison ─ …
+                                                   (groups, seeds)┘
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -19,8 +20,9 @@ from relabel.errors import (
     RelabelError,
     RelabelWarning,
 )
+from relabel.comparison import Comparison, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
-from relabel.export import write_evaluations, write_run, write_table
+from relabel.export import write_comparison, write_evaluations, write_run, write_table
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
@@ -36,6 +38,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "Annotations",
+    "Comparison",
     "ComparisonError",
     "DownloadError",
     "Evaluation",
@@ -43,6 +46,7 @@ __all__ = [
     "LabelSpace",
     "LabelSpaceError",
     "Manifest",
+    "Metric",
     "OverridesError",
     "PairedRun",
     "PairingError",
@@ -53,6 +57,7 @@ __all__ = [
     "RunSpec",
     "SyntheticRuns",
     "__version__",
+    "compare",
     "evaluate",
     "imagenet_1k",
     "load_annotations",
@@ -63,6 +68,7 @@ __all__ = [
     "pair_accuracy",
     "read_manifest",
     "simulate_runs",
+    "write_comparison",
     "write_evaluations",
     "write_run",
     "write_table",

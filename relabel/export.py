@@ -6,6 +6,7 @@ replaced only when the caller asked for that path.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation
 from relabel.loading.runs import Run, run_to_arrow
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "evaluation_table"]
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "evaluation_table"]
 
 
 @contextmanager
@@ -84,4 +86,31 @@ def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path) -> lis
     for name, table in (("per_class", per_class), ("overall", overall)):
         for suffix in (".parquet", ".csv"):
             written.append(write_table(table, out / f"{name}{suffix}"))
+    return written
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
+    """Write the comparison's tables (Parquet + CSV) and its parameters (JSON) into ``out_dir``."""
+    out = Path(out_dir)
+    space = comparison.label_space.table()
+    named_flows = comparison.flows.merge(
+        space.rename(columns={"class_index": "partner_index", "class_key": "partner_key", "class_name": "partner_name"}),
+        on="partner_index", how="left",
+    )
+    tables = {
+        "comparison_per_class": comparison.per_class,
+        "comparison_group_means": comparison.group_means,
+        "comparison_flows": named_flows,
+        "comparison_curves": comparison.curves,
+        "comparison_best_strength": comparison.best_strength,
+    }
+    written = []
+    for name, table in tables.items():
+        if table.empty and not len(table.columns):
+            continue
+        for suffix in (".parquet", ".csv"):
+            written.append(write_table(table, out / f"{name}{suffix}"))
+    params = {**comparison.params, "notes": list(comparison.notes)}
+    written.append(_write(out / "comparison_params.json",
+                          lambda tmp: tmp.write_text(json.dumps(params, indent=2, default=str), encoding="utf-8")))
     return written

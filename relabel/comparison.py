@@ -1,0 +1,313 @@
+"""Comparison: per-class change from a reference group of runs to each other group.
+
+Groups are recipes (``rrc-0.08``, ``rrc-0.5``, …), each with one or more seeds. Per class
+and group: mean accuracy over seeds, the delta to the reference (group mean minus reference
+mean, a fraction; negative = worse), a bootstrap confidence interval over seeds and images
+(:func:`relabel.stats.bootstrap_delta`), a p-value and a Benjamini–Hochberg q-value across
+classes. A class is **affected** when ``delta <= -min_drop`` and ``q_value <= fdr`` on the
+chosen metric; it is **explained by multi-labels** when it is affected under original labels
+but not under multi-labels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relabel.errors import ComparisonError, RelabelWarning, format_offenders
+from relabel.evaluation import Evaluation
+from relabel.labelspace import LabelSpace
+from relabel.progress import progress
+from relabel.stats import benjamini_hochberg, bootstrap_delta
+
+__all__ = ["Comparison", "Metric", "compare"]
+
+
+class Metric(str, Enum):
+    """Which labels judge correctness."""
+
+    MULTILABEL = "multilabel"
+    ORIGINAL = "original"
+
+    @classmethod
+    def from_str(cls, value: str | Metric) -> Metric:
+        """Parse a metric name, listing the choices on error."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ComparisonError(f"unknown metric {value!r}; expected one of {[m.value for m in cls]}") from None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Per-class comparison of groups of runs against a reference group.
+
+    Attributes
+    ----------
+    group_means
+        One row per (class, group), reference included: ``class_index``, ``group``,
+        ``strength``, ``n_runs``, ``n_images``, ``n_multilabel``, ``acc_original``,
+        ``acc_multilabel`` (means over the group's seeds).
+    per_class
+        One row per (class, non-reference group): ``class_index``, ``class_key``,
+        ``class_name``, ``group``, ``n_images``, ``n_multilabel`` and, for each metric ``m`` in
+        (``original``, ``multilabel``): ``acc_m_reference``, ``acc_m``, ``delta_m`` (group minus
+        reference), ``ci_low_m``, ``ci_high_m``, ``p_value_m``, ``q_value_m``, ``affected_m``;
+        then ``affected`` (on the chosen metric) and ``explained_by_multilabels``.
+    flows
+        For each affected class c and partner d whose share of c's predictions rose:
+        ``class_index``, ``group``, ``partner_index``, ``count_reference``, ``count_treatment``
+        (mean over seeds of n[c, d]), ``share_reference``, ``share_treatment``, ``share_delta``
+        (share of c's images predicted as d), ``reverse_share_delta`` (the same for d's images
+        predicted as c), ``pair_acc_reference``, ``pair_acc_treatment`` (share of c's images
+        predicted as c or d), ``rank`` (1 = largest rise).
+    curves
+        With strengths on every group: per (class, group) accuracy along the strength axis,
+        and ``best_strength`` per class on the chosen metric. Empty otherwise.
+    params
+        Everything that produced the result: reference, metric, min_drop, fdr, n_bootstrap,
+        confidence, seed, runs per group.
+    """
+
+    label_space: LabelSpace
+    group_means: pd.DataFrame
+    per_class: pd.DataFrame
+    flows: pd.DataFrame
+    curves: pd.DataFrame
+    best_strength: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def affected(self) -> pd.DataFrame:
+        """Rows of ``per_class`` for affected classes, largest drop first."""
+        metric = self.params["metric"]
+        rows = self.per_class[self.per_class["affected"]]
+        return rows.sort_values(f"delta_{metric}", kind="stable")
+
+
+def _group_runs(evaluations: Sequence[Evaluation]) -> dict[str, list[Evaluation]]:
+    missing = [ev.meta.name for ev in evaluations if not ev.meta.group]
+    if missing:
+        raise ComparisonError(
+            f"every run needs a group to be compared; runs without one: {format_offenders(missing)} "
+            f"(give --group, a runs manifest, or group metadata in the run file)"
+        )
+    groups: dict[str, list[Evaluation]] = {}
+    for ev in evaluations:
+        groups.setdefault(ev.meta.group, []).append(ev)
+    return groups
+
+
+def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> None:
+    if reference not in groups:
+        raise ComparisonError(f"reference group {reference!r} does not exist; groups are {sorted(groups)}")
+    if len(groups) < 2:
+        raise ComparisonError(
+            f"a comparison needs at least two groups; all {len(groups[reference])} runs are in group {reference!r}"
+        )
+    first = groups[reference][0]
+    for group, evs in groups.items():
+        for ev in evs:
+            if ev.label_space.keys != first.label_space.keys:
+                raise ComparisonError(
+                    f"runs {first.meta.name!r} (group {reference!r}) and {ev.meta.name!r} (group {group!r}) use "
+                    f"different label spaces ({len(first.label_space)} vs {len(ev.label_space)} classes, "
+                    f"{first.label_space.name!r} vs {ev.label_space.name!r})"
+                )
+            rows, first_rows = ev.per_image["row"].to_numpy(), first.per_image["row"].to_numpy()
+            if len(rows) != len(first_rows) or not np.array_equal(rows, first_rows):
+                only_here = np.setdiff1d(rows, first_rows)
+                only_there = np.setdiff1d(first_rows, rows)
+                raise ComparisonError(
+                    f"runs compared with each other must cover the same images: run {ev.meta.name!r} (group {group!r}) "
+                    f"covers {len(rows)} images and run {first.meta.name!r} (group {reference!r}) {len(first_rows)}; "
+                    f"{len(only_here)} are only in the first, {len(only_there)} only in the second"
+                )
+
+
+def _correct_matrix(evs: Sequence[Evaluation], column: str) -> np.ndarray:
+    return np.stack([ev.per_image[column].to_numpy() for ev in evs])
+
+
+def compare(
+    evaluations: Sequence[Evaluation],
+    *,
+    reference: str,
+    metric: str | Metric | None = None,
+    min_drop: float = 0.05,
+    fdr: float = 0.05,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    n_flows: int = 5,
+) -> Comparison:
+    """Compare every group of runs with the ``reference`` group, class by class.
+
+    Parameters
+    ----------
+    evaluations
+        One :class:`Evaluation` per run; ``meta.group`` says the recipe, ``meta.seed`` the seed.
+    reference
+        The group the others are compared to.
+    metric
+        ``multilabel`` (default when multi-labels exist) or ``original``: the labels that
+        decide which classes are affected. Both are always reported.
+    min_drop, fdr
+        A class is affected when its accuracy fell by at least ``min_drop`` (a fraction: 0.05
+        = 5 points) and its q-value is at most ``fdr``.
+    n_bootstrap, confidence, seed
+        Bootstrap draws, interval level and seed (results are reproducible).
+    n_flows
+        Partners listed per affected class in ``flows``.
+    """
+    groups = _group_runs(evaluations)
+    _check_comparable(groups, reference)
+    first = groups[reference][0]
+    space = first.label_space
+    k = len(space)
+    has_ml = all(ev.has_multilabels for ev in evaluations)
+    chosen = Metric.from_str(metric) if metric is not None else (Metric.MULTILABEL if has_ml else Metric.ORIGINAL)
+    notes: list[str] = []
+    if chosen is Metric.MULTILABEL and not has_ml:
+        raise ComparisonError("metric 'multilabel' needs annotations with multi-label sets; use metric 'original'")
+    if not has_ml:
+        notes.append("the annotations have no multi-label sets: only original-label metrics; "
+                     "multi-label re-scoring was not possible")
+    single_seed = sorted(g for g, evs in groups.items() if len(evs) == 1)
+    if single_seed:
+        notes.append(f"groups with a single run ({', '.join(single_seed)}): intervals cover image sampling only, "
+                     f"not seed-to-seed variation")
+        warnings.warn(
+            f"groups {single_seed} have a single run: confidence intervals cover image sampling only; "
+            f"train more seeds for intervals that include seed variation",
+            RelabelWarning,
+            stacklevel=2,
+        )
+
+    true = first.per_image["true_index"].to_numpy()
+    metrics = [Metric.ORIGINAL, Metric.MULTILABEL] if has_ml else [Metric.ORIGINAL]
+    group_means = _group_means(groups, space)
+    mean_lookup = group_means.set_index(["group", "class_index"])
+    frames = []
+    others = [g for g in groups if g != reference]
+    for group in progress(others, desc="compare", unit="group"):
+        frame = space.table()
+        frame.insert(3, "group", group)
+        frame["n_images"] = np.bincount(true, minlength=k)
+        for m in metrics:
+            column = "correct_original" if m is Metric.ORIGINAL else "correct_multilabel"
+            ref = _correct_matrix(groups[reference], column)
+            treat = _correct_matrix(groups[group], column)
+            scored = ~np.isnan(ref[0].astype(np.float64))
+            result = bootstrap_delta(
+                ref[:, scored].astype(bool), treat[:, scored].astype(bool), true[scored], k,
+                n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
+            )
+            if m is Metric.MULTILABEL:
+                frame["n_multilabel"] = np.bincount(true[scored], minlength=k)
+            name = m.value
+            frame[f"acc_{name}_reference"] = mean_lookup.loc[reference][f"acc_{name}"].to_numpy()
+            frame[f"acc_{name}"] = mean_lookup.loc[group][f"acc_{name}"].to_numpy()
+            frame[f"delta_{name}"] = result.delta
+            frame[f"ci_low_{name}"] = result.ci_low
+            frame[f"ci_high_{name}"] = result.ci_high
+            frame[f"p_value_{name}"] = result.p_value
+            frame[f"q_value_{name}"] = benjamini_hochberg(result.p_value)
+            frame[f"affected_{name}"] = (frame[f"delta_{name}"] <= -min_drop) & (frame[f"q_value_{name}"] <= fdr)
+        frame["affected"] = frame[f"affected_{chosen.value}"]
+        frame["explained_by_multilabels"] = (
+            frame["affected_original"] & ~frame["affected_multilabel"] if has_ml else False
+        )
+        frames.append(frame)
+    per_class = pd.concat(frames, ignore_index=True)
+    flows = _flows(per_class, groups, reference, n_flows)
+    curves, best = _curves(group_means, chosen)
+    params = {
+        "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr,
+        "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed,
+        "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
+    }
+    return Comparison(space, group_means, per_class, flows, curves, best, params, tuple(notes))
+
+
+def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.DataFrame:
+    frames = []
+    for group, evs in groups.items():
+        stacked = pd.concat([ev.per_class for ev in evs])
+        means = stacked.groupby("class_index", sort=True)[["acc_original", "acc_multilabel"]].mean()
+        frame = space.table()[["class_index"]].copy()
+        frame["group"] = group
+        strengths = {ev.meta.strength for ev in evs}
+        frame["strength"] = strengths.pop() if len(strengths) == 1 else np.nan
+        frame["n_runs"] = len(evs)
+        frame["n_images"] = evs[0].per_class["n_images"].to_numpy()
+        frame["n_multilabel"] = evs[0].per_class["n_multilabel"].to_numpy()
+        frame["acc_original"] = means["acc_original"].to_numpy()
+        frame["acc_multilabel"] = means["acc_multilabel"].to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mean_confusion(evs: Sequence[Evaluation]) -> pd.Series:
+    stacked = pd.concat([ev.confusion for ev in evs])
+    return stacked.groupby(["true_index", "pred_index"])["count"].sum() / len(evs)
+
+
+def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, n_flows: int) -> pd.DataFrame:
+    """Where each affected class's lost predictions went, and the reverse flow."""
+    columns = ["class_index", "group", "partner_index", "count_reference", "count_treatment", "share_reference",
+               "share_treatment", "share_delta", "reverse_share_delta", "pair_acc_reference", "pair_acc_treatment",
+               "rank"]
+    affected = per_class[per_class["affected"]]
+    if affected.empty:
+        return pd.DataFrame(columns=columns)
+    n_images = per_class.drop_duplicates("class_index").set_index("class_index")["n_images"]
+    ref_conf = _mean_confusion(groups[reference])
+    rows = []
+    for group, sub in affected.groupby("group", sort=False):
+        treat_conf = _mean_confusion(groups[group])
+        both = pd.concat([ref_conf.rename("ref"), treat_conf.rename("treat")], axis=1).fillna(0.0)
+        for c in sub["class_index"]:
+            if c not in both.index.get_level_values(0):
+                continue
+            out = both.loc[c]
+            n_c = n_images[c]
+            out = out[out.index != c]
+            rise = ((out["treat"] - out["ref"]) / n_c).sort_values(ascending=False, kind="stable")
+            rise = rise[rise > 0].head(n_flows)
+            correct_ref = both["ref"].get((c, c), 0.0)
+            correct_treat = both["treat"].get((c, c), 0.0)
+            for rank, (d, share_delta) in enumerate(rise.items(), start=1):
+                n_d = n_images[d]
+                reverse = (both["treat"].get((d, c), 0.0) - both["ref"].get((d, c), 0.0)) / n_d if n_d else np.nan
+                rows.append({
+                    "class_index": int(c), "group": group, "partner_index": int(d),
+                    "count_reference": out.loc[d, "ref"], "count_treatment": out.loc[d, "treat"],
+                    "share_reference": out.loc[d, "ref"] / n_c, "share_treatment": out.loc[d, "treat"] / n_c,
+                    "share_delta": share_delta, "reverse_share_delta": reverse,
+                    "pair_acc_reference": (correct_ref + out.loc[d, "ref"]) / n_c,
+                    "pair_acc_treatment": (correct_treat + out.loc[d, "treat"]) / n_c,
+                    "rank": rank,
+                })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _curves(group_means: pd.DataFrame, metric: Metric) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accuracy along the strength axis and the best strength per class, when every group has one."""
+    if group_means["strength"].isna().any():
+        return pd.DataFrame(), pd.DataFrame()
+    curves = group_means.sort_values(["class_index", "strength"], kind="stable").reset_index(drop=True)
+    column = f"acc_{metric.value}"
+    scored = curves.dropna(subset=[column])
+    best_rows = scored.loc[scored.groupby("class_index")[column].idxmax()]
+    best = best_rows[["class_index", "strength", column]].rename(
+        columns={"strength": "best_strength", column: f"best_{column}"}
+    ).reset_index(drop=True)
+    return curves, best
