@@ -135,3 +135,40 @@ def test_without_multilabels_the_summary_says_so(office_files):
     assert result.exit_code == 0, result.output
     assert "no multi-label sets; only original-label accuracy" in result.output
     assert " 50.0%" in result.output
+
+
+def test_demo_compares_groups_and_lists_affected_classes(tmp_path):
+    result = _invoke("evaluate", "--demo", "--out", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    assert "Comparison with reference group 'rrc-0.5' (metric: multilabel" in result.output
+    assert "rrc-0.08: mean class accuracy" in result.output and "7 affected classes" in result.output
+    assert "Norwich terrier" in result.output  # where Norfolk terrier's predictions went
+    per_class = pd.read_parquet(tmp_path / "demo" / "comparison_per_class.parquet")
+    assert per_class["affected"].sum() == 7
+    flows = pd.read_csv(tmp_path / "demo" / "comparison_flows.csv")
+    assert {"class_index", "partner_name", "share_delta", "pair_acc_treatment"} <= set(flows.columns)
+    assert json.loads((tmp_path / "demo" / "comparison_params.json").read_text())["n_bootstrap"] == 1000
+
+
+def test_compare_files_with_reference_and_thresholds(office_files):
+    out = office_files / "cmp"
+    result = _invoke("evaluate", "--annotations", office_files / "labels.json",
+                     "--label-space", office_files / "classes.csv",
+                     "--run", f"base={office_files / 'base.parquet'}", "--run", f"strong={office_files / 'strong.csv'}",
+                     "--group", "weak", "--group", "strong", "--reference", "weak", "--metric", "original",
+                     "--min-drop", "10", "--fdr", "0.2", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "affected = drop >= 10 points and q <= 0.2" in result.output
+    assert "single run" in result.output
+    per_class = pd.read_parquet(out / "comparison_per_class.parquet")
+    assert per_class.set_index("class_name")["delta_original"].tolist() == [-0.5, -0.5, -0.5, -0.5]
+
+
+def test_unknown_reference_group_is_a_clear_error(office_files):
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", str(office_files / "labels.json"),
+                                      "--label-space", str(office_files / "classes.csv"),
+                                      str(office_files / "base.parquet"), "--group", "weak", "--reference", "strong"])
+    assert result.exit_code == 1
+    assert "Error: reference group 'strong' does not exist; groups are ['weak']" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--demo", "--min-drop", "150"])
+    assert result.exit_code == 2 and "between 0 and 100 percentage points" in result.output

@@ -1,0 +1,95 @@
+"""The two-level bootstrap and Benjamini-Hochberg control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from relabel.stats import benjamini_hochberg, bootstrap_delta
+
+
+def test_delta_by_hand():
+    # class 0: 4 images; reference seeds get 4/4 and 2/4 right, treatment seeds 1/4 and 1/4 -> 0.75 vs 0.25
+    ref = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], dtype=bool)
+    treat = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], dtype=bool)
+    result = bootstrap_delta(ref, treat, np.zeros(4, dtype=int), 2, n_bootstrap=200)
+    assert result.delta[0] == pytest.approx(-0.5)
+    assert np.isnan(result.delta[1])  # class 1 has no images
+    assert result.ci_low[0] <= -0.5 <= result.ci_high[0]
+
+
+def test_identical_groups_have_zero_delta_and_p_one():
+    rng = np.random.default_rng(0)
+    runs = rng.uniform(size=(2, 300)) < 0.7
+    result = bootstrap_delta(runs, runs, np.repeat(np.arange(3), 100), 3, n_bootstrap=200)
+    np.testing.assert_allclose(result.delta, 0.0)
+    assert (result.p_value > 0.5).all()
+
+
+def test_reproducible_with_seed():
+    rng = np.random.default_rng(1)
+    ref, treat = rng.uniform(size=(2, 3, 500)) < 0.6
+    cls = np.repeat(np.arange(10), 50)
+    a = bootstrap_delta(ref, treat, cls, 10, seed=5)
+    b = bootstrap_delta(ref, treat, cls, 10, seed=5)
+    c = bootstrap_delta(ref, treat, cls, 10, seed=6)
+    np.testing.assert_array_equal(a.ci_low, b.ci_low)
+    assert not np.array_equal(a.ci_low, c.ci_low)
+
+
+def _simulate(rng, n_classes, n_images, n_seeds, delta, seed_effect=0.04, noise=0.05):
+    """Images with a fixed difficulty, per-(seed, class) effects and per-image jitter; true delta known."""
+    cls = np.repeat(np.arange(n_classes), n_images)
+    difficulty = rng.uniform(size=n_classes * n_images)
+
+    def group(threshold):
+        effect = seed_effect * rng.standard_normal((n_seeds, n_classes))
+        jitter = noise * rng.standard_normal((n_seeds, len(cls)))
+        return difficulty[None, :] + effect[:, cls] + jitter < threshold
+
+    return group(0.7), group(0.7 + delta), cls
+
+
+@pytest.mark.parametrize("n_seeds", [2, 3])
+def test_interval_covers_the_true_delta_about_95_percent_of_the_time(n_seeds):
+    """Each class is one repetition of a seeded simulation whose true delta is -0.1."""
+    rng = np.random.default_rng(10 + n_seeds)
+    ref, treat, cls = _simulate(rng, 1500, 50, n_seeds, delta=-0.1)
+    result = bootstrap_delta(ref, treat, cls, 1500, seed=1)
+    coverage = np.mean((result.ci_low <= -0.1) & (-0.1 <= result.ci_high))
+    assert coverage == pytest.approx(0.95, abs=0.035)
+
+
+def test_single_seed_interval_matches_scipy_image_bootstrap():
+    """With one run per group only images are resampled: the spread matches scipy.stats.bootstrap."""
+    rng = np.random.default_rng(3)
+    ref, treat, cls = _simulate(rng, 20, 200, 1, delta=-0.1)
+    ours = bootstrap_delta(ref, treat, cls, 20, n_bootstrap=4000, seed=0)
+    for c in range(0, 20, 5):
+        d = treat[0, cls == c].astype(float) - ref[0, cls == c].astype(float)
+        theirs = stats.bootstrap((d,), np.mean, n_resamples=4000, method="percentile", random_state=0)
+        assert ours.std_error[c] == pytest.approx(theirs.standard_error, rel=0.1)
+        assert ours.ci_low[c] == pytest.approx(theirs.confidence_interval.low, abs=0.015)
+
+
+def test_benjamini_hochberg_by_hand_and_nan():
+    q = benjamini_hochberg(np.array([0.01, 0.04, np.nan, 0.03, 0.5]))
+    # sorted p: 0.01, 0.03, 0.04, 0.5 with m = 4 -> 0.04, 0.0533, 0.0533, 0.5
+    np.testing.assert_allclose(q[[0, 3, 1, 4]], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+    assert np.isnan(q[2])
+
+
+def test_fdr_is_controlled_across_classes():
+    """900 null classes and 100 with a real 25-point drop: few false discoveries, most drops found."""
+    rng = np.random.default_rng(7)
+    ref_null, treat_null, cls_null = _simulate(rng, 900, 50, 3, delta=0.0)
+    ref_hit, treat_hit, cls_hit = _simulate(rng, 100, 50, 3, delta=-0.25)
+    ref = np.concatenate([ref_null, ref_hit], axis=1)
+    treat = np.concatenate([treat_null, treat_hit], axis=1)
+    cls = np.concatenate([cls_null, cls_hit + 900])
+    result = bootstrap_delta(ref, treat, cls, 1000, seed=0)
+    discovered = benjamini_hochberg(result.p_value) <= 0.05
+    false = discovered[:900].sum()
+    assert discovered[900:].mean() > 0.8
+    assert false / max(discovered.sum(), 1) <= 0.05
