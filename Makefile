@@ -22,6 +22,7 @@ test: $(BIN)/python
 bench: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python benchmarks/evaluate_bench.py
+	$(BIN)/python benchmarks/compare_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output
