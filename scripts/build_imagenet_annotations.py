@@ -3,13 +3,15 @@
 
 Inputs
 ------
-* ``--labels``: the 1000 ImageNet-1k classes in class-index order, one
-  ``wnid,display name`` per line (e.g. ``n01440764,tench``). The default is
-  ``imagenet_x/annotations/imagenet_labels.txt`` from the installed
-  ``imagenet-x`` package, located with :func:`importlib.util.find_spec`
-  (the package is not imported). The wnids must be unique, there must be
-  exactly 1000 of them and they must be sorted (the torchvision / timm
-  class-index order).
+* ``--labels``: any file listing the 1000 ImageNet-1k wnids, one per line,
+  in class-index order. Only the wnid at the start of each line is read
+  (``n01440764``, ``n01440764,tench`` and ``n01440764 tench, Tinca tinca``
+  all work); whatever follows it is ignored, so no display name comes from
+  this file. The default is ``imagenet_x/annotations/imagenet_labels.txt``
+  from the installed ``imagenet-x`` package, located with
+  :func:`importlib.util.find_spec` (the package is not imported). The wnids
+  must be unique, there must be exactly 1000 of them and they must be sorted
+  (the torchvision / timm class-index order).
 * ``--wordnet``: WordNet 3.0 ``data.noun`` (Debian: ``apt-get install
   wordnet-base``, file ``/usr/share/wordnet/data.noun``). ImageNet wnid
   ``n01440764`` is the noun synset at byte offset 01440764 of that file.
@@ -18,9 +20,10 @@ Outputs (written to ``--out``; tab-separated, UTF-8, ``\\n`` line ends, one
 header line, rows in a fixed order so that regeneration is byte-identical)
 ------------------------------------------------------------------------
 * ``imagenet1k_classes.tsv``: ``class_index``, ``class_key`` (wnid),
-  ``class_name`` (display name from the labels file, unchanged, duplicates such
-  as "crane" and "maillot" included), ``lemmas`` (all WordNet lemmas of the
-  synset, ``_`` replaced by a space, joined by ``|``). Sorted by class index.
+  ``class_name`` (the synset's first WordNet lemma, ``_`` replaced by a space;
+  not unique: "crane" and "maillot" appear twice), ``lemmas`` (all WordNet
+  lemmas of the synset, ``_`` replaced by a space, joined by ``|``). Sorted by
+  class index.
 * ``imagenet1k_hierarchy.tsv``: ``child``, ``parent``: every WordNet 3.0
   hypernym edge (pointer ``@``) and instance-hypernym edge (pointer ``@i``)
   from the 1000 classes up to the root ``n00001740`` (entity). It is a DAG:
@@ -58,7 +61,7 @@ from pathlib import Path
 ROOT = "n00001740"  # entity.n.01
 N_CLASSES = 1000
 PARENT_POINTERS = frozenset({"@", "@i"})  # hypernym, instance hypernym
-WNID_RE = re.compile(r"^n\d{8}$")
+WNID_RE = re.compile(r"n\d{8}")
 
 CLASSES_FILE = "imagenet1k_classes.tsv"
 HIERARCHY_FILE = "imagenet1k_hierarchy.tsv"
@@ -184,28 +187,36 @@ def default_labels_path() -> Path | None:
     return None
 
 
-def load_labels(path: Path) -> list[tuple[str, str]]:
-    """Read ``wnid,display name`` lines and check the ImageNet-1k invariants."""
-    labels: list[tuple[str, str]] = []
+def load_wnids(path: Path) -> list[str]:
+    """Read the wnid that starts each line and check the ImageNet-1k invariants.
+
+    Anything after the wnid (a ``,`` or whitespace, then a name) is ignored.
+    """
+    wnids: list[str] = []
     with open(path, encoding="utf-8", newline="") as fh:
         for lineno, line in enumerate(fh, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
+            line = line.strip()
+            if not line:
                 continue
-            wnid, sep, name = line.partition(",")
-            if not sep or not WNID_RE.match(wnid) or not name:
-                raise ValueError(f"{path}:{lineno}: expected 'wnid,name', got {line!r}")
-            if "\t" in name:
-                raise ValueError(f"{path}:{lineno}: tab in class name {name!r}")
-            labels.append((wnid, name))
-    wnids = [w for w, _ in labels]
-    if len(labels) != N_CLASSES:
-        raise ValueError(f"{path}: expected {N_CLASSES} classes, found {len(labels)}")
+            match = WNID_RE.match(line)
+            if match is None or (len(line) > match.end() and line[match.end()] not in ", \t"):
+                raise ValueError(f"{path}:{lineno}: expected a line starting with a wnid, got {line!r}")
+            wnids.append(match.group())
+    if len(wnids) != N_CLASSES:
+        raise ValueError(f"{path}: expected {N_CLASSES} classes, found {len(wnids)}")
     if len(set(wnids)) != N_CLASSES:
         raise ValueError(f"{path}: wnids are not unique")
     if wnids != sorted(wnids):
         raise ValueError(f"{path}: wnids are not sorted (class-index order is sorted wnids)")
-    return labels
+    return wnids
+
+
+def class_names(wnids: list[str], synsets: dict[str, Synset]) -> list[tuple[str, str]]:
+    """``(wnid, display name)`` per class: the synset's first lemma, ``_`` shown as a space."""
+    missing = [w for w in wnids if w not in synsets]
+    if missing:
+        raise ValueError(f"{len(missing)} class wnids not in data.noun: {missing[:10]}")
+    return [(w, spaced(synsets[w].lemmas[0])) for w in wnids]
 
 
 # --------------------------------------------------------------------------
@@ -397,8 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wordnet", type=Path, default=Path("/usr/share/wordnet/data.noun"),
                         help="WordNet 3.0 data.noun (default: %(default)s)")
     parser.add_argument("--labels", type=Path, default=None,
-                        help="wnid,name file in class-index order (default: "
-                             "imagenet_x/annotations/imagenet_labels.txt of the installed imagenet-x)")
+                        help="file whose lines start with the 1000 wnids in class-index order; only the "
+                             "wnids are read (default: imagenet_x/annotations/imagenet_labels.txt of the "
+                             "installed imagenet-x)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "annotations",
                         help="output directory (default: the repository's annotations/)")
     parser.add_argument("--check", action="store_true",
@@ -411,9 +423,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"labels:  {labels_path} (sha256 {sha256(labels_path)})")
     print(f"wordnet: {args.wordnet} (sha256 {sha256(args.wordnet)})")
-    labels = load_labels(labels_path)
+    wnids = load_wnids(labels_path)
     synsets = load_wordnet_nouns(args.wordnet)
     print(f"noun synsets in data.noun: {len(synsets)}")
+    labels = class_names(wnids, synsets)
 
     files, facts = build_tables(labels, synsets)
     report(labels, synsets, facts)
