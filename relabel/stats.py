@@ -96,16 +96,29 @@ def bootstrap_delta(
         w_treat = rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap) / s_treat
         values = pattern_values(w_ref, w_treat).T  # (draws, patterns)
 
-        draws = np.zeros((n_bootstrap, n_classes))
-        remaining = np.broadcast_to(n_images, (n_bootstrap, n_classes)).copy()
-        mass_left = n_images.astype(np.float64)
+        # classes ordered by their number of patterns, most first: the classes that still draw
+        # at slot j are then a leading block of rows, sliced without copies
+        by_width = np.argsort(-per_class, kind="stable")
+        width_sorted = per_class[by_width]
+        counts_sorted = slot_count[by_width]
+        patterns_sorted = slot_pattern[by_width]
+        values_t = np.ascontiguousarray(values.T)  # (patterns, draws)
+        sums = np.zeros((n_classes, n_bootstrap))
+        remaining = np.repeat(n_images[by_width][:, None], n_bootstrap, axis=1)
+        mass_left = n_images[by_width].astype(np.float64)
         for j in range(width):
-            count_j = slot_count[:, j]
-            p = np.where(mass_left > 0, count_j / np.maximum(mass_left, 1), 0.0)
-            taken = rng.binomial(remaining, np.clip(p, 0.0, 1.0))
-            draws += taken * values[:, slot_pattern[:, j]]
-            remaining -= taken
-            mass_left = mass_left - count_j
+            rows = int(np.searchsorted(-width_sorted, -(j + 1), side="right"))  # classes with > j patterns
+            more = int(np.searchsorted(-width_sorted, -(j + 2), side="right"))  # ... and a pattern after j
+            count_j = counts_sorted[:more, j]
+            p = np.clip(count_j / np.maximum(mass_left[:more], 1), 0.0, 1.0)
+            taken = np.empty((rows, n_bootstrap), dtype=np.int64)
+            taken[:more] = rng.binomial(remaining[:more], p[:, None])
+            taken[more:] = remaining[more:rows]  # a class's last pattern takes what is left
+            sums[:rows] += taken * values_t[patterns_sorted[:rows, j]]
+            remaining[:rows] -= taken
+            mass_left[:more] -= count_j
+        draws = np.empty((n_bootstrap, n_classes))
+        draws[:, by_width] = sums.T
         draws /= safe_n
 
         alpha = (1 - confidence) / 2
