@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from relabel._json import RepeatedJSONKeys, loads_strict
 from relabel.errors import LabelSpaceError, format_offenders
 
 __all__ = ["LabelSpace", "imagenet_1k", "load_label_space"]
@@ -188,10 +189,10 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
 
 def _label_space_from_json(path: Path) -> LabelSpace:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_pairs)
+        data = loads_strict(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise LabelSpaceError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except _RepeatedJSONKeys as e:
+    except RepeatedJSONKeys as e:
         raise LabelSpaceError(
             f"{path}: class keys must be unique; {format_offenders(e.keys)} appear more than once"
         ) from None
@@ -211,25 +212,6 @@ def _label_space_from_json(path: Path) -> LabelSpace:
         f"{path}: expected a list of class names, a list of {{'key': …, 'name': …}} objects "
         f"or a {{key: name}} object"
     )
-
-
-class _RepeatedJSONKeys(Exception):
-    def __init__(self, keys: list[str]) -> None:
-        super().__init__(keys)
-        self.keys = keys
-
-
-def _unique_pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """``json.loads`` hook: a JSON object whose keys repeat is an error, not a silent overwrite."""
-    out: dict[str, object] = {}
-    repeated: dict[str, None] = {}
-    for key, value in pairs:
-        if key in out:
-            repeated[key] = None
-        out[key] = value
-    if repeated:
-        raise _RepeatedJSONKeys(list(repeated))
-    return out
 
 
 def _label_space_from_table(path: Path, *, sep: str) -> LabelSpace:

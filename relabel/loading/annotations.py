@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relabel._json import RepeatedJSONKeys, loads_strict
 from relabel.errors import InputError, RelabelWarning, format_offenders
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading.sources import source_path
@@ -328,9 +329,13 @@ def _aligned_originals(originals: pd.DataFrame, images: np.ndarray, *, where: st
     return aligned.to_numpy(dtype=object)
 
 
+_IMAGE_COLUMN_NAMES = ("image", "file_name", "filename", "path", "file")
+
+
 def _read_csv(path: Path, *, sep: str = ",") -> pd.DataFrame:
+    """A CSV/TSV table; image-key columns stay text, so a key like ``000123`` keeps its zeros."""
     try:
-        return pd.read_csv(path, sep=sep)
+        return pd.read_csv(path, sep=sep, dtype={name: str for name in _IMAGE_COLUMN_NAMES})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {e}") from None
 
@@ -655,31 +660,12 @@ def _load_originals(original_labels: Any) -> pd.DataFrame | None:
     return _original_table(Path(original_labels))
 
 
-class _RepeatedJSONKeys(Exception):
-    def __init__(self, keys: list[str]) -> None:
-        super().__init__(keys)
-        self.keys = keys
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads`` hook: a JSON object whose keys repeat is an error, not a silent overwrite."""
-    out: dict[str, Any] = {}
-    repeated: dict[str, None] = {}
-    for key, value in pairs:
-        if key in out:
-            repeated[key] = None
-        out[key] = value
-    if repeated:
-        raise _RepeatedJSONKeys(list(repeated))
-    return out
-
-
 def _parse_json(text: str, path: Path, where: str = "") -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs)
+        return loads_strict(text)
     except json.JSONDecodeError as e:
         raise InputError(f"{path}{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except _RepeatedJSONKeys as e:
+    except RepeatedJSONKeys as e:
         raise InputError(
             f"{path}{where}: keys must be unique within a JSON object (image keys, or an image's fields); "
             f"{format_offenders(e.keys)} appear more than once"

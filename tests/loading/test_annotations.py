@@ -541,3 +541,11 @@ def test_missing_file(tmp_path):
         load_annotations(tmp_path / "nope.csv")
     with pytest.raises(InputError, match=r"original labels file .*gone\.csv does not exist"):
         load_annotations(write(tmp_path, "real.json", "[[0]]"), original_labels=tmp_path / "gone.csv")
+
+
+def test_csv_image_keys_keep_leading_zeros(tmp_path):
+    from relabel import load_annotations
+
+    (tmp_path / "a.csv").write_text("image,label\n000123,cat\n000124,dog\n")
+    annotations = load_annotations(tmp_path / "a.csv")
+    assert annotations.images.tolist() == ["000123", "000124"]
