@@ -6,11 +6,9 @@ import math
 from collections.abc import Sequence
 
 import click
-import pandas as pd
 
 from relabel.comparison import Comparison
-from relabel.evaluation import Evaluation
-from relabel.export import evaluation_table
+from relabel.evaluation import Evaluation, multilabel_gaps
 
 
 def _pct(x: float) -> str:
@@ -51,7 +49,7 @@ def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simu
     if not all(ev.has_multilabels for ev in evaluations):
         click.echo("note: the annotations have no multi-label sets; only original-label accuracy was computed.")
         return
-    gaps = class_gaps(evaluations).head(top)
+    gaps = multilabel_gaps(evaluations).head(top)
     if gaps.empty:
         return
     click.echo()
@@ -62,17 +60,6 @@ def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simu
           f"{100 * r.gap:+5.1f}"] for r in gaps.itertuples()],
         "llrrrr",
     )
-
-
-def class_gaps(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
-    """Per class, mean accuracies over runs and ``gap`` = multi-label minus original, largest first."""
-    table = evaluation_table(list(evaluations))
-    mean = table.groupby(["class_index", "class_key", "class_name"], as_index=False).agg(
-        n_images=("n_images", "max"), acc_original=("acc_original", "mean"), acc_multilabel=("acc_multilabel", "mean")
-    )
-    mean["gap"] = mean["acc_multilabel"] - mean["acc_original"]
-    mean = mean.dropna(subset=["gap"])
-    return mean.reindex(mean["gap"].abs().sort_values(ascending=False, kind="stable").index)
 
 
 def render_comparison(comparison: Comparison, *, top: int = 10) -> None:
@@ -89,15 +76,15 @@ def render_comparison(comparison: Comparison, *, top: int = 10) -> None:
     for note in comparison.notes:
         click.echo(f"note: {note}")
     names = comparison.label_space.table().set_index("class_index")["class_name"]
-    means = comparison.group_means.groupby("group", sort=False)[["acc_original", "acc_multilabel"]].mean()
+    summary = comparison.summary.set_index("group")
     for group, rows in comparison.per_class.groupby("group", sort=False):
         affected = rows[rows["affected"]].sort_values(f"delta_{metric}", kind="stable")
-        explained = int((rows["explained_by_multilabels"]).sum())
-        n_orig = int(rows["affected_original"].sum())
-        mean_delta = means.loc[group, f"acc_{metric}"] - means.loc[params["reference"], f"acc_{metric}"]
+        line = summary.loc[group]
         click.echo(
-            f"{group}: mean class accuracy {100 * mean_delta:+.1f} points; {len(affected)} affected classes"
-            + (f"; {n_orig} drop under original labels, {explained} of them explained by multi-labels"
+            f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
+            f"{int(line['n_affected'])} affected classes"
+            + (f"; {int(line['n_affected_original'])} drop under original labels, "
+               f"{int(line['n_explained_by_multilabels'])} of them explained by multi-labels"
                if "affected_multilabel" in rows else "")
         )
         if affected.empty:

@@ -67,6 +67,10 @@ class Comparison:
         (share of c's images predicted as d), ``reverse_share_delta`` (the same for d's images
         predicted as c), ``pair_acc_reference``, ``pair_acc_treatment`` (share of c's images
         predicted as c or d), ``rank`` (1 = largest rise).
+    summary
+        One row per non-reference group: ``group``, ``mean_delta_original``,
+        ``mean_delta_multilabel`` (change of the mean class accuracy), ``n_affected`` (on the
+        chosen metric), ``n_affected_original``, ``n_explained_by_multilabels``.
     curves
         With strengths on every group: per (class, group) accuracy along the strength axis,
         and ``best_strength`` per class on the chosen metric. Empty otherwise.
@@ -79,6 +83,7 @@ class Comparison:
     group_means: pd.DataFrame
     per_class: pd.DataFrame
     flows: pd.DataFrame
+    summary: pd.DataFrame
     curves: pd.DataFrame
     best_strength: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
@@ -234,7 +239,24 @@ def compare(
         "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed,
         "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
     }
-    return Comparison(space, group_means, per_class, flows, curves, best, params, tuple(notes))
+    summary = _summary(per_class, metrics)
+    return Comparison(space, group_means, per_class, flows, summary, curves, best, params, tuple(notes))
+
+
+def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric]) -> pd.DataFrame:
+    """Per group: change of the mean class accuracy and the counts of affected and explained classes."""
+    grouped = per_class.groupby("group", sort=False)
+    summary = pd.DataFrame({"group": list(grouped.groups)})
+    for m in (Metric.ORIGINAL, Metric.MULTILABEL):
+        if m in metrics:
+            means = grouped[[f"acc_{m.value}", f"acc_{m.value}_reference"]].mean()
+            summary[f"mean_delta_{m.value}"] = (means.iloc[:, 0] - means.iloc[:, 1]).to_numpy()
+        else:
+            summary[f"mean_delta_{m.value}"] = np.nan
+    summary["n_affected"] = grouped["affected"].sum().to_numpy()
+    summary["n_affected_original"] = grouped["affected_original"].sum().to_numpy()
+    summary["n_explained_by_multilabels"] = grouped["explained_by_multilabels"].sum().to_numpy()
+    return summary
 
 
 def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.DataFrame:

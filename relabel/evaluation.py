@@ -13,6 +13,7 @@ Counts start with ``n_``; accuracies are fractions in [0, 1], NaN for a class wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from relabel.labelspace import LabelSpace
 from relabel.loading.runs import RunMeta
 from relabel.pairing import PairedRun
 
-__all__ = ["Evaluation", "evaluate", "pair_accuracy"]
+__all__ = ["Evaluation", "evaluate", "evaluation_table", "multilabel_gaps", "pair_accuracy"]
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,31 @@ def pair_accuracy(evaluation: Evaluation, c: Any, d: Any) -> np.ndarray | float:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(n > 0, (same + other) / np.maximum(n, 1), np.nan)
     return out if np.ndim(c) or np.ndim(d) else float(out[0])
+
+
+def evaluation_table(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """Per-class rows of several runs stacked, led by the run's ``run``, ``group``, ``strength``, ``seed``."""
+    frames = []
+    for ev in evaluations:
+        frame = ev.per_class.copy()
+        frame.insert(0, "run", ev.meta.name)
+        frame.insert(1, "group", ev.meta.group)
+        frame.insert(2, "strength", ev.meta.strength)
+        frame.insert(3, "seed", ev.meta.seed)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def multilabel_gaps(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """Per class, accuracies averaged over runs and ``gap`` = ``acc_multilabel`` − ``acc_original``.
+
+    Sorted by the size of the gap, largest first; classes without a multi-label score are left out.
+    A large positive gap marks a class whose "errors" are mostly other valid labels.
+    """
+    table = evaluation_table(evaluations)
+    mean = table.groupby(["class_index", "class_key", "class_name"], as_index=False).agg(
+        n_images=("n_images", "max"), acc_original=("acc_original", "mean"), acc_multilabel=("acc_multilabel", "mean")
+    )
+    mean["gap"] = mean["acc_multilabel"] - mean["acc_original"]
+    mean = mean.dropna(subset=["gap"])
+    return mean.reindex(mean["gap"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from relabel.comparison import Comparison
-from relabel.evaluation import Evaluation
+from relabel.evaluation import Evaluation, evaluation_table
 from relabel.loading.runs import Run, run_to_arrow
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "evaluation_table"]
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison"]
 
 
 @contextmanager
@@ -61,19 +61,6 @@ def write_run(run: Run, path: str | Path) -> Path:
     return _write(path, lambda tmp: pq.write_table(run_to_arrow(run), tmp))
 
 
-def evaluation_table(evaluations: list[Evaluation]) -> pd.DataFrame:
-    """Per-class rows of several runs stacked, with the run's ``run``, ``group``, ``strength``, ``seed``."""
-    frames = []
-    for ev in evaluations:
-        frame = ev.per_class.copy()
-        frame.insert(0, "run", ev.meta.name)
-        frame.insert(1, "group", ev.meta.group)
-        frame.insert(2, "strength", ev.meta.strength)
-        frame.insert(3, "seed", ev.meta.seed)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
 def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path) -> list[Path]:
     """Write the per-class table and the overall table as Parquet and CSV into ``out_dir``."""
     out = Path(out_dir)
@@ -98,6 +85,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
         on="partner_index", how="left",
     )
     tables = {
+        "comparison_summary": comparison.summary,
         "comparison_per_class": comparison.per_class,
         "comparison_group_means": comparison.group_means,
         "comparison_flows": named_flows,

@@ -52,6 +52,11 @@ def test_delta_flows_and_curves_by_hand(office_groups):
     curves = comparison.curves
     assert curves[curves["class_index"] == 0]["strength"].tolist() == [0.08, 0.5]
     assert comparison.params["metric"] == "original" and comparison.params["reference"] == "weak"
+    summary = comparison.summary.iloc[0]
+    # mean class accuracy: weak 1.0; strong (0 + 1 + 1 + 1) / 4 under original labels, (0.5 + 1 + 1 + 1) / 4 multi
+    assert summary["group"] == "strong"
+    assert summary["mean_delta_original"] == -0.25 and summary["mean_delta_multilabel"] == -0.125
+    assert (summary["n_affected"], summary["n_affected_original"]) == (1, 1)
     assert comparison.affected["class_name"].tolist() == ["laptop"]
 
 

@@ -9,6 +9,7 @@ from conftest import make_run
 from reference import confusion_counts, per_class_accuracy
 
 from relabel import Annotations, LabelSpace, evaluate, pair, pair_accuracy
+from relabel.evaluation import evaluation_table, multilabel_gaps
 
 NAN = float("nan")
 
@@ -118,3 +119,14 @@ def test_real_annotations_overall_accuracy_of_a_perfect_run(real_annotations):
     assert ev.overall["n_multilabel"] == 50000 - 3163
     # ReaL accuracy of predicting the original label: share of non-empty sets containing it
     assert 0.85 < ev.overall["acc_multilabel"] < 0.95
+
+
+def test_stacked_table_and_multilabel_gaps(office_annotations):
+    images = [f"img{i}.jpg" for i in range(8)]
+    evs = [evaluate(pair(make_run(images, [1, 0, 0, 1, 3, 2, 3, 2], "a", "g", 0), office_annotations)),
+           evaluate(pair(make_run(images, [0, 0, 1, 1, 2, 2, 3, 3], "b", "g", 1), office_annotations))]
+    table = evaluation_table(evs)
+    assert len(table) == 8 and table.columns[:4].tolist() == ["run", "group", "strength", "seed"]
+    gaps = multilabel_gaps(evs).set_index("class_name")
+    # run a: original 0.5 / multi-label 1.0 for every class; run b: 1.0 / 1.0 -> mean gap 0.25
+    assert gaps["gap"].tolist() == [0.25, 0.25, 0.25, 0.25]
