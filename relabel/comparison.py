@@ -3,7 +3,7 @@
 Groups are recipes (``rrc-0.08``, ``rrc-0.5``, …), each with one or more seeds. Per class
 and group: mean accuracy over seeds, the delta to the reference (group mean minus reference
 mean, a fraction; negative = worse), a bootstrap confidence interval over seeds and images
-(:func:`relabel.stats.bootstrap_delta`), a p-value and a Benjamini–Hochberg q-value across
+(:func:`relabel.stats.bootstrap_deltas`, both metrics on the same resamples), a p-value and a Benjamini–Hochberg q-value across
 classes. A class is **affected** when ``delta <= -min_drop`` and ``q_value <= fdr`` on the
 chosen metric; it is **explained by multi-labels** when it is affected under original labels
 but not under multi-labels.
@@ -24,7 +24,7 @@ from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
 from relabel.progress import progress
-from relabel.stats import benjamini_hochberg, bootstrap_delta
+from relabel.stats import benjamini_hochberg, bootstrap_deltas
 
 __all__ = ["Comparison", "Metric", "compare"]
 
@@ -138,7 +138,8 @@ def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> No
 
 
 def _correct_matrix(evs: Sequence[Evaluation], column: str) -> np.ndarray:
-    return np.stack([ev.per_image[column].to_numpy() for ev in evs])
+    """(runs, images): 1.0 right, 0.0 wrong, NaN where the image does not count for the metric."""
+    return np.stack([ev.per_image[column].to_numpy(dtype=np.float64) for ev in evs])
 
 
 def compare(
@@ -206,18 +207,14 @@ def compare(
         frame = space.table()
         frame.insert(3, "group", group)
         frame["n_images"] = np.bincount(true, minlength=k)
-        for m in metrics:
-            column = "correct_original" if m is Metric.ORIGINAL else "correct_multilabel"
-            ref = _correct_matrix(groups[reference], column)
-            treat = _correct_matrix(groups[group], column)
-            scored = ~np.isnan(ref[0].astype(np.float64))
-            result = bootstrap_delta(
-                ref[:, scored].astype(bool), treat[:, scored].astype(bool), true[scored], k,
-                n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
-            )
-            if m is Metric.MULTILABEL:
-                frame["n_multilabel"] = np.bincount(true[scored], minlength=k)
+        columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
+        ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
+        treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
+        results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed)
+        for m, result in zip(metrics, results):
             name = m.value
+            if m is Metric.MULTILABEL:
+                frame["n_multilabel"] = np.bincount(true[~np.isnan(ref[1, 0])], minlength=k)
             frame[f"acc_{name}_reference"] = mean_lookup.loc[reference][f"acc_{name}"].to_numpy()
             frame[f"acc_{name}"] = mean_lookup.loc[group][f"acc_{name}"].to_numpy()
             frame[f"delta_{name}"] = result.delta
