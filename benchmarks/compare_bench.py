@@ -10,13 +10,15 @@
   (1000 resamples, percentile), then BH — the way one would write it first. It resamples
   images only, so it does less work than relabel's two-level bootstrap.
 
-Peak memory is the peak traced by tracemalloc during each step (numpy allocations included).
+Times are medians of ``--repeat`` runs without tracing; peak memory is measured in a separate
+run of each step under tracemalloc (numpy allocations included), since tracing slows numpy.
 
 Usage: python benchmarks/compare_bench.py
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 import tracemalloc
 
@@ -48,17 +50,24 @@ def straightforward(evaluations, reference, n_bootstrap=1000, seed=0):
     return out
 
 
-def timed(fn):
+def timed(fn, repeat):
+    """(value, median seconds over ``repeat`` untraced runs, peak MiB of one traced run)."""
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        seconds.append(time.perf_counter() - start)
     tracemalloc.start()
-    start = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - start
+    fn()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return value, seconds, peak
+    return value, float(np.median(seconds)), peak
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
     annotations = load_annotations("real")
     simulated = simulate_runs(annotations, seed=0)
 
@@ -68,9 +77,9 @@ def main() -> None:
 
     evaluations = [evaluate(pair(run, annotations)) for run in simulated.runs]
     compare(evaluations, reference="rrc-0.5")  # warm-up (imports, caches)
-    comparison, t_compare, m_compare = timed(lambda: compare(evaluations, reference="rrc-0.5"))
-    _, t_full, m_full = timed(full_path)
-    _, t_base, m_base = timed(lambda: straightforward(evaluations, "rrc-0.5"))
+    comparison, t_compare, m_compare = timed(lambda: compare(evaluations, reference="rrc-0.5"), args.repeat)
+    _, t_full, m_full = timed(full_path, args.repeat)
+    _, t_base, m_base = timed(lambda: straightforward(evaluations, "rrc-0.5"), 1)
     print("ImageNet scale: 50,000 images, 1000 classes, 2 groups x 3 seeds, 1000 bootstrap draws, both metrics")
     print(f"relabel compare():                 {t_compare:6.2f} s  peak {m_compare:7.1f} MiB  "
           f"({int(comparison.per_class['affected'].sum())} affected classes)")
