@@ -147,3 +147,15 @@ def test_errors(office_annotations, office_groups, office_space):
         compare([*office_groups, no_group], reference="weak")
     with pytest.raises(ComparisonError, match=r"unknown metric 'top5'; expected one of \['multilabel', 'original'\]"):
         compare(office_groups, reference="weak", metric="top5")
+
+
+def test_a_single_run_cannot_be_compared(office_groups):
+    with pytest.raises(ComparisonError, match="at least two groups; all 1 runs are in group 'weak'"):
+        compare(office_groups[:1], reference="weak")
+
+
+def test_runs_of_one_group_on_different_image_sets(office_annotations, office_groups):
+    partial = _ev(office_annotations, [0, 0, 1, 1], "ref-part", "weak", 2,
+                  images=["img0.jpg", "img1.jpg", "img2.jpg", "img3.jpg"])
+    with pytest.raises(ComparisonError, match="'ref-part' \\(group 'weak'\\) covers 4 images"):
+        compare([*office_groups, partial], reference="weak")
