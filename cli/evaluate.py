@@ -10,7 +10,6 @@ import click
 from relabel.cli.params import annotation_options, comparison_options, run_options, spread
 from relabel.cli.render import render_comparison, render_evaluations, render_written
 from relabel.comparison import compare
-from relabel.errors import InputError
 from relabel.evaluation import evaluate as evaluate_paired
 from relabel.export import write_comparison, write_evaluations
 from relabel.labelspace import load_label_space
@@ -112,7 +111,5 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
         load_label_space("imagenet-1k") if annotations == "real" else None
     )
     ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
-    if space is not None and len(space) != len(ann.label_space):
-        raise InputError(f"label space has {len(space)} classes but the annotations use {len(ann.label_space)}")
     runs = load_runs(specs, label_space=ann.label_space)
     return [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]
