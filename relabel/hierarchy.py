@@ -342,7 +342,9 @@ def _hierarchy_from_json(path: Path) -> Hierarchy:
     except json.JSONDecodeError as e:
         raise InputError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RepeatedJSONKeys as e:
-        raise InputError(f"{path}: each child may appear once; {format_offenders(e.keys)} appear more than once") from None
+        raise InputError(
+            f"{path}: each child may appear once; {format_offenders(e.keys)} appear more than once"
+        ) from None
     names: Any = {}
     if isinstance(data, dict) and "parents" in data and isinstance(data["parents"], dict):
         unknown = [k for k in data if k not in {"parents", "names"}]
@@ -366,7 +368,8 @@ def _hierarchy_from_json(path: Path) -> Hierarchy:
         parents[child] = tuple(p.strip() for p in values)
     if bad:
         raise InputError(
-            f"{path}: each child's parent must be a node name or a list of them; not so for children {format_offenders(bad)}"
+            f"{path}: each child's parent must be a node name or a list of them; "
+            f"not so for children {format_offenders(bad)}"
         )
     empty = [c for c in parents if not c.strip()]
     if empty:
