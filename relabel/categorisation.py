@@ -184,7 +184,8 @@ class Categorisation:
         ``mean_class_depth``; ``shared_name`` (bool), ``name_overlap`` (the shared spelling);
         bias shift ``count_reference``, ``count_treatment`` (mean n[c, d] per group),
         ``share_reference``, ``share_treatment``, ``share_delta`` (share of c's images predicted
-        as d), ``reverse_share_delta`` (the same for d's images predicted as c), ``pair_acc_reference``, ``pair_acc_treatment``, ``bias_shift``,
+        as d), ``reverse_share_delta`` (the same for d's images predicted as c),
+        ``pair_acc_reference``, ``pair_acc_treatment``, ``bias_shift``,
         ``loss_driver``; ``missing_evidence`` ("" or what was unavailable); the decision
         ``category``, ``rule`` and ``reason`` (one sentence with the numbers).
     classes
@@ -225,6 +226,8 @@ def _co_annotation(annotations: Annotations, c: np.ndarray, d: np.ndarray) -> di
     """n_c_valid, n_d_valid, n_both and both conditional shares, vectorised over the CSR sets."""
     k = len(annotations.label_space)
     indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    if indptr is None or indices is None:
+        raise InputError(f"{annotations.source or 'annotations'}: co-annotation needs multi-label sets")
     owner = np.repeat(np.arange(annotations.n_images), np.diff(indptr))
     matrix = sp.csc_matrix((np.ones(len(indices), dtype=np.int64), (owner, indices)),
                            shape=(annotations.n_images, k))
@@ -335,7 +338,7 @@ def pair_evidence(
             out[column] = values
 
     has_ml = annotations is not None and annotations.has_multilabels
-    if has_ml:
+    if annotations is not None and has_ml:
         for column, values in _co_annotation(annotations, c, d).items():
             out[column] = values
     else:
@@ -536,8 +539,9 @@ _PAIR_COLUMNS = [
 ]
 
 _CLASS_COLUMNS = [
-    "class_index", "class_key", "class_name", "group", "delta", "explained_by_multilabels", "category", "rule", "reason",
-    "partner_index", "partner_name", "share_delta", "loss_driver", "n_pairs", "other_pairs",
+    "class_index", "class_key", "class_name", "group", "delta", "explained_by_multilabels",
+    "category", "rule", "reason", "partner_index", "partner_name", "share_delta", "loss_driver",
+    "n_pairs", "other_pairs",
 ]
 
 
