@@ -917,7 +917,9 @@ def _parse(text: str, *, source: str, as_json: bool) -> tuple[Any, _Locator | No
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise OverridesError(f"{source}, line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from None
-    loader = yaml.SafeLoader(text)
+    # Raw tabs in valid JSON are whitespace (inside strings they must be escaped), but PyYAML
+    # refuses some of them: spaces keep every line number.
+    loader = yaml.SafeLoader(text.replace("\t", " ") if as_json else text)
     try:
         root = loader.get_single_node()
         repeated = _repeated_keys(root, ()) if root is not None else []

@@ -310,6 +310,11 @@ def test_malformed_json(tmp_path):
     assert message == f"{path}, line 15, column 7: not valid JSON: Expecting ',' delimiter"
 
 
+def test_tab_indented_json_keeps_line_numbers(tmp_path):
+    path = _file(tmp_path, GOOD.replace("  ", "\t").replace('{"scale": [0.5, 1.0]}', '{"scale": [0.9, 0.5]}'))
+    assert _error(path) == f"{path}, line 12: overrides[0].transforms.random_resized_crop.scale: min 0.9 > max 0.5"
+
+
 def test_repeated_field(tmp_path):
     path, message = _bad(tmp_path, '"label_space": "office",', '"label_space": "office",\n  "label_space": "other",')
     assert message == f"{path}, line 4: label_space: field 'label_space' appears twice in this object (first on line 3)"
