@@ -8,13 +8,15 @@ from typing import Any
 import click
 
 from relabel.cli.params import annotation_options, comparison_options, run_options, spread
+from relabel.categorisation import categorise
 from relabel.cli.render import render_comparison, render_evaluations, render_written
 from relabel.comparison import compare
+from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel.export import write_comparison, write_evaluations
+from relabel.export import write_categorisation, write_comparison, write_evaluations
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
-from relabel.loading.annotations import load_annotations
+from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
 from relabel.pairing import pair
 from relabel.progress import progress
@@ -35,8 +37,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
              score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
              annotations: str | None, original_labels: str | None, label_space: str | None,
-             reference: str | None, metric: str | None, min_drop: float, fdr: float, n_bootstrap: int,
-             bootstrap_seed: int, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
+             reference: str | None, hierarchy: str, metric: str | None, min_drop: float, fdr: float,
+             n_bootstrap: int, bootstrap_seed: int, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -45,7 +47,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
 
     With --reference GROUP, every other group is compared with it class by class: mean
     accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, and the
-    affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went.
+    affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went
+    and why: ambiguous, co-occurring or fine-grained (see docs/categorisation.md).
 
     \b
     Examples:
@@ -57,41 +60,43 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if demo:
         if paths or run_specs or manifest:
             raise click.UsageError("--demo simulates its own runs; do not give run files with it")
-        evaluations = _demo_evaluations(demo_seed)
+        evaluations, annotations_used = _demo_evaluations(demo_seed)
         reference = reference or "rrc-0.5"
     else:
-        evaluations = _file_evaluations(
+        evaluations, annotations_used = _file_evaluations(
             paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
         )
-    comparison = None
+    comparison = categorisation = None
     if reference is not None:
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
                              n_bootstrap=n_bootstrap, seed=bootstrap_seed)
+        categorisation = categorise(comparison, annotations_used, hierarchy=None if hierarchy == "none" else hierarchy)
     written = write_evaluations(evaluations, out) if out else []
-    if comparison is not None and out:
+    if comparison is not None and categorisation is not None and out:
         written += write_comparison(comparison, out)
+        written += write_categorisation(categorisation, out)
     render_evaluations(evaluations, top=top, simulated=demo)
-    if comparison is not None:
-        render_comparison(comparison, top=top)
+    if comparison is not None and categorisation is not None:
+        render_comparison(comparison, categorisation, top=top)
     elif len({ev.meta.group for ev in evaluations}) > 1:
         click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 
 
-def _demo_evaluations(seed: int) -> list[Any]:
+def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations]:
     from relabel.synthetic import simulate_runs
 
     ann = load_annotations("real")
     simulated = simulate_runs(ann, seed=seed)
-    return [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")]
+    return [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")], ann
 
 
 def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
                       groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
                       annotations: str | None, original_labels: str | None, label_space: str | None,
-                      options: dict[str, Any]) -> list[Any]:
+                      options: dict[str, Any]) -> tuple[list[Evaluation], Annotations]:
     specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
     n = len(specs)
     metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
@@ -112,4 +117,4 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     )
     ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
     runs = load_runs(specs, label_space=ann.label_space)
-    return [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]
+    return [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")], ann

@@ -63,6 +63,9 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--metric", type=click.Choice(["multilabel", "original"]),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
+        click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|imagenet-1k|FILE",
+                     help="Class hierarchy for categorising affected classes: the shipped WordNet graph for "
+                          "ImageNet (auto), none, or a parent-map file (CSV/TSV child,parent or JSON)."),
         click.option("--reference", metavar="GROUP",
                      help="Compare every other group of runs with this group (class by class)."),
     ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import click
 
+from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, multilabel_gaps
 
@@ -62,8 +63,8 @@ def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simu
     )
 
 
-def render_comparison(comparison: Comparison, *, top: int = 10) -> None:
-    """Affected classes per group: drop, interval, q-value, multi-label verdict and main partner."""
+def render_comparison(comparison: Comparison, categorisation: Categorisation, *, top: int = 10) -> None:
+    """Affected classes per group: drop, interval, q-value, main partner, then category and reason."""
     params = comparison.params
     metric = params["metric"]
     click.echo()
@@ -105,6 +106,15 @@ def render_comparison(comparison: Comparison, *, top: int = 10) -> None:
                 to,
             ])
         _table(["class", "reference", group[:12], "delta", "95% CI", "q", "predictions went to"], table_rows, "lrrrrrl")
+        why = categorisation.classes[categorisation.classes["group"] == group].set_index("class_index")
+        click.echo()
+        for r in affected.head(top).itertuples():
+            if r.class_index not in why.index:
+                continue
+            w = why.loc[r.class_index]
+            click.echo(f"  {click.style(r.class_name, bold=True)} [{w['category']}; {w['loss_driver']}]: {w['reason']}")
+            if w["other_pairs"]:
+                click.echo(f"      also lost predictions to: {w['other_pairs']}")
         if len(affected) > top:
             click.echo(f"… and {len(affected) - top} more (see --out)")
 

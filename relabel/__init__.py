@@ -20,9 +20,19 @@ from relabel.errors import (
     RelabelError,
     RelabelWarning,
 )
+from relabel.categorisation import (
+    Categorisation,
+    Category,
+    CategoryThresholds,
+    LossDriver,
+    categorise,
+    decide,
+    pair_evidence,
+)
 from relabel.comparison import Comparison, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
-from relabel.export import write_comparison, write_evaluations, write_run, write_table
+from relabel.export import write_categorisation, write_comparison, write_evaluations, write_run, write_table
+from relabel.hierarchy import Hierarchy, imagenet_1k_hierarchy, load_hierarchy
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
@@ -38,13 +48,18 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "Annotations",
+    "Categorisation",
+    "Category",
+    "CategoryThresholds",
     "Comparison",
     "ComparisonError",
     "DownloadError",
     "Evaluation",
+    "Hierarchy",
     "InputError",
     "LabelSpace",
     "LabelSpaceError",
+    "LossDriver",
     "Manifest",
     "Metric",
     "OverridesError",
@@ -57,17 +72,23 @@ __all__ = [
     "RunSpec",
     "SyntheticRuns",
     "__version__",
+    "categorise",
     "compare",
+    "decide",
     "evaluate",
     "imagenet_1k",
+    "imagenet_1k_hierarchy",
     "load_annotations",
+    "load_hierarchy",
     "load_label_space",
     "load_run",
     "load_runs",
     "pair",
     "pair_accuracy",
+    "pair_evidence",
     "read_manifest",
     "simulate_runs",
+    "write_categorisation",
     "write_comparison",
     "write_evaluations",
     "write_run",

@@ -153,6 +153,7 @@ def compare(
     confidence: float = 0.95,
     seed: int = 0,
     n_flows: int = 5,
+    min_flow_share: float = 0.02,
 ) -> Comparison:
     """Compare every group of runs with the ``reference`` group, class by class.
 
@@ -170,8 +171,10 @@ def compare(
         = 5 points) and its q-value is at most ``fdr``.
     n_bootstrap, confidence, seed
         Bootstrap draws, interval level and seed (results are reproducible).
-    n_flows
-        Partners listed per affected class in ``flows``.
+    n_flows, min_flow_share
+        At most ``n_flows`` partners per affected class in ``flows``, each of whose share of the
+        class's images rose by at least ``min_flow_share`` (0.02: one image in 50 on average
+        over seeds), so that single stray predictions are not reported as flows.
     """
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
@@ -229,11 +232,11 @@ def compare(
         )
         frames.append(frame)
     per_class = pd.concat(frames, ignore_index=True)
-    flows = _flows(per_class, groups, reference, n_flows)
+    flows = _flows(per_class, groups, reference, n_flows, min_flow_share)
     curves, best = _curves(group_means, chosen)
     params = {
         "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr,
-        "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed,
+        "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "min_flow_share": min_flow_share,
         "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
     }
     summary = _summary(per_class, metrics)
@@ -279,7 +282,8 @@ def _mean_confusion(evs: Sequence[Evaluation]) -> pd.Series:
     return stacked.groupby(["true_index", "pred_index"])["count"].sum() / len(evs)
 
 
-def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, n_flows: int) -> pd.DataFrame:
+def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, n_flows: int,
+           min_share: float) -> pd.DataFrame:
     """Where each affected class's lost predictions went, and the reverse flow."""
     columns = ["class_index", "group", "partner_index", "count_reference", "count_treatment", "share_reference",
                "share_treatment", "share_delta", "reverse_share_delta", "pair_acc_reference", "pair_acc_treatment",
@@ -300,7 +304,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             n_c = n_images[c]
             out = out[out.index != c]
             rise = ((out["treat"] - out["ref"]) / n_c).sort_values(ascending=False, kind="stable")
-            rise = rise[rise > 0].head(n_flows)
+            rise = rise[rise >= min_share].head(n_flows)
             correct_ref = both["ref"].get((c, c), 0.0)
             correct_treat = both["treat"].get((c, c), 0.0)
             for rank, (d, share_delta) in enumerate(rise.items(), start=1):

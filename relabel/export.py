@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, evaluation_table
 from relabel.loading.runs import Run, run_to_arrow
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison"]
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation"]
 
 
 @contextmanager
@@ -99,6 +100,20 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
         for suffix in (".parquet", ".csv"):
             written.append(write_table(table, out / f"{name}{suffix}"))
     params = {**comparison.params, "notes": list(comparison.notes)}
-    written.append(_write(out / "comparison_params.json",
-                          lambda tmp: tmp.write_text(json.dumps(params, indent=2, default=str), encoding="utf-8")))
+    written.append(_write_json(params, out / "comparison_params.json"))
     return written
+
+
+def write_categorisation(categorisation: Categorisation, out_dir: str | Path) -> list[Path]:
+    """Write the pair and class tables (Parquet + CSV) and the thresholds used (JSON) into ``out_dir``."""
+    out = Path(out_dir)
+    written = []
+    for name, table in (("categorisation_pairs", categorisation.pairs), ("categorisation_classes", categorisation.classes)):
+        for suffix in (".parquet", ".csv"):
+            written.append(write_table(table, out / f"{name}{suffix}"))
+    written.append(_write_json(categorisation.params, out / "categorisation_params.json"))
+    return written
+
+
+def _write_json(data: object, path: Path) -> Path:
+    return _write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8"))

@@ -148,6 +148,13 @@ def test_demo_compares_groups_and_lists_affected_classes(tmp_path):
     flows = pd.read_csv(tmp_path / "demo" / "comparison_flows.csv")
     assert {"class_index", "partner_name", "share_delta", "pair_acc_treatment"} <= set(flows.columns)
     assert json.loads((tmp_path / "demo" / "comparison_params.json").read_text())["n_bootstrap"] == 1000
+    # categorisation: each affected class with its category and a reason carrying the evidence
+    assert "Norfolk terrier [fine-grained" in result.output and "siblings under 'terrier'" in result.output
+    assert "seashore [co-occurring" in result.output
+    classes = pd.read_parquet(tmp_path / "demo" / "categorisation_classes.parquet")
+    assert len(classes) == 7 and set(classes["category"]) == {"ambiguous", "co-occurring", "fine-grained"}
+    pairs = pd.read_csv(tmp_path / "demo" / "categorisation_pairs.csv")
+    assert {"co_annotation_cd", "lca_depth", "path_length", "shared_name", "reason"} <= set(pairs.columns)
 
 
 def test_compare_files_with_reference_and_thresholds(office_files):
@@ -172,3 +179,18 @@ def test_unknown_reference_group_is_a_clear_error(office_files):
     assert "Error: reference group 'strong' does not exist; groups are ['weak']" in result.output
     result = CliRunner().invoke(cli, ["evaluate", "--demo", "--min-drop", "150"])
     assert result.exit_code == 2 and "between 0 and 100 percentage points" in result.output
+
+
+def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_files):
+    (office_files / "single.csv").write_text(
+        "image,label\n" + "".join(f"img{i}.jpg,{c}\n" for i, c in enumerate(
+            ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"])))
+    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
+                 ).to_csv(office_files / "shifted.csv", index=False)
+    result = _invoke("evaluate", "--annotations", office_files / "single.csv",
+                     "--label-space", office_files / "classes.csv",
+                     "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
+                     "--group", "weak", "--group", "strong", "--reference", "weak", "--fdr", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "laptop [other" in result.output
+    assert "no multi-label or hierarchy information" in result.output
