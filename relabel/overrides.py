@@ -10,11 +10,11 @@ documented in ``docs/overrides.md``::
       "default": {"random_resized_crop": {"scale": [0.08, 1.0]}},
       "overrides": [
         {
-          "classes": ["n03782006", "n04404412"],
+          "classes": ["n03782006", "n04152593"],
           "transforms": {"random_resized_crop": {"scale": [0.5, 1.0]}},
           "reason": "monitor lost 12 points to screen under rrc-0.08",
           "evidence": {"acc_multilabel": {"rrc-0.5": 0.81, "rrc-0.08": 0.69}},
-          "side": {"lost": ["n03782006"], "absorbing": ["n04404412"], "target": "both"}
+          "side": {"lost": ["n03782006"], "absorbing": ["n04152593"], "target": "both"}
         }
       ]
     }
