@@ -194,3 +194,20 @@ def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_fil
     assert result.exit_code == 0, result.output
     assert "laptop [other" in result.output
     assert "no multi-label or hierarchy information" in result.output
+
+
+def test_user_hierarchy_file_is_used_for_custom_classes(office_files):
+    (office_files / "single.csv").write_text(
+        "image,label\n" + "".join(f"img{i}.jpg,{c}\n" for i, c in enumerate(
+            ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"])))
+    (office_files / "parents.csv").write_text(
+        "child,parent\nlaptop,computer\nnotebook,computer\ncomputer,thing\ndesk,furniture\nfurniture,thing\n"
+        "monitor,thing\n")
+    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
+                 ).to_csv(office_files / "shifted.csv", index=False)
+    result = _invoke("evaluate", "--annotations", office_files / "single.csv",
+                     "--label-space", office_files / "classes.csv", "--hierarchy", office_files / "parents.csv",
+                     "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
+                     "--group", "weak", "--group", "strong", "--reference", "weak", "--fdr", "0.5")
+    assert result.exit_code == 0, result.output
+    assert "laptop [fine-grained" in result.output and "'computer'" in result.output
