@@ -31,13 +31,22 @@ from relabel.categorisation import (
 )
 from relabel.comparison import Comparison, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
-from relabel.export import write_categorisation, write_comparison, write_evaluations, write_run, write_table
+from relabel.export import (
+    write_categorisation,
+    write_comparison,
+    write_evaluations,
+    write_overrides,
+    write_run,
+    write_table,
+)
 from relabel.hierarchy import Hierarchy, imagenet_1k_hierarchy, load_hierarchy
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import Manifest, RunSpec, read_manifest
 from relabel.loading.runs import Run, RunMeta, load_run
+from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
+from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
 from relabel.synthetic import SyntheticRuns, simulate_runs
 
@@ -48,8 +57,11 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "Annotations",
+    "Augmentation",
     "Categorisation",
     "Category",
+    "ClassConditionalDataset",
+    "ClassConditionalTransform",
     "CategoryThresholds",
     "Comparison",
     "ComparisonError",
@@ -62,6 +74,8 @@ __all__ = [
     "LossDriver",
     "Manifest",
     "Metric",
+    "Override",
+    "Overrides",
     "OverridesError",
     "PairedRun",
     "PairingError",
@@ -70,6 +84,8 @@ __all__ = [
     "Run",
     "RunMeta",
     "RunSpec",
+    "Side",
+    "SideInfo",
     "SyntheticRuns",
     "__version__",
     "categorise",
@@ -81,6 +97,7 @@ __all__ = [
     "load_annotations",
     "load_hierarchy",
     "load_label_space",
+    "load_overrides",
     "load_run",
     "load_runs",
     "pair",
@@ -91,6 +108,16 @@ __all__ = [
     "write_categorisation",
     "write_comparison",
     "write_evaluations",
+    "write_overrides",
     "write_run",
     "write_table",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The trainer-side classes import torch, so ``import relabel`` loads them only when asked."""
+    if name in ("ClassConditionalTransform", "ClassConditionalDataset"):
+        import relabel.transforms
+
+        return getattr(relabel.transforms, name)
+    raise AttributeError(f"module 'relabel' has no attribute {name!r}")

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -20,7 +21,10 @@ from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, evaluation_table
 from relabel.loading.runs import Run, run_to_arrow
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation"]
+if TYPE_CHECKING:
+    from relabel.overrides import Overrides
+
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides"]
 
 
 @contextmanager
@@ -117,3 +121,10 @@ def write_categorisation(categorisation: Categorisation, out_dir: str | Path) ->
 
 def _write_json(data: object, path: Path) -> Path:
     return _write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8"))
+
+
+def write_overrides(overrides: Overrides, path: str | Path, *, classes: Any = None) -> Path:
+    """Write an override file atomically: ``.json``, ``.yaml``/``.yml`` or ``.csv`` (``classes`` gives ``class_index``)."""
+    from relabel.overrides import write
+
+    return write(overrides, path, classes=classes)
