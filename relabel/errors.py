@@ -20,6 +20,7 @@ __all__ = [
     "DownloadError",
     "RelabelWarning",
     "format_offenders",
+    "repeated",
 ]
 
 
@@ -68,6 +69,22 @@ def format_offenders(values: Iterable[Any], *, total: int | None = None, limit: 
     if n <= limit:
         return f"{n} {noun}: {shown}"
     return f"{n} {noun}, first {min(limit, len(values))}: {shown}"
+
+
+def repeated(values: Iterable[Any]) -> list[Any]:
+    """The values that occur more than once, each listed once, in the order of their first repeat.
+
+    >>> repeated(["a", "b", "a", "c", "b", "a"])
+    ['a', 'b']
+    """
+    seen: set[Any] = set()
+    out: dict[Any, None] = {}
+    for value in values:
+        if value in seen:
+            out[value] = None
+        else:
+            seen.add(value)
+    return list(out)
 
 
 def _plain(value: Any) -> Any:
