@@ -8,20 +8,24 @@ ambiguous names.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from relabel._json import RepeatedJSONKeys, loads_strict
-from relabel.errors import LabelSpaceError, format_offenders
+from relabel import _json, _tables
+from relabel.errors import LabelSpaceError, format_offenders, repeated
 
 __all__ = ["LabelSpace", "imagenet_1k", "load_label_space"]
+
+#: How a class index is written as text: ASCII digits with an optional minus (not "--3", not "²").
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -54,25 +58,15 @@ class LabelSpace:
                 f"label space {self.name!r}: class keys must not be empty; empty at class indices "
                 f"{format_offenders(empty)}"
             )
-        seen: dict[str, int] = {}
-        duplicates: dict[str, None] = {}
-        for i, key in enumerate(self.keys):
-            if key in seen:
-                duplicates[key] = None
-            seen[key] = i
+        duplicates = repeated(self.keys)
         if duplicates:
             raise LabelSpaceError(
                 f"label space {self.name!r}: class keys must be unique; "
                 f"{format_offenders(duplicates)} appear more than once"
             )
-        object.__setattr__(self, "_key_index", seen)
+        object.__setattr__(self, "_key_index", {key: i for i, key in enumerate(self.keys)})
 
     def __len__(self) -> int:
-        return len(self.keys)
-
-    @property
-    def num_classes(self) -> int:
-        """Number of classes K."""
         return len(self.keys)
 
     @classmethod
@@ -80,6 +74,21 @@ class LabelSpace:
         """A label space whose keys are the given (unique) names, in the given order."""
         names = tuple(str(n) for n in names)
         return cls(keys=names, names=names, name=name)
+
+    @classmethod
+    def from_labels(cls, values: Sequence[Any], *, name: str = "inferred") -> LabelSpace:
+        """A label space inferred from the labels used: ``0..max`` for integers, else the sorted distinct names.
+
+        >>> LabelSpace.from_labels([2, "0", 2.0]).keys
+        ('0', '1', '2')
+        >>> LabelSpace.from_labels(["desk", "laptop", "desk"]).keys
+        ('desk', 'laptop')
+        """
+        plain = [v.strip() if isinstance(v, str) else v for v in values]
+        integers = [_as_integer(v) for v in plain]
+        if plain and all(i is not None and i >= 0 for i in integers):
+            return cls.from_names([str(i) for i in range(max(integers) + 1)], name=name)  # type: ignore[type-var]
+        return cls.from_names(sorted({str(v) for v in plain}), name=name)
 
     def table(self) -> pd.DataFrame:
         """The classes as a DataFrame with ``class_index``, ``class_key``, ``class_name``."""
@@ -107,20 +116,134 @@ class LabelSpace:
 
         A name that several classes share (ImageNet's two "crane" classes) is refused.
         """
+        return self._resolve_names(np.asarray(names, dtype=object), where=where.removesuffix(": ") or "")
+
+    def indices(self, values: Any, *, where: str, owners: Sequence[Any] | None = None) -> np.ndarray:
+        """Class indices of ``values`` (1-D, or 2-D with one row per image), checked against the space.
+
+        A value that is an integer (an int, an integral float, or ASCII text such as ``"3"``)
+        is a class index; any other value is resolved as a class key, display name or
+        timm-style description (:meth:`index_of_names`). Missing, nested, fractional, unknown,
+        ambiguous and out-of-range values are errors that start with ``where`` and name the
+        images when ``owners`` gives the image key of each row (else the row positions).
+
+        >>> space = LabelSpace.from_names(["laptop", "notebook", "desk"])
+        >>> space.indices([["desk", "0"], ["notebook", 2]], where="x.csv").tolist()
+        [[2, 0], [1, 2]]
+        >>> space.indices([0, 3.0], where="x.csv, column 'pred'", owners=["a.jpg", "b.jpg"])
+        Traceback (most recent call last):
+        ...
+        relabel.errors.LabelSpaceError: x.csv, column 'pred': class ids must lie in 0..2 (label space 'custom'); \
+1 offender: 3.0 at images 1 offender: 'b.jpg'
+        """
+        arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+        if arr.ndim not in (1, 2):
+            raise LabelSpaceError(f"{where}: expected one class label per image or one row per image; found {arr.shape}")
+        flat = arr.reshape(-1)
+        width = arr.shape[1] if arr.ndim == 2 else 1
+        labels = np.asarray(owners, dtype=object) if owners is not None else None
+
+        def located(mask: np.ndarray) -> str:
+            rows = np.unique(np.flatnonzero(mask) // width)
+            if labels is None:
+                return f" at positions {format_offenders(rows.tolist(), total=len(rows))}"
+            return f" at images {format_offenders(labels[rows], total=len(rows))}"
+
+        if flat.dtype.kind in "iuf":
+            return self._check_ids(flat, where=where, located=located).reshape(arr.shape)
+        if flat.dtype.kind not in "USO":
+            raise LabelSpaceError(
+                f"{where}: class labels must be integers, keys or names; found {flat.dtype} values "
+                f"{format_offenders(pd.unique(flat))}"
+            )
+        if flat.dtype.kind == "O":
+            missing = pd.isna(flat)
+            if missing.any():
+                raise LabelSpaceError(f"{where}: missing class labels{located(missing)}")
+            nested = np.fromiter((isinstance(v, (list, tuple, dict, set, np.ndarray)) for v in flat), bool, len(flat))
+            if nested.any():
+                raise LabelSpaceError(
+                    f"{where}: expected one class label per value, found nested values "
+                    f"{format_offenders(flat[nested])}{located(nested)}"
+                )
+        numbers: list[Any] = []
+        names: list[str] = []
+        is_number = np.zeros(len(flat), dtype=bool)
+        for i, value in enumerate(flat.tolist()):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                numbers.append(value)
+                is_number[i] = True
+                continue
+            text = str(value).strip()
+            if _INTEGER_TEXT.fullmatch(text):
+                numbers.append(int(text))
+                is_number[i] = True
+            else:
+                names.append(text)
+
+        def within(subset: np.ndarray) -> Any:
+            """``located`` for a mask over the values of one kind (numbers or names)."""
+            positions = np.flatnonzero(subset)
+
+            def at(mask: np.ndarray) -> str:
+                full = np.zeros(len(flat), dtype=bool)
+                full[positions[mask]] = True
+                return located(full)
+
+            return at
+
+        out = np.empty(len(flat), dtype=np.int64)
+        if numbers:
+            as_array = np.asarray(numbers, dtype=np.float64) if any(isinstance(v, float) for v in numbers) else (
+                _int_array(numbers))
+            out[is_number] = self._check_ids(as_array, where=where, located=within(is_number))
+        if names:
+            out[~is_number] = self._resolve_names(np.asarray(names, dtype=object), where=where,
+                                                  located=within(~is_number))
+        return out.reshape(arr.shape)
+
+    def _check_ids(self, numbers: np.ndarray, *, where: str, located: Any) -> np.ndarray:
+        """Integer class ids in ``0..K-1`` from an int or float array; else an error naming the offenders."""
+        if numbers.dtype.kind == "f":
+            missing = np.isnan(numbers)
+            if missing.any():
+                raise LabelSpaceError(f"{where}: missing class labels{located(missing)}")
+            fractional = ~np.isfinite(numbers) | (numbers != np.round(numbers))
+            if fractional.any():
+                raise LabelSpaceError(
+                    f"{where}: class ids must be integers; "
+                    f"{format_offenders(pd.unique(numbers[fractional]))}{located(fractional)}"
+                )
+        k = len(self)
+        outside = (numbers < 0) | (numbers >= k)
+        if outside.any():
+            raise LabelSpaceError(
+                f"{where}: class ids must lie in 0..{k - 1} (label space {self.name!r}); "
+                f"{format_offenders(pd.unique(numbers[outside]))}{located(outside)}"
+            )
+        return numbers.astype(np.int64)
+
+    def _resolve_names(self, texts: np.ndarray, *, where: str, located: Any = None) -> np.ndarray:
+        """Class indices of keys, names or descriptions; unknown and shared names are errors."""
+        prefix = f"{where}: " if where else ""
         by_name, ambiguous = self._name_lookup()
-        asked = pd.unique(np.asarray(names, dtype=object))
-        bad_ambiguous = [n for n in asked if n in ambiguous]
-        if bad_ambiguous:
+
+        def at(mask: np.ndarray) -> str:
+            return located(mask) if located is not None else ""
+
+        shared = np.fromiter((t in ambiguous for t in texts), bool, len(texts))
+        if shared.any():
             raise LabelSpaceError(
-                f"{where}class names that several classes share cannot be resolved to an index "
-                f"(give class indices or keys instead): {format_offenders(bad_ambiguous)}"
+                f"{prefix}class names that several classes share cannot be resolved to an index "
+                f"(give class indices or keys instead): {format_offenders(pd.unique(texts[shared]))}{at(shared)}"
             )
-        unknown = [n for n in asked if n not in by_name]
-        if unknown:
+        unknown = np.fromiter((t not in by_name for t in texts), bool, len(texts))
+        if unknown.any():
             raise LabelSpaceError(
-                f"{where}class names not in label space {self.name!r}: {format_offenders(unknown)}"
+                f"{prefix}class names not in label space {self.name!r}: "
+                f"{format_offenders(pd.unique(texts[unknown]))}{at(unknown)}"
             )
-        return np.fromiter((by_name[n] for n in names), dtype=np.int64, count=len(names))
+        return np.fromiter((by_name[t] for t in texts), dtype=np.int64, count=len(texts))
 
     def _name_lookup(self) -> tuple[dict[str, int], set[str]]:
         """Every accepted spelling of a class (key, display name, lemmas joined by ", ") → index."""
@@ -139,13 +262,30 @@ class LabelSpace:
         return by_name, ambiguous
 
 
-def imagenet_1k() -> LabelSpace:
-    """The ImageNet-1k label space (WordNet ids in sorted order, the torchvision/timm order)."""
-    return _imagenet_1k_cached()
+def _int_array(values: list[int]) -> np.ndarray:
+    """Python ints as int64, or as float64 when some do not fit (they are out of range anyway)."""
+    try:
+        return np.asarray(values, dtype=np.int64)
+    except OverflowError:
+        return np.asarray(values, dtype=np.float64)
+
+
+def _as_integer(value: Any) -> int | None:
+    """``value`` as an int when it is one (an int, an integral float, ASCII integer text), else ``None``."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return int(value) if np.isfinite(value) and float(value).is_integer() else None
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value)
+    return None
 
 
 @cache
-def _imagenet_1k_cached() -> LabelSpace:
+def imagenet_1k() -> LabelSpace:
+    """The ImageNet-1k label space (WordNet ids in sorted order, the torchvision/timm order)."""
     with resources.files("relabel.annotations").joinpath("imagenet1k_classes.tsv").open("r", encoding="utf-8") as f:
         table = pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
     lemmas = tuple(tuple(x.split("|")) if x else () for x in table["lemmas"]) if "lemmas" in table else None
@@ -157,10 +297,15 @@ def _imagenet_1k_cached() -> LabelSpace:
 def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSpace:
     """A label space by name (``imagenet-1k``), from a file, or from a list of class names.
 
-    Files: CSV/TSV with a ``key`` (or ``class_key``) column and optionally ``name``
-    (``class_name``) and ``index`` (``class_index``) columns, or a single column of names;
-    JSON holding a list of names, a list of ``{"key": …, "name": …}`` objects, or a
-    ``{key: name}`` object; a text file with one name per line.
+    Files:
+
+    * CSV/TSV, which always starts with a header row: a ``key`` (or ``class_key``) column
+      and/or a ``name`` (``class_name``) column, and optionally ``index`` (``class_index``)
+      giving each row's class index. A single column of names is written with the header
+      ``name``; a list of names without a header belongs in a text file.
+    * JSON: a list of names, a list of ``{"key": …, "name": …}`` objects, a ``{key: name}``
+      object, or any of these under ``"classes"``.
+    * any other suffix (``.txt``): one name per line, no header; blank lines are skipped.
     """
     if isinstance(source, LabelSpace):
         return source
@@ -177,25 +322,16 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
         if suffix == ".json":
             return _label_space_from_json(path)
         if suffix in {".csv", ".tsv"}:
-            return _label_space_from_table(path, sep="\t" if suffix == ".tsv" else ",")
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return _label_space_from_table(path)
+        lines = [line.strip() for line in _json.read_text(path, error=LabelSpaceError).splitlines() if line.strip()]
         return LabelSpace.from_names(lines, name=path.stem)
-    except UnicodeDecodeError as e:
-        raise LabelSpaceError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except LabelSpaceError as e:
         message = str(e)
         raise LabelSpaceError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
 def _label_space_from_json(path: Path) -> LabelSpace:
-    try:
-        data = loads_strict(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise LabelSpaceError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RepeatedJSONKeys as e:
-        raise LabelSpaceError(
-            f"{path}: class keys must be unique; {format_offenders(e.keys)} appear more than once"
-        ) from None
+    data = _json.parse(_json.read_text(path, error=LabelSpaceError), str(path), error=LabelSpaceError)
     if isinstance(data, dict) and "classes" in data:
         data = data["classes"]
     if isinstance(data, dict):
@@ -214,19 +350,21 @@ def _label_space_from_json(path: Path) -> LabelSpace:
     )
 
 
-def _label_space_from_table(path: Path, *, sep: str) -> LabelSpace:
-    try:
-        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise LabelSpaceError(f"{path}: cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {e}") from None
-    columns = {c.lower(): c for c in table.columns}
-    key_col = columns.get("class_key") or columns.get("key")
-    name_col = columns.get("class_name") or columns.get("name")
-    index_col = columns.get("class_index") or columns.get("index")
+def _label_space_from_table(path: Path) -> LabelSpace:
+    table = _tables.read_csv(path, all_text=True, error=LabelSpaceError)
+    where = str(path)
+    key_col, name_col, index_col = (
+        _tables.pick_column(table.columns, candidates, where=where, field=field, required=False)
+        for candidates, field in ((["class_key", "key"], "key"), (["class_name", "name"], "name"),
+                                  (["class_index", "index"], "index"))
+    )
     if key_col is None and name_col is None:
         if len(table.columns) == 1:
-            names = [table.columns[0], *table.iloc[:, 0]]
-            return LabelSpace.from_names(names, name=path.stem)
+            raise LabelSpaceError(
+                f"{path}: a CSV label space starts with a header row naming its 'key' or 'name' column; the first "
+                f"line, {table.columns[0]!r}, is not one. Add the header 'name' above the names, or list the names "
+                f"one per line in a .txt file (no header)"
+            )
         raise LabelSpaceError(
             f"{path}: expected a 'key' or 'name' column (also accepted: class_key, class_name); "
             f"found columns {list(table.columns)}"
@@ -243,14 +381,15 @@ def _index_order(column: pd.Series, path: Path, index_col: str) -> np.ndarray:
     k = len(column)
     where = f"{path}, column {index_col!r}: expected each class index 0..{k - 1} once"
     values = column.str.strip()
-    not_int = values[~values.str.fullmatch(r"-?\d+")]
+    not_int = values[~values.str.fullmatch(_INTEGER_TEXT.pattern)]
     if len(not_int):
         raise LabelSpaceError(f"{where}; not an integer: {format_offenders(not_int.tolist())}")
-    index = values.astype(np.int64).to_numpy()
+    index = np.asarray([int(v) for v in values], dtype=object)
     out_of_range = index[(index < 0) | (index >= k)]
     if len(out_of_range):
         raise LabelSpaceError(f"{where}; out of range: {format_offenders(out_of_range.tolist())}")
-    repeated = pd.unique(index[pd.Series(index).duplicated().to_numpy()])
-    if len(repeated):
-        raise LabelSpaceError(f"{where}; repeated: {format_offenders(repeated.tolist())}")
+    index = index.astype(np.int64)
+    twice = repeated(index.tolist())
+    if twice:
+        raise LabelSpaceError(f"{where}; repeated: {format_offenders(twice)}")
     return np.argsort(index, kind="stable")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from relabel import LabelSpace, LabelSpaceError, imagenet_1k, load_label_space
@@ -80,10 +81,23 @@ def test_tsv_with_class_key_and_class_name_keeps_file_order(tmp_path):
     assert space.names == OFFICE
 
 
-def test_csv_with_a_single_column_of_names(tmp_path):
+def test_csv_with_a_single_column_of_names_under_a_name_header(tmp_path):
     path = tmp_path / "names.csv"
-    path.write_text("laptop\nnotebook\ndesk\n")
+    path.write_text("name\nlaptop\nnotebook\ndesk\n")
     assert load_label_space(path).keys == ("laptop", "notebook", "desk")
+
+
+def test_csv_without_a_header_is_refused_not_read_with_its_first_name_as_a_header(tmp_path):
+    # A CSV always has a header row: a header-less "laptop" line used to become class 0 silently
+    # when the file was meant to have a header (e.g. "class"), so header-less lists go in .txt.
+    path = tmp_path / "names.csv"
+    path.write_text("class\nlaptop\nnotebook\ndesk\n")
+    with pytest.raises(LabelSpaceError, match=r"names\.csv: a CSV label space starts with a header row naming its "
+                                              r"'key' or 'name' column; the first line, 'class', is not one.*\.txt"):
+        load_label_space(path)
+    text = tmp_path / "names.txt"
+    text.write_text("laptop\nnotebook\ndesk\n")
+    assert load_label_space(text).keys == ("laptop", "notebook", "desk")
 
 
 @pytest.mark.parametrize(
@@ -217,3 +231,101 @@ def test_empty_text_file_has_no_classes(tmp_path):
     path.write_text("\n\n")
     with pytest.raises(LabelSpaceError, match=r"empty\.txt: .*has no classes"):
         load_label_space(path)
+
+
+# ---------------------------------------------------------------- LabelSpace.indices: every label reader's one parser
+
+
+def test_indices_reads_indices_keys_names_and_descriptions_in_one_and_two_dimensions(office_space):
+    assert office_space.indices([3, "1", 2.0, "desk", " laptop "], where="x").tolist() == [3, 1, 2, 2, 0]
+    assert office_space.indices(np.array([["desk", "0"], ["notebook", "3"]]), where="x").tolist() == [[2, 0], [1, 3]]
+    assert office_space.indices(np.array([[1, 0]], dtype=np.uint8), where="x").tolist() == [[1, 0]]
+    assert imagenet_1k().indices(["tench, Tinca tinca", "n01443537", 607], where="x").tolist() == [0, 1, 607]
+    assert office_space.indices([], where="x").shape == (0,)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([0, 4], r"class ids must lie in 0\.\.3 \(label space 'office'\); 1 offender: 4 at images 1 offender: 'b\.jpg'"),
+        (["0", "-1"], r"class ids must lie in 0\.\.3 .*1 offender: -1 at images 1 offender: 'b\.jpg'"),
+        ([0, 10**30], r"class ids must lie in 0\.\.3 .*1 offender: 1e\+30 at images 1 offender: 'b\.jpg'"),
+        ([0.0, 1.5], r"class ids must be integers; 1 offender: 1\.5 at images 1 offender: 'b\.jpg'"),
+        ([0.0, float("inf")], r"class ids must be integers; 1 offender: inf at images"),
+        ([0, None], r"missing class labels at images 1 offender: 'b\.jpg'"),
+        ([0.0, float("nan")], r"missing class labels at images 1 offender: 'b\.jpg'"),
+        ([0, [1, 2]], r"expected one class label per value, found nested values 1 offender: \[1, 2\] at images"),
+        (["0", "--3"], r"class names not in label space 'office': 1 offender: '--3' at images 1 offender: 'b\.jpg'"),
+        (["0", "²"], r"class names not in label space 'office': 1 offender: '²' at images 1 offender: 'b\.jpg'"),
+        (["0", "٣"], r"class names not in label space 'office': 1 offender: '٣'"),
+        ([0, True], r"class names not in label space 'office': 1 offender: 'True'"),
+        (np.array([True, False]), r"class labels must be integers, keys or names; found bool values"),
+    ],
+)
+def test_indices_refuses_and_names_the_image(office_space, values, message):
+    with pytest.raises(LabelSpaceError, match=r"^preds\.csv, column 'pred': " + message):
+        office_space.indices(values, where="preds.csv, column 'pred'", owners=["a.jpg", "b.jpg"])
+
+
+def test_indices_names_the_images_of_2d_rows_and_positions_without_owners(office_space):
+    with pytest.raises(LabelSpaceError, match=r"1 offender: 9 at images 1 offender: 'b\.jpg'"):
+        office_space.indices(np.array([[0, 1], [2, 9]]), where="x", owners=["a.jpg", "b.jpg"])
+    with pytest.raises(LabelSpaceError, match=r"x: class ids must lie in .*1 offender: 9 at positions 1 offender: 1"):
+        office_space.indices([0, 9], where="x")
+
+
+def test_indices_refuses_names_several_classes_share():
+    with pytest.raises(LabelSpaceError, match=r"x: class names that several classes share .*'crane' at images "
+                                              r"1 offender: 'b\.jpg'"):
+        imagenet_1k().indices(["tench", "crane"], where="x", owners=["a.jpg", "b.jpg"])
+
+
+@pytest.mark.parametrize(
+    ("values", "keys"),
+    [
+        ([2, "0", 2.0], ("0", "1", "2")),
+        (["desk", "laptop", " desk"], ("desk", "laptop")),
+        ([1, "laptop"], ("1", "laptop")),
+        (["²", "1"], ("1", "²")),
+        ([-1, 0], ("-1", "0")),
+    ],
+)
+def test_from_labels_infers_0_to_max_for_integers_else_sorted_names(values, keys):
+    assert LabelSpace.from_labels(values, name="inferred").keys == keys
+
+
+# ---------------------------------------------------------------- files: one reader each
+
+
+def test_tsv_and_csv_headers_are_matched_in_any_case(tmp_path):
+    path = tmp_path / "office.tsv"
+    path.write_text("Class_Index\tKey\tName\n1\tn1\tnotebook\n0\tn0\tlaptop\n")
+    space = load_label_space(path)
+    assert space.keys == ("n0", "n1")
+    assert space.names == ("laptop", "notebook")
+
+
+def test_index_column_refuses_non_ascii_digits(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("key,index\na,0\nb,¹\n")
+    with pytest.raises(LabelSpaceError, match=r"bad\.csv, column 'index': .*not an integer: 1 offender: '¹'"):
+        load_label_space(path)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".json"])
+def test_files_that_are_not_utf8(tmp_path, suffix):
+    path = tmp_path / f"office{suffix}"
+    path.write_bytes({".txt": "caf\xe9\n", ".csv": "name\ncaf\xe9\n", ".json": '["caf\xe9"]'}[suffix].encode("latin-1"))
+    with pytest.raises(LabelSpaceError, match=rf"office\{suffix}: not UTF-8 text"):
+        load_label_space(path)
+
+
+def test_unparseable_csv(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("key,name\na,x\nb,y,z\n")
+    with pytest.raises(LabelSpaceError, match=r"ragged\.csv: cannot parse as CSV: .*line 3"):
+        load_label_space(path)
+
+
+def test_imagenet_1k_is_built_once():
+    assert imagenet_1k() is imagenet_1k()
