@@ -10,7 +10,6 @@ offenders. Multi-label sets are stored as CSR arrays (``multilabel_indptr``,
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Sequence
@@ -21,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relabel._json import RepeatedJSONKeys, loads_strict
-from relabel.errors import InputError, RelabelWarning, format_offenders
+from relabel import _json, _tables
+from relabel.errors import InputError, RelabelWarning, format_offenders, repeated
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading.sources import source_path
 
@@ -34,13 +33,16 @@ __all__ = [
     "annotations_from_table",
     "annotations_from_hf",
     "image_key",
+    "val_image_keys",
 ]
 
 #: Share of non-empty ReaL sets that contain the original label is about 0.9; far less means
 #: that class indices or image orders are mixed up.
 SANITY_MIN_ORIGINAL_IN_SET = 0.75
 
-_REAL_NAME_PATTERN = "ILSVRC2012_val_{:08d}.JPEG"
+_ORIGINAL_COLUMNS = ("original", "original_label", "labels_original", "true_label", "target")
+_LABELS_COLUMNS = ("labels", "multilabels", "real")
+_SCORE_COLUMNS = ("score", "soft_score")
 
 
 def image_key(path: str) -> str:
@@ -52,14 +54,25 @@ def image_key(path: str) -> str:
     return re.split(r"[/\\]", str(path))[-1]
 
 
-@dataclass(frozen=True)
+def val_image_keys(n: int) -> np.ndarray:
+    """Keys of the first ``n`` ImageNet validation images in sorted file-name order (ReaL's order).
+
+    >>> val_image_keys(2).tolist()
+    ['ILSVRC2012_val_00000001.JPEG', 'ILSVRC2012_val_00000002.JPEG']
+    """
+    return np.asarray([f"ILSVRC2012_val_{i:08d}.JPEG" for i in range(1, n + 1)], dtype=object)
+
+
+@dataclass(frozen=True, eq=False)
 class Annotations:
     """Original labels and optional multi-label sets of the evaluation images.
 
     ``images`` holds the keys as given; ``original`` the original class index of each image;
     image ``i``'s multi-label set is ``multilabel_indices[multilabel_indptr[i]:multilabel_indptr[i + 1]]``
     (possibly empty: no class fits, the image is left out of multi-label scores).
-    ``multilabel_indptr`` is ``None`` when the source has no multi-labels at all.
+    ``multilabel_indptr`` is ``None`` when the source has no multi-labels at all;
+    ``soft_scores``, when present, holds one score per entry of ``multilabel_indices``.
+    Two objects are equal only when they are the same object (the fields are arrays).
     """
 
     images: np.ndarray
@@ -82,100 +95,71 @@ class Annotations:
 
     def multilabel_sets(self) -> list[list[int]]:
         """Each image's multi-label set as a list of class indices (empty lists when none exist)."""
-        if self.multilabel_indptr is None:
+        if self.multilabel_indptr is None or self.multilabel_indices is None:
             return [[] for _ in range(self.n_images)]
         return [
             self.multilabel_indices[a:b].tolist()
             for a, b in zip(self.multilabel_indptr[:-1], self.multilabel_indptr[1:])
         ]
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per image: ``image``, ``original`` and, when present, ``multilabels``."""
-        frame = pd.DataFrame({"image": self.images, "original": self.original})
-        if self.has_multilabels:
-            frame["multilabels"] = self.multilabel_sets()
-        return frame
-
     @classmethod
     def from_lists(
         cls,
         images: Sequence[str],
-        original: Sequence[int],
-        multilabels: Sequence[Sequence[int]] | None = None,
+        original: Sequence[Any],
+        multilabels: Sequence[Sequence[Any]] | None = None,
         *,
         label_space: LabelSpace,
         soft_scores: Sequence[Sequence[float]] | None = None,
         source: str = "",
     ) -> Annotations:
-        """Build validated annotations from Python lists (class indices)."""
-        original_arr = _as_index_array(original, label_space, where=f"{source or 'annotations'}, original labels")
+        """Build validated annotations from Python lists (class indices, keys or names).
+
+        ``soft_scores``, if given, holds one list per image with one score per label of that
+        image's multi-label set.
+        """
+        where = source or "annotations"
+        keys = _tables.as_text(images)
+        if len(original) != len(keys):
+            raise InputError(f"{where}: {len(keys)} images but {len(original)} original labels")
+        original_arr = label_space.indices(original, where=f"{where}, original labels", owners=keys)
         indptr = indices = scores = None
         if multilabels is not None:
-            if len(multilabels) != len(images):
-                raise InputError(
-                    f"{source or 'annotations'}: {len(images)} images but {len(multilabels)} multi-label sets"
-                )
+            if len(multilabels) != len(keys):
+                raise InputError(f"{where}: {len(keys)} images but {len(multilabels)} multi-label sets")
             lengths = np.fromiter((len(s) for s in multilabels), dtype=np.int64, count=len(multilabels))
             indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-            flat = [v for s in multilabels for v in s]
-            indices = _as_index_array(flat, label_space, where=f"{source or 'annotations'}, multi-labels")
+            owners = np.repeat(keys, lengths)
+            indices = label_space.indices([v for s in multilabels for v in s], where=f"{where}, multi-labels",
+                                          owners=owners)
             if soft_scores is not None:
-                scores = np.asarray([v for s in soft_scores for v in s], dtype=np.float64)
-                if len(scores) != len(indices):
-                    raise InputError(f"{source or 'annotations'}: soft scores do not match the multi-label sets")
-        return _validated(
-            np.asarray([str(i) for i in images], dtype=object),
-            original_arr,
-            label_space,
-            indptr,
-            indices,
-            scores,
-            source,
-        )
+                if len(soft_scores) != len(keys):
+                    raise InputError(f"{where}: {len(keys)} images but {len(soft_scores)} lists of soft scores")
+                score_lengths = np.fromiter((len(s) for s in soft_scores), dtype=np.int64, count=len(soft_scores))
+                differ = np.flatnonzero(score_lengths != lengths)
+                if len(differ):
+                    raise InputError(
+                        f"{where}: each image needs one soft score per label of its multi-label set; the counts "
+                        f"differ for images {format_offenders(keys[differ], total=len(differ))}"
+                    )
+                scores = _soft_scores([v for s in soft_scores for v in s], owners, where=f"{where}, soft scores")
+        elif soft_scores is not None:
+            raise InputError(f"{where}: soft scores need multi-label sets")
+        return _validated(keys, original_arr, label_space, indptr, indices, scores, source)
 
 
-def _is_missing(value: Any) -> bool:
-    """Whether a scalar cell is empty (None, NaN, pd.NA); lists and arrays are never missing."""
-    if isinstance(value, (list, tuple, dict, np.ndarray)):
-        return False
-    return bool(pd.isna(value))
-
-
-def _as_index_array(values: Sequence[Any], label_space: LabelSpace, *, where: str) -> np.ndarray:
-    """Class indices from ints, keys or names, range-checked against the label space."""
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.int64)
-    if arr.dtype.kind in "fO":
-        missing = np.flatnonzero(pd.isna(arr))
-        if len(missing):
-            raise InputError(f"{where}: missing class labels at positions {format_offenders(missing.tolist())}")
-    if arr.dtype.kind in "iu":
-        out = arr.astype(np.int64)
-    elif arr.dtype.kind == "f" or all(
-        isinstance(v, (int, np.integer, float, np.floating)) and not isinstance(v, (bool, np.bool_)) for v in arr
-    ):
-        numeric = arr.astype(np.float64)
-        bad = ~np.isfinite(numeric) | (numeric != np.round(numeric))
-        if bad.any():
-            raise InputError(f"{where}: class ids must be integers; {format_offenders(numeric[bad])}")
-        out = numeric.astype(np.int64)
-    else:
-        nested = [v for v in arr if isinstance(v, (list, tuple, dict, np.ndarray))]
-        if nested:
-            raise InputError(f"{where}: expected class labels, found nested values {format_offenders(nested)}")
-        strings = [str(v).strip() for v in arr]
-        if all(s.lstrip("-").isdigit() for s in strings):
-            out = np.asarray(strings, dtype=np.int64)
-        else:
-            return label_space.index_of_names(strings, where=f"{where}: ")
-    bad = (out < 0) | (out >= len(label_space))
+def _soft_scores(values: Sequence[Any], owners: np.ndarray, *, where: str) -> np.ndarray:
+    """Soft scores as float64; values that are not finite numbers are an error naming their images."""
+    raw = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values)
+    is_bool = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+    scores = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(scores) | is_bool
     if bad.any():
         raise InputError(
-            f"{where}: class ids must lie in 0..{len(label_space) - 1} (label space {label_space.name!r}); "
-            f"{format_offenders(pd.unique(out[bad]).tolist())}"
+            f"{where}: soft scores must be finite numbers; missing or invalid for images "
+            f"{format_offenders(pd.unique(owners[bad]))}"
         )
-    return out
+    return scores
 
 
 def _validated(
@@ -187,45 +171,39 @@ def _validated(
     scores: np.ndarray | None,
     source: str,
 ) -> Annotations:
+    """Check what the readers cannot check row by row: unique image keys, no class twice in a set."""
     where = source or "annotations"
     if len(images) == 0:
         raise InputError(f"{where}: no annotated images")
-    if len(original) != len(images):
-        raise InputError(f"{where}: {len(images)} images but {len(original)} original labels")
-    keys = pd.Series(images)
-    duplicated = keys[keys.duplicated()].unique()
-    if len(duplicated):
-        raise InputError(f"{where}: image keys must be unique; {format_offenders(duplicated)} appear more than once")
-    if indptr is not None and len(indices):
+    twice = repeated(images)
+    if twice:
+        raise InputError(f"{where}: image keys must be unique; {format_offenders(twice)} appear more than once")
+    if indptr is not None and indices is not None and len(indices):
         owner = np.repeat(np.arange(len(images)), np.diff(indptr))
-        repeated = pd.Series(owner * len(label_space) + indices).duplicated().to_numpy()
-        if repeated.any():
+        again = pd.Series(owner * len(label_space) + indices).duplicated().to_numpy()
+        if again.any():
             raise InputError(
                 f"{where}: a class appears twice in one multi-label set; images "
-                f"{format_offenders(pd.unique(images[owner[repeated]]))}"
+                f"{format_offenders(pd.unique(images[owner[again]]))}"
             )
-    if scores is not None and not np.isfinite(scores).all():
-        raise InputError(f"{where}: soft scores must be finite; {format_offenders(scores[~np.isfinite(scores)])}")
-    annotations = Annotations(images, original, label_space, indptr, indices, scores, source)
-    if indptr is not None:
-        _check_original_in_sets(annotations)
-    return annotations
+    if indptr is not None and indices is not None:
+        _check_original_in_sets(original, indptr, indices, where)
+    return Annotations(images, original, label_space, indptr, indices, scores, source)
 
 
-def _check_original_in_sets(annotations: Annotations) -> None:
+def _check_original_in_sets(original: np.ndarray, indptr: np.ndarray, indices: np.ndarray, where: str) -> None:
     """Warn when far fewer non-empty sets contain the original label than ReaL's ~90%."""
-    indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
     lengths = np.diff(indptr)
     nonempty = lengths > 0
     if not nonempty.any():
         return
-    owner = np.repeat(np.arange(annotations.n_images), lengths)
-    hit = np.zeros(annotations.n_images, dtype=bool)
-    hit[owner[indices == annotations.original[owner]]] = True
+    owner = np.repeat(np.arange(len(original)), lengths)
+    hit = np.zeros(len(original), dtype=bool)
+    hit[owner[indices == original[owner]]] = True
     share = hit[nonempty].mean()
     if share < SANITY_MIN_ORIGINAL_IN_SET:
         warnings.warn(
-            f"{annotations.source or 'annotations'}: only {share:.1%} of the {int(nonempty.sum())} non-empty "
+            f"{where}: only {share:.1%} of the {int(nonempty.sum())} non-empty "
             f"multi-label sets contain the image's original label (ReaL: about 90%); class indices or the image "
             f"order of the original labels are probably mixed up",
             RelabelWarning,
@@ -233,64 +211,24 @@ def _check_original_in_sets(annotations: Annotations) -> None:
         )
 
 
-def read_real_json(
-    path: str | Path,
-    *,
-    original: pd.DataFrame | None = None,
-    label_space: LabelSpace | None = None,
-) -> Annotations:
-    """ImageNet ReaL labels: one list per validation image, in sorted file-name order.
+# ---------------------------------------------------------------- original labels
 
-    Image ``i`` (from 0) is ``ILSVRC2012_val_{i + 1:08d}.JPEG``. ``original`` gives the original
-    labels (``image`` and ``original`` columns, joined by file name); without it they come from
-    the copy bundled with ``imagenet-x``.
+
+def _load_originals(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Original labels, checked, as ``image`` (file name) and ``original`` (raw label) columns.
+
+    ``source`` is a frame, the name ``imagenet-val-labels`` or a file: CSV/TSV with an image
+    column and a label column, or text lines ``FILE LABEL``. This is the one place original
+    labels are read.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{path}: cannot read ReaL labels: {e}") from None
-    return _real_annotations(data, path, original, label_space)
-
-
-def _real_annotations(
-    data: Any, path: Path, original: pd.DataFrame | None, label_space: LabelSpace | None
-) -> Annotations:
-    if not isinstance(data, list) or not all(isinstance(x, list) for x in data):
-        raise InputError(f"{path}: ReaL labels must be a JSON list holding one list of class ids per image")
-    label_space = label_space or imagenet_1k()
-    images = np.asarray([_REAL_NAME_PATTERN.format(i + 1) for i in range(len(data))], dtype=object)
-    if original is None:
-        original = _original_table(source_path("imagenet-val-labels"))
-    aligned = _aligned_originals(_original_frame(original, "original labels"), images, where=str(path))
-    return Annotations.from_lists(images, aligned, data, label_space=label_space, source=str(path))
-
-
-def read_original_labels(path: str | Path, *, label_space: LabelSpace | None = None) -> pd.DataFrame:
-    """Original single labels as a frame with ``image`` (file name) and ``original`` (class index).
-
-    Accepts CSV/TSV with an image column (``image``, ``file_name``, ``filename``, ``path``,
-    ``file``) and a label column (``original``, ``label``, ``class``, ``target``), or
-    whitespace-separated text lines ``FILE LABEL`` (labels as class indices, keys or unique
-    names; ImageNet-1k unless ``label_space`` says otherwise).
-    """
-    path = Path(path)
-    table = _original_table(path)
-    labels = _as_index_array(table["original"].to_numpy(), label_space or imagenet_1k(), where=str(path))
-    return pd.DataFrame({"image": table["image"], "original": labels})
-
-
-def _original_table(path: Path) -> pd.DataFrame:
-    """An original-labels file as ``image`` (file name) and ``original`` (raw label) columns."""
+    if isinstance(source, pd.DataFrame):
+        return _original_frame(source, "original labels")
+    path = source_path("imagenet-val-labels") if str(source) == "imagenet-val-labels" else Path(source)
     if not path.is_file():
         raise InputError(f"original labels file {path} does not exist")
     if path.suffix.lower() in {".csv", ".tsv"}:
-        return _original_frame(_read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ","), str(path))
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    rows = [line.split() for line in lines if line.strip()]
+        return _original_frame(_tables.read_csv(path), str(path))
+    rows = [line.split() for line in _json.read_text(path).splitlines() if line.strip()]
     bad = [i + 1 for i, r in enumerate(rows) if len(r) != 2]
     if bad:
         raise InputError(f"{path}: expected lines 'FILE LABEL'; lines {format_offenders(bad)} do not have two fields")
@@ -299,20 +237,17 @@ def _original_table(path: Path) -> pd.DataFrame:
 
 def _original_frame(table: pd.DataFrame, where: str) -> pd.DataFrame:
     """Check an original-labels table and return its ``image`` (file name) and ``original`` columns."""
-    image_col = _pick_column(table, ["image", "file_name", "filename", "path", "file"], where, "image")
-    label_col = _pick_column(table, ["original", "label", "class", "target"], where, "label")
-    if table[image_col].isna().any():
-        rows = np.flatnonzero(table[image_col].isna().to_numpy())
-        raise InputError(f"{where}, column {image_col!r}: empty image keys at rows {format_offenders(rows)}")
-    images = pd.Series([image_key(p) for p in table[image_col]], dtype=object)
+    image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, where=where, field="image")
+    label_col = _tables.pick_column(table.columns, ("original", "label", "class", "target"), where=where,
+                                    field="label")
+    images = pd.Series([image_key(p) for p in _tables.image_keys(table, image_col, where=where)], dtype=object)
     missing = images[table[label_col].isna().to_numpy()]
     if len(missing):
         raise InputError(f"{where}, column {label_col!r}: missing original labels for {format_offenders(missing)}")
-    repeated = images[images.duplicated()].unique()
-    if len(repeated):
+    twice = repeated(images)
+    if twice:
         raise InputError(
-            f"{where}, column {image_col!r}: image keys must be unique; {format_offenders(repeated)} "
-            f"appear more than once"
+            f"{where}, column {image_col!r}: image keys must be unique; {format_offenders(twice)} appear more than once"
         )
     return pd.DataFrame({"image": images, "original": table[label_col].to_numpy()})
 
@@ -329,66 +264,60 @@ def _aligned_originals(originals: pd.DataFrame, images: np.ndarray, *, where: st
     return aligned.to_numpy(dtype=object)
 
 
-_IMAGE_COLUMN_NAMES = ("image", "file_name", "filename", "path", "file")
+def read_original_labels(path: str | Path, *, label_space: LabelSpace | None = None) -> pd.DataFrame:
+    """Original single labels as a frame with ``image`` (file name) and ``original`` (class index).
+
+    Accepts CSV/TSV with an image column (see :data:`relabel._tables.IMAGE_COLUMNS`) and a
+    label column (``original``, ``label``, ``class``, ``target``), or whitespace-separated
+    text lines ``FILE LABEL`` (labels as class indices, keys or unique names; ImageNet-1k
+    unless ``label_space`` says otherwise).
+    """
+    table = _load_originals(Path(path))
+    space = label_space or imagenet_1k()
+    labels = space.indices(table["original"].to_numpy(), where=str(path), owners=table["image"].to_numpy())
+    return pd.DataFrame({"image": table["image"], "original": labels})
 
 
-def _read_csv(path: Path, *, sep: str = ",") -> pd.DataFrame:
-    """A CSV/TSV table; image-key columns stay text, so a key like ``000123`` keeps its zeros."""
-    try:
-        return pd.read_csv(path, sep=sep, dtype={name: str for name in _IMAGE_COLUMN_NAMES})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot parse as {'TSV' if sep == chr(9) else 'CSV'}: {e}") from None
+# ---------------------------------------------------------------- ReaL
 
 
-def _pick_column(table: pd.DataFrame, candidates: Sequence[str], path: Any, field: str, *, required: bool = True) -> str | None:
-    lower = {str(c).lower(): c for c in table.columns}
-    for name in candidates:
-        if name in lower:
-            return lower[name]
-    if required:
-        raise InputError(
-            f"{path}: no {field} column; expected one of {list(candidates)}, found {list(map(str, table.columns))}"
-        )
-    return None
+def read_real_json(
+    path: str | Path,
+    *,
+    original: str | Path | pd.DataFrame | None = None,
+    label_space: LabelSpace | None = None,
+) -> Annotations:
+    """ImageNet ReaL labels: one list per validation image, in sorted file-name order.
+
+    Image ``i`` (from 0) is ``ILSVRC2012_val_{i + 1:08d}.JPEG``. ``original`` gives the original
+    labels (a frame with ``image`` and ``original`` columns or a file, joined by file name);
+    without it they come from the copy bundled with ``imagenet-x``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"ReaL labels file {path} does not exist")
+    return _real_annotations(_json.parse(_json.read_text(path), str(path)), path, original, label_space)
 
 
-def _split_label_cell(cell: Any) -> list[Any]:
-    """A multi-label cell: a list, a JSON list string, labels separated by '|', or one label."""
-    if isinstance(cell, (list, tuple, np.ndarray)):
-        return list(cell)
-    if _is_missing(cell):
-        return []
-    if isinstance(cell, (int, np.integer)):
-        return [int(cell)]
-    if isinstance(cell, (float, np.floating)):  # a numeric column with empty cells is read as floats
-        return [int(cell)] if float(cell).is_integer() else [cell]
-    text = str(cell).strip()
-    if text.startswith("["):
-        parsed = json.loads(text)
-        if not isinstance(parsed, list):  # pragma: no cover - a JSON text starting with "[" is a list
-            raise ValueError("not a JSON list")
-        return parsed
-    return [part.strip() for part in text.split("|") if part.strip()]
+def _real_annotations(
+    data: Any, path: Path, original: str | Path | pd.DataFrame | None, label_space: LabelSpace | None
+) -> Annotations:
+    if not isinstance(data, list) or not all(isinstance(x, list) for x in data):
+        raise InputError(f"{path}: ReaL labels must be a JSON list holding one list of class ids per image")
+    images = val_image_keys(len(data))
+    originals = _load_originals(original if original is not None else "imagenet-val-labels")
+    aligned = _aligned_originals(originals, images, where=str(path))
+    return Annotations.from_lists(images, aligned, data, label_space=label_space or imagenet_1k(), source=str(path))
 
 
-def _split_label_cells(cells: Sequence[Any], images: np.ndarray, *, where: str) -> list[list[Any]]:
-    out = []
-    for image, cell in zip(images, cells):
-        try:
-            out.append(_split_label_cell(cell))
-        except ValueError as e:
-            raise InputError(
-                f"{where}, image {image!r}: cannot read the labels {cell!r} "
-                f"(expected a list, a JSON list such as [1, 2], or labels separated by '|'): {e}"
-            ) from None
-    return out
+# ---------------------------------------------------------------- tables
 
 
 def annotations_from_table(
     table: pd.DataFrame,
     *,
     label_space: LabelSpace | None = None,
-    original_labels: pd.DataFrame | None = None,
+    original_labels: str | Path | pd.DataFrame | None = None,
     image_column: str | None = None,
     original_column: str | None = None,
     labels_column: str | None = None,
@@ -398,38 +327,37 @@ def annotations_from_table(
     """Annotations from a table in one of two layouts.
 
     * one row per image: an image column, an ``original`` column and optionally a
-      ``labels`` column holding each image's multi-label set (a list, a JSON list string such
-      as ``[1, 2]``, or ``a|b``; an empty cell is an empty set);
+      ``labels`` column holding each image's multi-label set (a list, a list as text such
+      as ``[1, 2]``, ``['a', 'b']`` or numpy's ``[1 2]``, or ``a|b``; an empty cell is an
+      empty set);
     * one row per (image, label): an image column and a ``label`` column, images repeating,
       with the original label in an ``original`` column or in ``original_labels``; an
       optional ``score`` column holds soft scores. A row with an empty ``label`` gives the
       image an empty set.
 
     A table with only an image column and a ``label`` column, one row per image, holds
-    original labels and no multi-labels. ``original_labels`` (``image`` and ``original``
-    columns, joined by file name) supplies the original labels when the table has none.
-    Labels are class indices, keys or unique names; without a ``label_space`` one is made
-    from the labels themselves: ``0..max`` for integers, else the sorted distinct names.
+    original labels and no multi-labels. ``original_labels`` (a frame with ``image`` and
+    ``original`` columns, or a file; joined by file name) supplies the original labels when
+    the table has none. Labels are class indices, keys or unique names; without a
+    ``label_space`` one is made from the labels themselves: ``0..max`` for integers, else the
+    sorted distinct names.
     """
     if len(table.columns) == 0 or len(table) == 0:
         raise InputError(f"{source}: no annotated images (empty table)")
-    image_col = image_column or _pick_column(table, ["image", "file_name", "filename", "path", "file"], source, "image")
-    orig_col = original_column or _pick_column(
-        table, ["original", "original_label", "true_label", "target"], source, "original label", required=False
-    )
-    list_col = labels_column or _pick_column(table, ["labels", "multilabels", "real"], source, "labels", required=False)
-    row_col = _pick_column(table, ["label"], source, "label", required=False) if list_col is None else None
-    score_col = score_column or _pick_column(table, ["score", "soft_score"], source, "score", required=False)
-    for col in (image_col, orig_col, list_col, score_col):
-        if col is not None and col not in table.columns:
-            raise InputError(f"{source}: no column {col!r}; found {list(map(str, table.columns))}")
-    if table[image_col].isna().any():
-        rows = np.flatnonzero(table[image_col].isna().to_numpy())
-        raise InputError(f"{source}, column {image_col!r}: empty image keys at rows {format_offenders(rows)}")
-    images_all = table[image_col].astype(str).to_numpy(dtype=object)
+    columns = list(table.columns)
+
+    def pick(candidates: Sequence[str], given: str | None, field: str) -> Any:
+        return _tables.pick_column(columns, candidates, given=given, where=source, field=field, required=False)
+
+    image_col = _tables.pick_column(columns, _tables.IMAGE_COLUMNS, given=image_column, where=source, field="image")
+    orig_col = pick(_ORIGINAL_COLUMNS, original_column, "original label")
+    list_col = pick(_LABELS_COLUMNS, labels_column, "labels")
+    row_col = pick(["label"], None, "label") if list_col is None else None
+    score_col = pick(_SCORE_COLUMNS, score_column, "score")
+    images_all = _tables.image_keys(table, image_col, where=source)
 
     if list_col is None and row_col is not None and orig_col is None and original_labels is None:
-        if pd.Series(images_all).duplicated().any():
+        if repeated(images_all):
             raise InputError(
                 f"{source}: several rows per image in column {image_col!r} look like multi-label rows, but there is "
                 f"no 'original' column; add one or give the original labels separately"
@@ -445,12 +373,13 @@ def annotations_from_table(
         orig_all = table[orig_col].to_numpy(dtype=object)
     elif original_labels is not None:
         orig_where = f"{source}, original labels given separately"
-        orig_all = _aligned_originals(_original_frame(original_labels, "original labels"), images_all, where=source)
+        orig_all = _aligned_originals(_load_originals(original_labels), images_all, where=source)
     else:
         raise InputError(f"{source}: no original labels; add an 'original' column or give an original-labels file")
 
-    indptr = scores = None
+    indptr = scores = owners = None
     flat: list[Any] = []
+    labels_where = source
     if row_col is not None:
         labels_where = f"{source}, column {row_col!r}"
         images = np.asarray(pd.unique(images_all), dtype=object)
@@ -464,44 +393,30 @@ def annotations_from_table(
         present = ~pd.isna(label_values)
         order = np.argsort(codes[present], kind="stable")
         flat = label_values[present][order].tolist()
+        owners = images[codes[present][order]]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(codes[present], minlength=len(images)))]).astype(np.int64)
         if score_col is not None:
-            raw_scores = pd.to_numeric(table[score_col], errors="coerce").to_numpy(dtype=np.float64)[present]
-            bad = ~np.isfinite(raw_scores)
-            if bad.any():
-                raise InputError(
-                    f"{source}, column {score_col!r}: soft scores must be finite numbers; missing or invalid for "
-                    f"images {format_offenders(images[codes[present][bad]])}"
-                )
-            scores = raw_scores[order]
+            scores = _soft_scores(table[score_col].to_numpy(dtype=object)[present][order], owners,
+                                  where=f"{source}, column {score_col!r}")
     else:
-        labels_where = f"{source}, column {list_col!r}"
         images = images_all
         original_values = orig_all
         if list_col is not None:
-            cells = _split_label_cells(table[list_col].tolist(), images, where=f"{source}, column {list_col!r}")
-            indptr = np.concatenate([[0], np.cumsum([len(c) for c in cells])]).astype(np.int64)
+            labels_where = f"{source}, column {list_col!r}"
+            cells = _tables.parse_list_cells(table[list_col].tolist(), images, where=labels_where, what="labels")
+            lengths = np.fromiter((len(c) for c in cells), dtype=np.int64, count=len(cells))
+            indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
             flat = [v for c in cells for v in c]
+            owners = np.repeat(images, lengths)
 
     missing = images[pd.isna(original_values)]
     if len(missing):
         raise InputError(f"{orig_where}: missing original labels for {format_offenders(missing)}")
-    label_space = label_space or _infer_label_space([*original_values, *flat], source)
-    original = _as_index_array(original_values, label_space, where=orig_where)
-    indices = _as_index_array(flat, label_space, where=labels_where) if indptr is not None else None
+    label_space = label_space or LabelSpace.from_labels([*original_values, *flat],
+                                                        name=Path(str(source)).stem or "inferred")
+    original = label_space.indices(original_values, where=orig_where, owners=images)
+    indices = label_space.indices(flat, where=labels_where, owners=owners) if indptr is not None else None
     return _validated(images, original, label_space, indptr, indices, scores, source)
-
-
-def _infer_label_space(values: Sequence[Any], source: str) -> LabelSpace:
-    """A label space from the labels themselves: ``0..max`` for integers, else sorted distinct names."""
-    plain = [int(v) if isinstance(v, (float, np.floating)) and float(v).is_integer() else v for v in values]
-    name = Path(str(source)).stem or "inferred"
-    if plain and all(
-        (isinstance(v, (int, np.integer)) and v >= 0) or (isinstance(v, str) and v.strip().isdigit()) for v in plain
-    ):
-        k = max(int(v) for v in plain) + 1
-        return LabelSpace.from_names([str(i) for i in range(k)], name=name)
-    return LabelSpace.from_names(sorted({str(v).strip() for v in plain}), name=name)
 
 
 def annotations_from_hf(
@@ -509,7 +424,7 @@ def annotations_from_hf(
     *,
     split: str | None = None,
     label_space: LabelSpace | None = None,
-    original_labels: pd.DataFrame | None = None,
+    original_labels: str | Path | pd.DataFrame | None = None,
     image_column: str | None = None,
     original_column: str | None = None,
     labels_column: str | None = None,
@@ -517,16 +432,15 @@ def annotations_from_hf(
 ) -> Annotations:
     """Annotations from an HF ``datasets`` Dataset/DatasetDict (or a path saved with ``save_to_disk``).
 
-    The image column (``image_key``, ``image``, ``file_name``, ``path``) may hold string keys or
-    images whose ``path`` names the file. The original label comes from ``original``,
-    ``label``, ``labels_original`` or ``target`` (or from ``original_labels``), the
-    multi-label set from ``labels``, ``multilabels`` or ``real``. A ``ClassLabel`` feature on
-    either supplies the class names when no label space is given.
+    The image column (see :data:`relabel._tables.IMAGE_COLUMNS`; a column of keys wins over
+    an ``Image`` column) may hold string keys or images whose ``path`` names the file. The
+    original label comes from ``original``, ``label``, ``labels_original`` or ``target`` (or
+    from ``original_labels``), the multi-label set from ``labels``, ``multilabels`` or
+    ``real``. A ``ClassLabel`` feature on either supplies the class names when no label
+    space is given.
     """
-    try:
-        import datasets as hf
-    except ImportError:  # pragma: no cover - datasets is a core dependency
-        raise InputError("reading HF datasets needs the 'datasets' package: pip install datasets") from None
+    import datasets as hf
+
     if isinstance(dataset, (str, Path)):
         source = str(dataset)
         try:
@@ -544,18 +458,16 @@ def annotations_from_hf(
     if not isinstance(dataset, hf.Dataset):
         raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
     features = dataset.features
-    image_col = image_column or next((c for c in ("image_key", "image", "file_name", "path") if c in features), None)
-    if image_col is None or image_col not in features:
-        raise InputError(
-            f"{source}: no image column; expected one of image_key, image, file_name, path; found {list(features)}"
-        )
-    list_col = labels_column or next((c for c in ("labels", "multilabels", "real") if c in features), None)
-    orig_col = original_column or next(
-        (c for c in ("original", "label", "labels_original", "target") if c in features and c != list_col), None
+    names = list(features)
+    key_columns = [c for c in names if not isinstance(features[c], hf.Image)]
+    image_col = image_column or _tables.pick_column(
+        key_columns, _tables.IMAGE_COLUMNS, where=source, field="image", required=False
     )
-    for col in (orig_col, list_col):
-        if col is not None and col not in features:
-            raise InputError(f"{source}: no column {col!r}; found {list(features)}")
+    image_col = _tables.pick_column(names, _tables.IMAGE_COLUMNS, given=image_col, where=source, field="image")
+    list_col = _tables.pick_column(names, _LABELS_COLUMNS, given=labels_column, where=source, field="labels",
+                                   required=False)
+    orig_col = _tables.pick_column([c for c in names if c != list_col], (*_ORIGINAL_COLUMNS, "label"),
+                                   given=original_column, where=source, field="original label", required=False)
     if label_space is None:
         class_label = next(
             (f for f in (features.get(orig_col), getattr(features.get(list_col), "feature", None))
@@ -574,8 +486,8 @@ def annotations_from_hf(
             )
         keys = [image_key(c["path"]) for c in cells]
     else:
-        keys = [str(c) for c in dataset[image_col]]
-    table = pd.DataFrame({"image": keys})
+        keys = list(dataset[image_col])
+    table = pd.DataFrame({"image": pd.Series(keys, dtype=object)})
     if orig_col is not None:
         table["original"] = list(dataset[orig_col])
     if list_col is not None:
@@ -584,6 +496,9 @@ def annotations_from_hf(
         table, label_space=label_space, original_labels=original_labels, source=source, image_column="image",
         original_column="original" if orig_col else None, labels_column="labels" if list_col else None,
     )
+
+
+# ---------------------------------------------------------------- files and names
 
 
 def load_annotations(
@@ -601,13 +516,15 @@ def load_annotations(
     Names: ``real`` (ImageNet ReaL with the original val labels) and ``imagenet-val-labels``
     (original labels only). Files: ``.json`` (ReaL's list of lists in sorted val order, a list
     of row objects, ``{image: [labels]}`` or ``{image: {"original": …, "labels": […]}}``),
-    ``.jsonl`` (one row object per line), ``.csv``/``.tsv``/``.parquet`` tables (see
-    :func:`annotations_from_table`), or a folder saved by ``datasets.save_to_disk``.
-    ``original_labels`` is a file (see :func:`read_original_labels`), a frame with ``image``
-    and ``original`` columns, or the name ``imagenet-val-labels``.
+    ``.jsonl`` (one row object per line, or one ReaL list), ``.csv``/``.tsv``/``.parquet``
+    tables (see :func:`annotations_from_table`), or a folder saved by
+    ``datasets.save_to_disk``. ``original_labels`` is a file (CSV/TSV or ``FILE LABEL``
+    lines), a frame with ``image`` and ``original`` columns, or the name
+    ``imagenet-val-labels``; it is read and checked here even when the annotations carry
+    their own original labels.
     """
     space = load_label_space(label_space) if label_space is not None else None
-    originals = _load_originals(original_labels)
+    originals = _load_originals(original_labels) if original_labels is not None else None
     columns = {"image_column": image_column, "original_column": original_column, "labels_column": labels_column}
     if isinstance(source, pd.DataFrame):
         return annotations_from_table(source, label_space=space, original_labels=originals, source="DataFrame",
@@ -618,9 +535,9 @@ def load_annotations(
     if text.lower() == "real":
         return read_real_json(source_path("real"), original=originals, label_space=space)
     if text.lower() == "imagenet-val-labels":
-        path = source_path("imagenet-val-labels")
-        return annotations_from_table(_original_table(path), label_space=space or imagenet_1k(), source=str(path),
-                                      image_column="image", original_column="original")
+        return annotations_from_table(_load_originals("imagenet-val-labels"), label_space=space or imagenet_1k(),
+                                      source=str(source_path("imagenet-val-labels")), image_column="image",
+                                      original_column="original")
     path = Path(text)
     if not path.exists():
         raise InputError(f"annotations {text!r}: no such file or folder (or give the name 'real')")
@@ -630,9 +547,9 @@ def load_annotations(
     if suffix in {".json", ".jsonl"}:
         return _read_annotation_json(path, space, originals, columns)
     if suffix in {".csv", ".tsv"}:
-        table = _read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        table = _tables.read_csv(path, image_column=image_column)
     elif suffix == ".parquet":
-        table = _read_parquet_table(path)
+        table = _tables.read_parquet(path)
     else:
         raise InputError(
             f"{path}: unknown annotation format {suffix!r}; expected .json, .jsonl, .csv, .tsv, .parquet "
@@ -641,54 +558,19 @@ def load_annotations(
     return annotations_from_table(table, label_space=space, original_labels=originals, source=str(path), **columns)
 
 
-def _read_parquet_table(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(path).to_pandas()
-    except (pa.ArrowInvalid, OSError) as e:
-        raise InputError(f"{path}: cannot read as Parquet: {e}") from None
-
-
-def _load_originals(original_labels: Any) -> pd.DataFrame | None:
-    """Original labels as given: ``None``, a frame, the name ``imagenet-val-labels`` or a file (raw labels)."""
-    if original_labels is None or isinstance(original_labels, pd.DataFrame):
-        return original_labels
-    if str(original_labels) == "imagenet-val-labels":
-        return _original_table(source_path("imagenet-val-labels"))
-    return _original_table(Path(original_labels))
-
-
-def _parse_json(text: str, path: Path, where: str = "") -> Any:
-    try:
-        return loads_strict(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RepeatedJSONKeys as e:
-        raise InputError(
-            f"{path}{where}: keys must be unique within a JSON object (image keys, or an image's fields); "
-            f"{format_offenders(e.keys)} appear more than once"
-        ) from None
+_IMAGE_FIELDS = {"original", "labels"}
 
 
 def _read_annotation_json(
     path: Path, space: LabelSpace | None, originals: pd.DataFrame | None, columns: dict[str, str | None]
 ) -> Annotations:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = _json.read_text(path)
     if path.suffix.lower() == ".jsonl":
-        try:
-            data = json.loads(text)  # a JSON list under a .jsonl name (the imagenet-x copy of ReaL)
-        except json.JSONDecodeError:
-            data = None
-        if not isinstance(data, list):
-            lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-            data = [_parse_json(line, path, f", line {n}") for n, line in lines]
+        data: Any = _json.parse_lines(text, str(path))
+        if len(data) == 1 and isinstance(data[0], list):
+            data = data[0]  # one JSON list under a .jsonl name (imagenet-x's copy of ReaL)
     else:
-        data = _parse_json(text, path)
+        data = _json.parse(text, str(path))
     if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
         table = pd.DataFrame(data)
         return annotations_from_table(table, label_space=space, original_labels=originals, source=str(path), **columns)
@@ -702,6 +584,11 @@ def _read_annotation_json(
     rows = []
     for key, value in data.items():
         if isinstance(value, dict):
+            unknown = sorted(set(value) - _IMAGE_FIELDS)
+            if unknown:
+                raise InputError(
+                    f"{path}, image {key!r}: unknown fields {unknown}; an image's object holds 'original' and 'labels'"
+                )
             rows.append({"image": key, "original": value.get("original"), "labels": value.get("labels", [])})
         elif isinstance(value, list):
             rows.append({"image": key, "labels": value})
