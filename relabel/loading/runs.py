@@ -7,7 +7,7 @@ list<float>, optional ``logits`` fixed-size list; metadata under the schema key
 ``relabel``), any CSV/Parquet/JSON table with an image column and a predicted-class or top-k
 column (timm ``inference.py`` output included), ``.npy``/``.npz`` arrays and torch tensor
 files (loaded with ``weights_only=True``) with an image-order file. All validation happens
-here.
+here; class ids are resolved and range-checked by :meth:`LabelSpace.indices`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import dataclasses
 import json
 import pickle
 import re
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +26,120 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from relabel.errors import InputError, LabelSpaceError, format_offenders
+from relabel import _json, _tables
+from relabel.errors import InputError, LabelSpaceError, format_offenders, repeated
 from relabel.labelspace import LabelSpace
-from relabel.loading.annotations import image_key
+from relabel.loading.annotations import image_key, val_image_keys
 
-__all__ = ["Run", "RunMeta", "load_run", "run_from_table", "run_from_arrays", "run_to_arrow", "canonical_val_keys"]
+__all__ = [
+    "Run",
+    "RunMeta",
+    "load_run",
+    "run_from_table",
+    "run_from_arrays",
+    "run_to_arrow",
+    "READER_OPTIONS",
+    "check_reader_options",
+    "check_meta_fields",
+]
 
 METADATA_KEY = b"relabel"
 DEFAULT_TOPK = 5
 
-_IMAGE_COLUMNS = ["image", "filename", "file_name", "file", "path", "image_path", "img", "key"]
-_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "top1", "class_index"]
+#: Rows of logits reduced to top-k at a time (bounds the temporary float32 copies).
+_LOGIT_ROWS_PER_CHUNK = 4096
+
+#: ``class_index`` is not here: relabel reserves it for the true class.
+_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "top1"]
 _SCORE_COLUMNS = ["score", "confidence", "pred_score"]
+
+#: The options of :func:`load_run` that say how to read a file, and what each accepts.
+READER_OPTIONS: dict[str, str] = {
+    "image_column": "a column name",
+    "pred_column": "a column name",
+    "score_column": "a column name",
+    "order": "a file path",
+    "canonical_order": "true or false",
+    "keep_logits": "true or false",
+    "topk": "a positive integer",
+}
+
+
+def check_reader_options(options: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    """Check reader options by name and type (``None`` leaves an option at its default).
+
+    >>> check_reader_options({"topk": 0}, where="runs.yaml, runs[0]")
+    Traceback (most recent call last):
+    ...
+    relabel.errors.InputError: runs.yaml, runs[0]: reader option 'topk' must be a positive integer; found 0
+    """
+    unknown = sorted(set(options) - set(READER_OPTIONS))
+    if unknown:
+        raise InputError(f"{where}: unknown reader options {unknown}; expected some of {sorted(READER_OPTIONS)}")
+    for key, value in options.items():
+        expected = READER_OPTIONS[key]
+        if value is None:
+            continue
+        if expected == "a column name":
+            ok = isinstance(value, str) and bool(value)
+        elif expected == "a file path":
+            ok = isinstance(value, (str, Path)) and bool(str(value))
+        elif expected == "true or false":
+            ok = isinstance(value, (bool, np.bool_))
+        else:
+            ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1
+        if not ok:
+            raise InputError(f"{where}: reader option {key!r} must be {expected}; found {value!r}")
+    return dict(options)
+
+
+def check_meta_fields(data: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    """The metadata fields present in ``data`` (``name``, ``group``, ``strength``, ``seed``), checked.
+
+    ``name`` and ``group`` are text (numbers are turned into text), ``strength`` a finite
+    number, ``seed`` an integer: ``1.7`` or ``True`` is refused, never truncated. ``None``
+    leaves a field out.
+
+    >>> check_meta_fields({"seed": 2.0, "strength": "0.08", "group": 8}, where="m")
+    {'seed': 2, 'strength': 0.08, 'group': '8'}
+    >>> check_meta_fields({"seed": 1.7}, where="runs.yaml, runs[0]")
+    Traceback (most recent call last):
+    ...
+    relabel.errors.InputError: runs.yaml, runs[0]: 'seed' must be an integer; found 1.7
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        is_bool = isinstance(value, (bool, np.bool_))
+        if key in ("name", "group"):
+            if is_bool or not isinstance(value, (str, int, float, np.integer, np.floating)) or str(value) == "":
+                raise InputError(f"{where}: {key!r} must be non-empty text; found {value!r}")
+            out[key] = str(value)
+        elif key == "strength":
+            try:
+                number = float(value) if not is_bool and isinstance(value, (str, int, float, np.number)) else None
+            except ValueError:
+                number = None
+            if number is None or not np.isfinite(number):
+                raise InputError(f"{where}: 'strength' must be a finite number; found {value!r}")
+            out[key] = number
+        elif key == "seed":
+            seed = None
+            if is_bool:
+                seed = None
+            elif isinstance(value, (int, np.integer)):
+                seed = int(value)
+            elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+                seed = int(value)
+            elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+                seed = int(value)
+            if seed is None:
+                raise InputError(f"{where}: 'seed' must be an integer; found {value!r}")
+            out[key] = seed
+        else:
+            raise InputError(f"{where}: unknown metadata field {key!r}; expected name, group, strength, seed")
+    return out
 
 
 @dataclass(frozen=True)
@@ -53,28 +156,23 @@ class RunMeta:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, where: str = "run metadata") -> RunMeta:
-        """Parse metadata, checking each field's type."""
-        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "run metadata") -> RunMeta:
+        """Parse metadata, checking each field (see :func:`check_meta_fields`); ``name`` is required."""
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise InputError(f"{where}: unknown fields {sorted(unknown)}; expected name, group, strength, seed")
-        if not data.get("name"):
+            raise InputError(f"{where}: unknown fields {unknown}; expected name, group, strength, seed")
+        fields = check_meta_fields(data, where=where)
+        if "name" not in fields:
             raise InputError(f"{where}: field 'name' is required")
-        try:
-            strength = None if data.get("strength") is None else float(data["strength"])
-            seed = None if data.get("seed") is None else int(data["seed"])
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{where}: 'strength' must be a number and 'seed' an integer; found "
-                f"strength={data.get('strength')!r}, seed={data.get('seed')!r}"
-            ) from None
-        group = None if data.get("group") is None else str(data["group"])
-        return cls(name=str(data["name"]), group=group, strength=strength, seed=seed)
+        return cls(**fields)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Run:
-    """Top-k predictions of one model: ``topk_ids[i, 0]`` is image ``images[i]``'s top-1 class."""
+    """Top-k predictions of one model: ``topk_ids[i, 0]`` is image ``images[i]``'s top-1 class.
+
+    Two runs are equal only when they are the same object (the fields are arrays).
+    """
 
     meta: RunMeta
     images: np.ndarray
@@ -93,26 +191,10 @@ class Run:
         """Top-1 predicted class index per image."""
         return self.topk_ids[:, 0]
 
-    def with_meta(self, **changes: Any) -> Run:
-        """A copy with some metadata fields replaced (``None`` values leave a field as it is)."""
-        changes = {k: v for k, v in changes.items() if v is not None}
-        return dataclasses.replace(self, meta=dataclasses.replace(self.meta, **changes))
-
-
-def canonical_val_keys(n: int, *, where: str = "") -> np.ndarray:
-    """Keys of the ImageNet validation images in sorted file-name order (ReaL's order)."""
-    if n != 50_000:
-        raise InputError(
-            f"{where}{': ' if where else ''}the canonical ImageNet validation order has 50000 images, "
-            f"but the array has {n} rows; "
-            f"give an image-order file instead"
-        )
-    return np.asarray([f"ILSVRC2012_val_{i:08d}.JPEG" for i in range(1, n + 1)], dtype=object)
-
 
 def _validated(
     meta: RunMeta,
-    images: Sequence[Any],
+    images: Any,
     ids: np.ndarray,
     scores: np.ndarray | None,
     logits: np.ndarray | None,
@@ -123,38 +205,45 @@ def _validated(
     ids_field: str = "column 'topk_ids'",
     scores_field: str = "column 'topk_scores'",
 ) -> Run:
-    """Check keys, ids and scores; the ``*_field`` arguments say where each came from."""
+    """Check keys, class ids and scores; the ``*_field`` arguments say where each came from.
+
+    ``ids`` holds raw class labels (1-D or 2-D; ints, floats or names), resolved and
+    range-checked by :meth:`LabelSpace.indices`. ``scores`` has the shape of the ids (one
+    score per predicted id) or one column per class, from which each row's scores at its
+    ids are taken.
+    """
     where = source or f"run {meta.name!r}"
-    images = np.asarray([str(i) for i in images], dtype=object)
+    images = _tables.as_text(images)
     if len(images) == 0:
         raise InputError(f"{where}: the run holds no predictions")
-    if ids.ndim == 1:
-        ids = ids[:, None]
     if len(ids) != len(images):
         raise InputError(f"{where}: {len(images)} image keys but {len(ids)} rows of predictions")
-    keys = pd.Series(images)
-    dup = keys[keys.duplicated()].unique()
-    if len(dup):
+    twice = repeated(images)
+    if twice:
         raise InputError(
-            f"{where}, {image_field}: image keys must be unique; {format_offenders(dup)} appear more than once"
+            f"{where}, {image_field}: image keys must be unique; {format_offenders(twice)} appear more than once"
         )
-    k = len(label_space)
-    bad = (ids < 0) | (ids >= k)
-    if bad.any():
-        rows = np.flatnonzero(bad.any(axis=1))
-        raise InputError(
-            f"{where}, {ids_field}: predicted class ids must lie in 0..{k - 1} (label space {label_space.name!r} "
-            f"has {k} classes); {format_offenders(np.unique(ids[bad]).tolist())} at images "
-            f"{format_offenders(images[rows], total=len(rows))}"
-        )
+    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images)
+    if ids.ndim == 1:
+        ids = ids[:, None]
     if scores is not None:
-        scores = np.asarray(scores, dtype=np.float32)
-        if scores.ndim == 1:
-            scores = scores[:, None]
-        if scores.shape != ids.shape:
-            raise InputError(f"{where}, {scores_field}: scores have shape {scores.shape} but class ids {ids.shape}")
-        _check_finite(scores, images, f"{where}, {scores_field}", "scores")
-    return Run(meta, images, ids.astype(np.int64, copy=False), scores, logits, source)
+        scores = _scores_at_ids(np.asarray(scores), ids, len(label_space), images, f"{where}, {scores_field}")
+    return Run(meta, images, ids, scores, logits, source)
+
+
+def _scores_at_ids(scores: np.ndarray, ids: np.ndarray, k: int, images: np.ndarray, where: str) -> np.ndarray:
+    """One float32 score per predicted id: as given, or picked at the ids from one score per class."""
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.ndim != 2 or len(scores) != len(ids) or scores.shape[1] not in (ids.shape[1], k):
+        raise InputError(
+            f"{where}: scores have shape {scores.shape} but class ids {ids.shape}; expected one score per class "
+            f"id {ids.shape} or one per class ({len(ids)}, {k})"
+        )
+    _check_finite(scores, images, where, "scores")
+    if scores.shape[1] != ids.shape[1]:  # one score per class: each row's scores at its ids
+        scores = np.take_along_axis(scores, ids, axis=1)
+    return scores.astype(np.float32, copy=False)
 
 
 def _check_finite(values: np.ndarray, images: np.ndarray, where: str, field: str) -> None:
@@ -182,17 +271,18 @@ def run_from_arrays(
 ) -> Run:
     """A run from an array: (N, K) float logits, (N, k) int top-k ids or (N,) int top-1 ids.
 
-    Logits are reduced to the top-``topk`` ids with softmax probabilities as scores, and kept
-    only when ``keep_logits`` is set. ``field`` and ``images_field`` say where the values and
-    the image keys came from (e.g. ``"array 'logits'"``, ``"image-order file order.txt"``) for
-    error messages.
+    Logits are reduced to the top-``topk`` ids (at most K) with softmax probabilities as
+    scores, and kept only when ``keep_logits`` is set. ``field`` and ``images_field`` say
+    where the values and the image keys came from (e.g. ``"array 'logits'"``,
+    ``"image-order file order.txt"``) for error messages.
     """
     where = source or f"run {meta.name!r}"
+    check_reader_options({"keep_logits": keep_logits, "topk": topk}, where=where)
     if field:
         where = f"{where}, {field}"
     fields = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores"}
     arr = np.asarray(values)
-    images = np.asarray([str(i) for i in images], dtype=object)
+    images = _tables.as_text(images)
     if arr.dtype.kind == "f":
         if arr.ndim != 2:
             raise InputError(f"{where}: float arrays must be (images, classes) logits; found shape {arr.shape}")
@@ -209,113 +299,97 @@ def run_from_arrays(
     if arr.dtype.kind in "iu":
         if arr.ndim not in (1, 2):
             raise InputError(f"{where}: integer arrays must be (images,) or (images, k) class ids; found {arr.shape}")
-        return _validated(meta, images, arr.astype(np.int64), None if scores is None else np.asarray(scores), None,
+        return _validated(meta, images, arr, None if scores is None else np.asarray(scores), None,
                           label_space, source, **fields)
     raise InputError(f"{where}: expected float logits or integer class ids, found dtype {arr.dtype}")
 
 
 def _topk_from_logits(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k ids (highest first) and their softmax probabilities, without a full sort."""
-    k = min(k, logits.shape[1])
-    part = np.argpartition(-logits, k - 1, axis=1)[:, :k]
-    part_values = np.take_along_axis(logits, part, axis=1)
-    order = np.argsort(-part_values, axis=1, kind="stable")
-    ids = np.take_along_axis(part, order, axis=1)
-    top = np.take_along_axis(part_values, order, axis=1).astype(np.float64)
-    row_max = logits.max(axis=1, keepdims=True).astype(np.float64)
-    log_norm = np.log(np.exp(logits.astype(np.float64) - row_max).sum(axis=1, keepdims=True)) + row_max
-    return ids.astype(np.int64), np.exp(top - log_norm).astype(np.float32)
+    """Top-k ids (highest first) and their softmax probabilities, without a full sort.
+
+    Works through row chunks in float32, so the temporary copies stay a few MB however many
+    images there are (the log-sum-exp subtracts each row's maximum first).
+    """
+    n, width = logits.shape
+    k = min(k, width)
+    ids = np.empty((n, k), dtype=np.int64)
+    probs = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, _LOGIT_ROWS_PER_CHUNK):
+        block = np.asarray(logits[start:start + _LOGIT_ROWS_PER_CHUNK], dtype=np.float32)
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        part_values = np.take_along_axis(block, part, axis=1)
+        order = np.argsort(-part_values, axis=1, kind="stable")
+        top = np.take_along_axis(part_values, order, axis=1)
+        row_max = block.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(block - row_max).sum(axis=1, keepdims=True)) + row_max
+        ids[start:start + len(block)] = np.take_along_axis(part, order, axis=1)
+        probs[start:start + len(block)] = np.exp(top - log_norm)
+    return ids, probs
 
 
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+def _numbered(columns: Sequence[Any], prefix: str, where: str) -> list[Any]:
+    """Columns ``prefix_0``, ``prefix_1``, … in rank order (timm's ``--results-separate-col``).
+
+    Numbered columns that do not run from 0 without gaps (``index_1, index_2``) are an error,
+    never skipped: the reader would otherwise fall through to another column (such as a
+    ground-truth ``label``).
+    """
+    found = []
+    for column in columns:
+        match = re.fullmatch(re.escape(prefix) + r"_([0-9]+)", str(column), flags=re.IGNORECASE)
+        if match:
+            found.append((int(match.group(1)), column))
+    found.sort(key=lambda pair: pair[0])
+    if [rank for rank, _ in found] != list(range(len(found))):
+        raise InputError(
+            f"{where}: columns {[c for _, c in found]} look like ranked columns {prefix}_0, {prefix}_1, … but do not "
+            f"run from {prefix}_0 without gaps or repeats; rename them, or name the columns to read with "
+            f"pred_column / score_column"
+        )
+    return [column for _, column in found]
 
 
-def _parse_list_cell(cell: Any) -> list[Any]:
-    """A list-valued cell: a real list, ``"[1, 2]"``, numpy's ``"[1 2]"`` or ``"['a' 'b']"``."""
-    if isinstance(cell, (list, tuple, np.ndarray)):
-        return list(cell)
-    if not isinstance(cell, str):
-        return [cell]
-    text = cell.strip()
-    if not text.startswith("["):
-        return [text]
-    inner = text[1:-1]
-    if "'" in inner or '"' in inner:
-        return [a if a else b for a, b in _QUOTED.findall(inner)]
-    return [_number(x) for x in re.split(r"[,\s]+", inner.strip()) if x]
+def _pick(table: pd.DataFrame, candidates: list[str], where: str) -> tuple[str, list[Any]] | None:
+    """The first candidate present as numbered columns or as one column: (field description, columns)."""
+    for candidate in candidates:
+        numbered = _numbered(table.columns, candidate, where)
+        if numbered:
+            return f"columns {numbered[0]!r}…{numbered[-1]!r}", numbered
+        column = _tables.pick_column(table.columns, [candidate], where=where, field=candidate, required=False)
+        if column is not None:
+            return f"column {column!r}", [column]
+    return None
 
 
-def _number(token: str) -> Any:
-    """``"3"`` → 3, ``"0.5"``/``"nan"``/``"1e-03"`` → float; anything else stays a string."""
-    try:
-        return int(token)
-    except ValueError:
-        pass
-    try:
-        return float(token)
-    except ValueError:
-        return token
-
-
-def _column_values(table: pd.DataFrame, column: str) -> list[list[Any]]:
-    return [_parse_list_cell(c) for c in table[column]]
-
-
-def _rectangular(rows: list[list[Any]], images: np.ndarray, where: str) -> np.ndarray:
-    """Rows of one common length ≥ 1 as a 2-D object array; else an error naming the odd rows."""
+def _cell_values(table: pd.DataFrame, columns: list[Any], images: np.ndarray, where: str, what: str) -> np.ndarray:
+    """One row of values per image: from numbered columns, a scalar column, or a column of lists."""
+    if len(columns) > 1:
+        return table[columns].to_numpy(dtype=object)
+    column = table[columns[0]]
+    if pd.api.types.is_numeric_dtype(column):  # numbers (or bools): one per row, missing ones left to the checks
+        return column.to_numpy(dtype=object)[:, None]
+    rows = _tables.parse_list_cells(column.tolist(), images, where=where, what=what)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     _check_lengths(lengths, images, where)
-    return np.asarray(rows, dtype=object).reshape(len(rows), -1)
+    flat = np.fromiter((v for r in rows for v in r), dtype=object, count=int(lengths.sum()))
+    return flat.reshape(len(rows), -1)
 
 
 def _check_lengths(lengths: np.ndarray, images: np.ndarray, where: str) -> None:
+    """Every row must hold the same number (≥ 1) of values; else an error naming the odd images."""
     if len(lengths) == 0:
         return
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty):
+        raise InputError(f"{where}: empty cells at images {format_offenders(images[empty], total=len(empty))}")
     values, counts = np.unique(lengths, return_counts=True)
     common = int(values[np.argmax(counts)])
-    bad = np.flatnonzero((lengths != common) | (lengths == 0))
+    bad = np.flatnonzero(lengths != common)
     if len(bad):
         raise InputError(
             f"{where}: every row must hold the same number (≥ 1) of values; most rows hold {common}, "
             f"found lengths {values.tolist()[:5]} at images {format_offenders(images[bad], total=len(bad))}"
         )
-
-
-def _integral(values: np.ndarray, where: str) -> np.ndarray:
-    """Integer class ids from an int or float array; fractions, NaN and inf are refused."""
-    if values.dtype.kind in "iu":
-        return values.astype(np.int64)
-    if values.dtype.kind != "f":
-        raise InputError(f"{where}: class ids must be integers; found {values.dtype} values "
-                         f"{format_offenders(pd.unique(values.reshape(-1)))}")
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(values) | (values != np.round(values))
-    if bad.any():
-        raise InputError(f"{where}: class ids must be integers; {format_offenders(pd.unique(values[bad]))}")
-    return values.astype(np.int64)
-
-
-def _to_ids(values: np.ndarray, label_space: LabelSpace, where: str) -> np.ndarray:
-    """Class ids from ints or from names/keys resolved through the label space."""
-    flat = values.reshape(-1)
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in flat):
-        return flat.astype(np.int64).reshape(values.shape)
-    if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in flat):
-        return _integral(flat.astype(np.float64), where).reshape(values.shape)
-    strings = [str(v) for v in flat]
-    if all(s.lstrip("-").isdigit() for s in strings):
-        return np.asarray(strings, dtype=np.int64).reshape(values.shape)
-    return label_space.index_of_names(strings, where=f"{where}: ").reshape(values.shape)
-
-
-def _numbered(table: pd.DataFrame, prefix: str) -> list[str]:
-    """Columns ``prefix_0``, ``prefix_1``, … in rank order (timm's ``--results-separate-col``)."""
-    found = {}
-    for col in table.columns:
-        m = re.fullmatch(re.escape(prefix) + r"_(\d+)", str(col))
-        if m:
-            found[int(m.group(1))] = col
-    return [found[i] for i in range(len(found))] if found and set(found) == set(range(len(found))) else []
 
 
 def run_from_table(
@@ -330,46 +404,28 @@ def run_from_table(
 ) -> Run:
     """A run from a table with an image column and predicted classes.
 
-    Predictions are found, in this order: ``pred_column`` if given (a class per row or a
-    list per row); ``topk_ids``; a column named ``pred_index``, ``pred``, ``prediction``,
-    ``predicted``, ``pred_class``, ``top1`` or ``class_index``; timm's ``index_0, index_1, …``
-    or ``index``; timm's ``label_0, …`` or ``label`` (class names, keys or descriptions). A
-    named prediction column comes before ``label`` so that a ground-truth ``label`` column
-    beside it is never read as the prediction. Scores likewise from ``score_column``,
-    ``topk_scores``, ``prob_*``/``prob``, ``logit_*``/``logit``, ``score``, ``confidence`` or
-    ``pred_score``.
+    The image column is ``image_column`` or the first of
+    :data:`relabel._tables.IMAGE_COLUMNS`. Predictions are found, in this order:
+    ``pred_column`` if given (a class per row or a list per row); ``topk_ids``; a column
+    named ``pred_index``, ``pred``, ``prediction``, ``predicted``, ``pred_class`` or
+    ``top1``; timm's ``index_0, index_1, …`` or ``index``; timm's ``label_0, …`` or
+    ``label`` (class names, keys or descriptions). A named prediction column comes before
+    ``label`` so that a ground-truth ``label`` column beside it is never read as the
+    prediction, and ``class_index`` (relabel's name for the true class) is never a
+    prediction. Numbered columns must run ``_0, _1, …`` without gaps. Scores likewise from
+    ``score_column``, ``topk_scores``, ``prob_*``/``prob``, ``logit_*``/``logit``,
+    ``score``, ``confidence`` or ``pred_score``: one score per predicted id, or one per
+    class (then each row's scores at its predicted ids are kept).
     """
     where = source or f"run {meta.name!r}"
     found_columns = list(map(str, table.columns))
-    lower = {str(c).lower(): c for c in table.columns}
-    image_col = _find_image_column(table.columns, image_column)
-    if image_col is None:
-        expected = repr(image_column) if image_column is not None else f"one of {_IMAGE_COLUMNS}"
-        raise InputError(f"{where}: no image column; expected {expected}, found {found_columns}")
-    if table[image_col].isna().any():
-        rows = np.flatnonzero(table[image_col].isna().to_numpy())
-        raise InputError(f"{where}, column {image_col!r}: empty image keys at rows {format_offenders(rows)}")
+    image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, given=image_column, where=where,
+                                    field="image")
     if len(table) == 0:
         raise InputError(f"{where}: the run holds no predictions (the table has no rows)")
-    images = np.asarray([str(i) for i in table[image_col]], dtype=object)
+    images = _tables.image_keys(table, image_col, where=where)
 
-    def pick(candidates: list[str]) -> tuple[str, list[str]] | None:
-        for cand in candidates:
-            numbered = _numbered(table, cand)
-            if numbered:
-                return f"columns {numbered[0]!r}…{numbered[-1]!r}", numbered
-            if cand in table.columns:
-                return f"column {cand!r}", [cand]
-            if cand.lower() in lower:
-                return f"column {lower[cand.lower()]!r}", [lower[cand.lower()]]
-        return None
-
-    def values_of(columns: list[str], field: str) -> np.ndarray:
-        if len(columns) > 1:
-            return table[columns].to_numpy(dtype=object)
-        return _rectangular(_column_values(table, columns[0]), images, f"{where}, {field}")
-
-    found = pick([pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index", "label"])
+    found = _pick(table, [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index", "label"], where)
     if found is None:
         if pred_column is not None:
             raise InputError(f"{where}: no prediction column {pred_column!r}; found {found_columns}")
@@ -378,44 +434,43 @@ def run_from_table(
             f"columns (or name it with pred_column), found {found_columns}"
         )
     ids_field, columns = found
-    ids = _to_ids(values_of(columns, ids_field), label_space, f"{where}, {ids_field}")
+    ids = _cell_values(table, columns, images, f"{where}, {ids_field}", "class ids")
 
-    score_found = pick([score_column] if score_column else ["topk_scores", "prob", "logit", *_SCORE_COLUMNS])
+    score_found = _pick(table, [score_column] if score_column else ["topk_scores", "prob", "logit", *_SCORE_COLUMNS],
+                        where)
     if score_found is None and score_column is not None:
         raise InputError(f"{where}: no score column {score_column!r}; found {found_columns}")
     scores = None
     scores_field = "scores"
     if score_found is not None:
-        scores_field, scols = score_found
-        scores = _floats(values_of(scols, scores_field), f"{where}, {scores_field}")
-        if scores.shape[1] != ids.shape[1]:
-            scores = scores[:, : ids.shape[1]] if scores.shape[1] > ids.shape[1] else None
+        scores_field, score_columns = score_found
+        scores = _floats(_cell_values(table, score_columns, images, f"{where}, {scores_field}", "scores"),
+                         images, f"{where}, {scores_field}")
     return _validated(meta, images, ids, scores, None, label_space, source,
                       image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field)
 
 
-def _floats(raw: np.ndarray, where: str) -> np.ndarray:
+def _floats(raw: np.ndarray, images: np.ndarray, where: str) -> np.ndarray:
+    """Scores as float64; missing cells become NaN (refused later as not finite), text is refused here."""
     try:
         return raw.astype(np.float64)
     except (TypeError, ValueError):
-        bad = [v for v in raw.reshape(-1) if not _is_number(v)]
-        raise InputError(f"{where}: scores must be numbers; found {format_offenders(dict.fromkeys(bad))}") from None
+        number = np.vectorize(_is_number, otypes=[bool])(raw)
+        rows = np.flatnonzero(~number.all(axis=1))
+        raise InputError(
+            f"{where}: scores must be numbers; found {format_offenders({repr(v): v for v in raw[~number]}.values())} "
+            f"at images "
+            f"{format_offenders(images[rows], total=len(rows))}"
+        ) from None
 
 
 def _is_number(value: Any) -> bool:
+    """Whether a score cell converts to a number (text such as ``"high"`` or a list does not)."""
     try:
         float(value)
     except (TypeError, ValueError):
         return False
     return True
-
-
-def _find_image_column(columns: Sequence[Any], image_column: str | None) -> Any:
-    """The image column: ``image_column`` if given and present, else the first known name (any case)."""
-    if image_column is not None:
-        return image_column if image_column in columns else None
-    lower = {str(c).lower(): c for c in columns}
-    return next((lower[c] for c in _IMAGE_COLUMNS if c in lower), None)
 
 
 def run_to_arrow(run: Run) -> pa.Table:
@@ -437,9 +492,9 @@ def run_to_arrow(run: Run) -> pa.Table:
 
 
 def _list_column_to_array(column: pa.ChunkedArray, images: np.ndarray, where: str, *, ids: bool) -> np.ndarray:
-    """A (fixed-size) list column as a 2-D array (int64 class ids or float32 values).
+    """A (fixed-size) list column as a 2-D array (raw class ids, or float32 values).
 
-    Refuses null rows or values, ragged rows and, for ids, values that are not integers.
+    Refuses null rows or values, ragged rows and, for ids, values that are not numbers.
     """
     column = column.combine_chunks()
     if column.null_count:
@@ -462,30 +517,50 @@ def _list_column_to_array(column: pa.ChunkedArray, images: np.ndarray, where: st
         raise InputError(f"{where}: class ids must be integers; found type {flat.type}, values "
                          f"{format_offenders(pd.unique(np.asarray(flat.to_pylist(), dtype=object)))}")
     values = flat.to_numpy(zero_copy_only=False)
-    values = _integral(values, where) if ids else values.astype(np.float32)
-    return values.reshape(len(column), width)
+    return (values if ids else values.astype(np.float32)).reshape(len(column), width)
 
 
-def _read_parquet(path: Path) -> tuple[pa.Table, dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as e:
-        raise InputError(f"{path}: cannot read as Parquet: {e}") from None
+def _schema_meta(table: pa.Table, path: Path) -> dict[str, Any]:
+    """The run metadata stored under the schema key ``relabel`` (empty when there is none)."""
     metadata = (table.schema.metadata or {}).get(METADATA_KEY)
     if not metadata:
-        return table, {}
+        return {}
+    where = f"{path}, schema metadata 'relabel'"
     try:
-        meta = json.loads(metadata)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        meta = _json.parse(metadata.decode("utf-8"), where)
+    except (UnicodeDecodeError, InputError):
         meta = None
     if not isinstance(meta, dict):
         raise InputError(
-            f"{path}: schema metadata key 'relabel' must hold a JSON object with name, group, strength, seed; "
-            f"found {metadata[:80]!r}"
+            f"{path}: schema metadata key 'relabel' must hold a JSON object with name, group, strength, seed "
+            f"(keys unique); found {metadata[:80]!r}"
         )
-    return table, meta
+    return meta
+
+
+def _run_from_relabel_arrow(arrow: pa.Table, meta: RunMeta, label_space: LabelSpace, where: str,
+                            keep_logits: bool) -> Run:
+    """A run from a table in relabel's own schema (``image``, ``topk_ids``, ``topk_scores``, ``logits``)."""
+    if "image" not in arrow.column_names:
+        raise InputError(f"{where}: relabel run files need an 'image' column; found {arrow.column_names}")
+    if arrow["image"].null_count:
+        rows = np.flatnonzero(arrow["image"].is_null().to_numpy(zero_copy_only=False))
+        raise InputError(f"{where}, column 'image': empty image keys at rows {format_offenders(rows)}")
+    images = _tables.as_text(arrow["image"].to_numpy(zero_copy_only=False))
+    ids = _list_column_to_array(arrow["topk_ids"], images, f"{where}, column 'topk_ids'", ids=True)
+    scores = None
+    if "topk_scores" in arrow.column_names:
+        scores = _list_column_to_array(arrow["topk_scores"], images, f"{where}, column 'topk_scores'", ids=False)
+    logits = None
+    if "logits" in arrow.column_names and keep_logits:
+        logits = _list_column_to_array(arrow["logits"], images, f"{where}, column 'logits'", ids=False)
+        if logits.shape[1] != len(label_space):
+            raise LabelSpaceError(
+                f"{where}, column 'logits': {logits.shape[1]} classes but label space "
+                f"{label_space.name!r} has {len(label_space)}"
+            )
+        _check_finite(logits, images, f"{where}, column 'logits'", "logits")
+    return _validated(meta, images, ids, scores, logits, label_space, where)
 
 
 def _read_json_table(path: Path, *, image_column: str | None, pred_column: str | None) -> pd.DataFrame:
@@ -494,53 +569,77 @@ def _read_json_table(path: Path, *, image_column: str | None, pred_column: str |
     timm saves ``--results-format json`` as ``{filename: {column: value}}`` (orient ``index``);
     it is told from pandas' default orient ``columns`` (``{column: {row: value}}``) by where
     the prediction columns appear. Its keys land in ``image_column`` (default ``image``).
+    Keys repeated within an object are an error, as are columns or rows of unequal length.
     """
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = _json_lines(text) if path.suffix.lower() == ".jsonl" else json.loads(text)
-    except json.JSONDecodeError as e:
-        try:
-            data = _json_lines(text)
-        except json.JSONDecodeError:
-            raise InputError(f"{path}: neither JSON nor JSON lines (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    where = str(path)
+    text = _json.read_text(path)
+    if path.suffix.lower() == ".jsonl":
+        data: Any = _json.parse_lines(text, where)
+    else:
+        data = _json.parse_value_or_lines(text, where)
     if isinstance(data, list):
-        if not all(isinstance(r, dict) for r in data):
-            raise InputError(f"{path}: expected a list of records (JSON objects)")
+        odd = [i for i, r in enumerate(data) if not isinstance(r, dict)]
+        if odd:
+            raise InputError(f"{where}: expected a list of records (JSON objects); records {format_offenders(odd)} "
+                             f"are not objects")
         return pd.DataFrame.from_records(data)
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a list of records or an object of columns, found {type(data).__name__}")
+        raise InputError(f"{where}: expected a list of records or an object of columns, found {type(data).__name__}")
     if {"columns", "data"} <= set(data):
-        return pd.DataFrame(data["data"], columns=data["columns"])
+        columns, rows = data["columns"], data["data"]
+        if not isinstance(columns, list) or not isinstance(rows, list):
+            raise InputError(f"{where}: a 'split' table needs lists under 'columns' and 'data'")
+        odd = [i for i, r in enumerate(rows) if not isinstance(r, list) or len(r) != len(columns)]
+        if odd:
+            raise InputError(f"{where}: every row under 'data' must hold {len(columns)} values (one per column); "
+                             f"rows {format_offenders(odd)} do not")
+        return pd.DataFrame(rows, columns=columns)
     if data and all(isinstance(v, dict) for v in data.values()):
         inner = {str(k) for v in data.values() for k in v}
-        if _find_image_column(list(data), image_column) is None and _names_predictions(inner, pred_column):
+        outer_has_image = (image_column in data) if image_column else (
+            _tables.pick_column(list(data), _tables.IMAGE_COLUMNS, where=where, field="image", required=False)
+            is not None
+        )
+        if not outer_has_image and _names_predictions(inner, pred_column):
             table = pd.DataFrame.from_records(list(data.values()))
             table.insert(0, image_column or "image", list(data))
             return table
-        return pd.DataFrame({k: list(v.values()) for k, v in data.items()})
+        rows_of = {column: list(values) for column, values in data.items()}
+        first = next(iter(rows_of.values()))
+        odd = [column for column, keys in rows_of.items() if keys != first]
+        if odd:
+            raise InputError(f"{where}: every column must hold the same rows in the same order; columns "
+                             f"{format_offenders(odd)} differ from {next(iter(rows_of))!r}")
+        return pd.DataFrame({column: list(values.values()) for column, values in data.items()})
     if all(isinstance(v, list) for v in data.values()):
+        lengths = {column: len(values) for column, values in data.items()}
+        if len(set(lengths.values())) > 1:
+            raise InputError(f"{where}: every column must hold the same number of rows; found {lengths}")
         return pd.DataFrame(data)
     return pd.DataFrame.from_records([data])
-
-
-def _json_lines(text: str) -> list[Any]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _names_predictions(columns: set[str], pred_column: str | None) -> bool:
     """Whether some of ``columns`` would be read as predictions."""
     wanted = [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index", "label"]
-    return any(c.lower() == w.lower() or re.fullmatch(re.escape(w) + r"_\d+", c) for c in columns for w in wanted)
+    return any(
+        c.lower() == w.lower() or re.fullmatch(re.escape(w) + r"_[0-9]+", c, flags=re.IGNORECASE)
+        for c in columns for w in wanted
+    )
 
 
 def _read_order(path: str | Path, n: int, where: str) -> np.ndarray:
     order_path = Path(path)
     if not order_path.is_file():
         raise InputError(f"{where}: image-order file {order_path} does not exist")
-    keys = [line.strip() for line in order_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keys = [line.strip() for line in _json.read_text(order_path).splitlines() if line.strip()]
     if len(keys) != n:
         raise InputError(f"{where}: the image-order file {order_path} lists {len(keys)} images but the array has {n} rows")
-    return np.asarray(keys, dtype=object)
+    return np.asarray([image_key(k) for k in keys], dtype=object)
+
+
+#: What numpy and torch raise on a file they cannot read (torch.load raises KeyError on some garbage).
+_ARRAY_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile)
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -562,7 +661,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
             f"relabel loads torch files with weights_only=True and never runs pickled code, so save plain "
             f"tensors, e.g. torch.save({{'logits': logits, 'images': keys}}, path)"
         ) from None
-    except Exception as e:  # numpy and torch raise ValueError, OSError, RuntimeError, zipfile errors, …
+    except _ARRAY_READ_ERRORS as e:
         raise InputError(f"{path}: cannot load arrays ({type(e).__name__}: {e})") from None
     import torch
 
@@ -572,15 +671,25 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 
     if isinstance(obj, torch.Tensor):
         return {"values": to_numpy(obj)}
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if isinstance(v, torch.Tensor):
-                out[str(k)] = to_numpy(v)
-            elif isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
-                out[str(k)] = np.asarray(v, dtype=object)
-        return out
-    raise InputError(f"{path}: expected a tensor or a dict of tensors, found {type(obj).__name__}")
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: expected a tensor or a dict of tensors, found {type(obj).__name__}")
+    out, odd = {}, {}
+    for k, v in obj.items():
+        if isinstance(v, torch.Tensor):
+            out[str(k)] = to_numpy(v)
+        elif isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+            out[str(k)] = np.asarray(v, dtype=object)
+        else:
+            odd[str(k)] = type(v).__name__
+    if odd:
+        raise InputError(
+            f"{path}: expected a dict of tensors and lists of image keys (strings); entries "
+            f"{format_offenders(list(odd))} hold other values ({', '.join(sorted(set(odd.values())))})"
+        )
+    return out
+
+
+_SUFFIXES = (".parquet", ".csv", ".tsv", ".json", ".jsonl", ".npy", ".npz", ".pt", ".pth")
 
 
 def load_run(
@@ -610,74 +719,43 @@ def load_run(
         For arrays without image keys: a file with one key or path per line, or the statement
         that rows follow the sorted ImageNet validation file names. Position is never assumed.
     keep_logits, topk
-        Full logits are reduced to the top-``topk`` ids and softmax scores unless kept.
+        Full logits are reduced to the top-``topk`` ids (``topk`` ≥ 1, at most the number of
+        classes) and softmax scores unless kept.
     """
     path = Path(path)
     where = str(path)
     if not path.is_file():
         raise InputError(f"run file {path} does not exist")
+    check_reader_options(
+        {"image_column": image_column, "pred_column": pred_column, "score_column": score_column, "order": order,
+         "canonical_order": canonical_order, "keep_logits": keep_logits, "topk": topk},
+        where=where,
+    )
     suffix = path.suffix.lower()
-    file_meta: dict[str, Any] = {}
-    if suffix == ".parquet":
-        arrow, file_meta = _read_parquet(path)
-        meta = _meta(file_meta, path, name, group, strength, seed)
-        if "topk_ids" in arrow.column_names and pred_column is None:
-            if "image" not in arrow.column_names:
-                raise InputError(f"{where}: relabel run files need an 'image' column; found {arrow.column_names}")
-            if arrow["image"].null_count:
-                rows = np.flatnonzero(arrow["image"].is_null().to_numpy(zero_copy_only=False))
-                raise InputError(f"{where}, column 'image': empty image keys at rows {format_offenders(rows)}")
-            images = np.asarray([str(i) for i in arrow["image"].to_pylist()], dtype=object)
-            ids = _list_column_to_array(arrow["topk_ids"], images, f"{where}, column 'topk_ids'", ids=True)
-            scores = (
-                _list_column_to_array(arrow["topk_scores"], images, f"{where}, column 'topk_scores'", ids=False)
-                if "topk_scores" in arrow.column_names
-                else None
-            )
-            if "logits" in arrow.column_names:
-                logits = _list_column_to_array(arrow["logits"], images, f"{where}, column 'logits'", ids=False)
-                if logits.shape[1] != len(label_space):
-                    raise LabelSpaceError(
-                        f"{where}, column 'logits': {logits.shape[1]} classes but label space "
-                        f"{label_space.name!r} has {len(label_space)}"
-                    )
-                _check_finite(logits, images, f"{where}, column 'logits'", "logits")
-                if not keep_logits:
-                    logits = None
-            else:
-                logits = None
-            return _validated(meta, images, ids, scores, logits, label_space, where)
-        table = arrow.to_pandas()
-        if any(n is not None for n in table.index.names):  # pandas wrote its index (timm: filename)
-            table = table.reset_index()
+    if suffix not in _SUFFIXES:
+        raise InputError(f"{path}: unknown run format {suffix!r}; expected {', '.join(_SUFFIXES[:-1])} or {_SUFFIXES[-1]}")
+    arrow = _tables.read_arrow(path) if suffix == ".parquet" else None
+    given = {"name": name, "group": group, "strength": strength, "seed": seed}
+    file_meta = _schema_meta(arrow, path) if arrow is not None else {}
+    meta = RunMeta.from_dict(
+        {"name": path.stem, **file_meta, **{k: v for k, v in given.items() if v is not None}},
+        where=f"{path}, run metadata",
+    )
+    if arrow is not None and "topk_ids" in arrow.column_names and pred_column is None:
+        return _run_from_relabel_arrow(arrow, meta, label_space, where, keep_logits)
+    if arrow is not None:
+        table = _tables.frame_from_arrow(arrow, where=where)
     elif suffix in {".csv", ".tsv"}:
-        meta = _meta(file_meta, path, name, group, strength, seed)
-        table = _read_csv(path, sep="\t" if suffix == ".tsv" else ",", image_column=image_column)
+        table = _tables.read_csv(path, image_column=image_column)
     elif suffix in {".json", ".jsonl"}:
-        meta = _meta(file_meta, path, name, group, strength, seed)
         table = _read_json_table(path, image_column=image_column, pred_column=pred_column)
-    elif suffix in {".npy", ".npz", ".pt", ".pth"}:
-        meta = _meta(file_meta, path, name, group, strength, seed)
-        arrays = _read_arrays(path)
-        return _run_from_array_file(arrays, path, meta, label_space, order, canonical_order, keep_logits, topk)
     else:
-        raise InputError(
-            f"{path}: unknown run format {suffix!r}; expected .parquet, .csv, .tsv, .json, .jsonl, .npy, .npz, .pt or .pth"
-        )
+        return _run_from_array_file(_read_arrays(path), path, meta, label_space, order, canonical_order,
+                                    keep_logits, topk)
     return run_from_table(
         table, meta=meta, label_space=label_space, image_column=image_column,
         pred_column=pred_column, score_column=score_column, source=where,
     )
-
-
-def _read_csv(path: Path, *, sep: str, image_column: str | None) -> pd.DataFrame:
-    """A CSV table whose image column is read as text (``000123`` keeps its zeros)."""
-    try:
-        header = pd.read_csv(path, sep=sep, nrows=0).columns
-        image_col = _find_image_column(header, image_column)
-        return pd.read_csv(path, sep=sep, dtype=None if image_col is None else {image_col: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot parse as CSV: {e}") from None
 
 
 def _run_from_array_file(
@@ -705,30 +783,24 @@ def _run_from_array_file(
     n = len(values)
     image_key_name = next((k for k in ("images", "image", "keys") if k in arrays), None)
     if image_key_name is not None:
-        images = arrays[image_key_name].astype(str)
+        images = arrays[image_key_name]
         images_field = f"array {image_key_name!r}"
     elif order is not None:
         images = _read_order(order, n, where)
         images_field = f"image-order file {order}"
     elif canonical_order:
-        images = canonical_val_keys(n, where=where)
+        if n != 50_000:
+            raise InputError(
+                f"{where}: the canonical ImageNet validation order has 50000 images, but the array has {n} rows; "
+                f"give an image-order file instead"
+            )
+        images = val_image_keys(n)
         images_field = "canonical order"
     else:
         raise InputError(
             f"{where}: arrays carry no image keys; give an image-order file (one key or path per line) "
             f"or state that rows follow the sorted ImageNet validation order (--canonical-order)"
         )
-    images = np.asarray([image_key(i) for i in images], dtype=object) if image_key_name is None else images
-    scores = arrays.get("topk_scores")
-    return run_from_arrays(images, values, meta=meta, label_space=label_space, scores=scores,
+    return run_from_arrays(images, values, meta=meta, label_space=label_space, scores=arrays.get("topk_scores"),
                            keep_logits=keep_logits, topk=topk, source=where,
                            field="" if value_key == "values" else f"array {value_key!r}", images_field=images_field)
-
-
-def _meta(file_meta: dict[str, Any], path: Path, name: str | None, group: str | None,
-          strength: float | None, seed: int | None) -> RunMeta:
-    merged = {"name": path.stem, **file_meta}
-    for key, value in (("name", name), ("group", group), ("strength", strength), ("seed", seed)):
-        if value is not None:
-            merged[key] = value
-    return RunMeta.from_dict(merged, where=f"{path}, run metadata")

@@ -449,7 +449,9 @@ def test_out_of_range_class_ids(tmp_path, office_space):
     path = tmp_path / "preds.csv"
     path.write_text("image,pred\na.jpg,0\nb.jpg,4\nc.jpg,-1\n")
 
-    with pytest.raises(InputError, match=r"preds\.csv, column 'pred'.*0\.\.3.*2 offenders: -1, 4.*'b\.jpg', 'c\.jpg'"):
+    # offenders in the order they appear, as everywhere (LabelSpace.indices); this read "-1, 4" while runs sorted them
+    with pytest.raises(InputError, match=r"preds\.csv, column 'pred'.*0\.\.3.*2 offenders: 4, -1 at images 2 offenders: "
+                                         r"'b\.jpg', 'c\.jpg'"):
         load_run(path, label_space=office_space)
 
 
@@ -555,3 +557,265 @@ def test_non_integer_class_ids_in_a_table(tmp_path, office_space):
 
     with pytest.raises(InputError, match=r"preds\.csv, column 'topk_ids'.*integers.*1 offender: 2\.5"):
         load_run(path, label_space=office_space)
+
+
+# --- review fixes: each a file that used to load wrong or fail with a raw traceback --------------
+
+
+def test_full_width_scores_are_taken_at_each_rows_predicted_ids(tmp_path, office_space):
+    # one probability per class: pred 3 must get prob_3, not prob_0 (the first column)
+    path = tmp_path / "preds.csv"
+    path.write_text("image,pred,prob_0,prob_1,prob_2,prob_3\na.jpg,3,0.1,0.2,0.3,0.4\nb.jpg,1,0.5,0.25,0.125,0.125\n")
+
+    run = load_run(path, label_space=office_space)
+
+    assert_array_equal(run.topk_ids, [[3], [1]])
+    assert_allclose(run.topk_scores, [[0.4], [0.25]])
+
+
+def test_full_width_score_lists_with_topk_ids(tmp_path, office_space):
+    records = [{"image": "a.jpg", "topk_ids": [2, 0], "prob": [0.25, 0.125, 0.5, 0.125]},
+               {"image": "b.jpg", "topk_ids": [1, 3], "prob": [0.0, 0.75, 0.0, 0.25]}]
+    (tmp_path / "preds.json").write_text(json.dumps(records))
+
+    assert_allclose(load_run(tmp_path / "preds.json", label_space=office_space).topk_scores, [[0.5, 0.25], [0.75, 0.25]])
+
+
+def test_scores_of_another_width_are_refused_naming_both_shapes(tmp_path, office_space):
+    path = tmp_path / "preds.csv"
+    path.write_text("image,index_0,index_1,index_2,prob_0,prob_1\na.jpg,3,1,0,0.5,0.3\n")
+
+    with pytest.raises(InputError, match=r"preds\.csv, columns 'prob_0'…'prob_1': scores have shape \(1, 2\) but class "
+                                         r"ids \(1, 3\); expected one score per class id \(1, 3\) or one per class \(1, 4\)"):
+        load_run(path, label_space=office_space)
+
+
+def test_numbered_columns_with_a_gap_are_refused_not_skipped_for_a_truth_label(tmp_path, office_space):
+    path = tmp_path / "preds.csv"  # index_1, index_2 (no index_0) beside a ground-truth label: used to score 100%
+    path.write_text("image,index_1,index_2,label\na.jpg,3,1,0\nb.jpg,2,0,1\n")
+
+    with pytest.raises(InputError, match=r"preds\.csv: columns \['index_1', 'index_2'\] look like ranked columns "
+                                         r"index_0, index_1, … but do not run from index_0"):
+        load_run(path, label_space=office_space)
+
+
+def test_class_index_is_the_true_class_never_the_prediction(tmp_path, office_space):
+    path = tmp_path / "preds.csv"
+    path.write_text("image,class_index,index\na.jpg,0,2\nb.jpg,1,3\n")
+    assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[2], [3]])
+
+    path.write_text("image,class_index\na.jpg,0\n")
+    with pytest.raises(InputError, match=r"no prediction column; expected topk_ids, one of \['pred_index', 'pred', "
+                                         r"'prediction', 'predicted', 'pred_class', 'top1'\]"):
+        load_run(path, label_space=office_space)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("\"['laptop', 'sofa']\"", r"class names not in label space 'office': 1 offender: 'sofa' at images 1 offender: "
+                                 r"'a\.jpg'"),
+        ('"[1, 2"', r"image 'a\.jpg': cannot read the class ids '\[1, 2'.*closing '\]'"),
+        ('"[1, 2 3]"', r"image 'a\.jpg': cannot read the class ids.*partly by commas and partly by spaces"),
+        ("[one two]", r"image 'a\.jpg': cannot read the class ids.*'one' is neither a number nor quoted text"),
+        ("laptop||desk", r"image 'a\.jpg': cannot read the class ids.*empty label between '\|'"),
+    ],
+)
+def test_list_cells_are_read_completely_or_refused(tmp_path, office_space, cell, message):
+    path = tmp_path / "preds.csv"  # each used to lose values silently: ['laptop', 3] → ['laptop'], [1, 2 → [1]
+    path.write_text(f"image,topk_ids\na.jpg,{cell}\n")
+
+    with pytest.raises(InputError, match=r"preds\.csv, column 'topk_ids'.*" + message):
+        load_run(path, label_space=office_space)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [('"[\'desk\', \'laptop\']"', [2, 0]), ('"[2, 0]"', [2, 0]), ("[2 0]", [2, 0]), ("desk|laptop", [2, 0]),
+     ('"[\'desk\', 0]"', [2, 0])],
+    ids=["python-names", "json-ints", "numpy-ints", "pipes", "name-and-index"],  # the last used to lose the 0
+)
+def test_every_list_cell_form_is_read_the_same_way(tmp_path, office_space, cell, expected):
+    path = tmp_path / "preds.csv"
+    path.write_text(f"image,topk_ids\na.jpg,{cell}\n")
+    assert_array_equal(load_run(path, label_space=office_space).topk_ids, [expected])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"topk": 0}, r"'topk' must be a positive integer; found 0"),
+        ({"topk": -1}, r"'topk' must be a positive integer; found -1"),
+        ({"topk": "5"}, r"'topk' must be a positive integer; found '5'"),
+        ({"topk": True}, r"'topk' must be a positive integer; found True"),
+        ({"keep_logits": "no"}, r"'keep_logits' must be true or false; found 'no'"),
+        ({"canonical_order": 1}, r"'canonical_order' must be true or false; found 1"),
+        ({"image_column": 3}, r"'image_column' must be a column name; found 3"),
+    ],
+)
+def test_reader_options_are_checked(tmp_path, office_space, options, message):
+    np.save(tmp_path / "logits.npy", np.zeros((2, 4), dtype=np.float32))
+    order = _write_order(tmp_path / "order.txt", ["a.jpg", "b.jpg"])
+
+    with pytest.raises(InputError, match=r"logits\.npy: reader option " + message):
+        load_run(tmp_path / "logits.npy", label_space=office_space, order=order, **options)
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"seed": 1.7}, r"'seed' must be an integer; found 1\.7"),
+        ({"seed": True}, r"'seed' must be an integer; found True"),
+        ({"strength": "strong"}, r"'strength' must be a finite number; found 'strong'"),
+        ({"strength": float("inf")}, r"'strength' must be a finite number; found inf"),
+    ],
+)
+def test_metadata_is_never_truncated(tmp_path, office_space, meta, message):
+    path = tmp_path / "preds.csv"
+    path.write_text("image,pred\na.jpg,1\n")
+
+    with pytest.raises(InputError, match=r"preds\.csv, run metadata: " + message):
+        load_run(path, label_space=office_space, **meta)
+    assert load_run(path, label_space=office_space, seed=2.0, strength=1).meta == RunMeta("preds", None, 1.0, 2)
+
+
+def test_seed_in_parquet_metadata_must_be_an_integer(tmp_path, office_space):
+    path = _relabel_parquet(tmp_path / "x.parquet", pa.list_(pa.int64()), [[1]], meta={"name": "x", "seed": 0.5})
+
+    with pytest.raises(InputError, match=r"x\.parquet, run metadata: 'seed' must be an integer; found 0\.5"):
+        load_run(path, label_space=office_space)
+
+
+def test_repeated_keys_in_parquet_metadata(tmp_path, office_space):
+    table = pa.table({"image": ["a.jpg"], "topk_ids": pa.array([[1]], pa.list_(pa.int64()))})
+    pq.write_table(table.replace_schema_metadata({b"relabel": b'{"name": "a", "name": "b"}'}), tmp_path / "x.parquet")
+
+    with pytest.raises(InputError, match=r"x\.parquet: schema metadata key 'relabel' must hold a JSON object"):
+        load_run(tmp_path / "x.parquet", label_space=office_space)
+
+
+def test_runs_compare_by_identity_without_raising(tmp_path, office_space):
+    path = tmp_path / "preds.csv"
+    path.write_text("image,pred\na.jpg,1\n")
+    run = load_run(path, label_space=office_space)
+
+    assert run == run
+    assert run != load_run(path, label_space=office_space)  # used to raise: numpy arrays in a generated __eq__
+
+
+def test_timm_json_index_layout_with_a_repeated_file_name(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text('{"img0.jpg": {"index": 1, "prob": 0.5}, "img0.jpg": {"index": 2, "prob": 0.4}}')
+
+    with pytest.raises(InputError, match=r"t\.json: keys must be unique within a JSON object; 1 offender: 'img0\.jpg'"):
+        load_run(path, label_space=relabel.imagenet_1k())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"image": ["a.jpg", "b.jpg"], "pred": [1]}', r"every column must hold the same number of rows; found "
+                                                       r"\{'image': 2, 'pred': 1\}"),
+        ('{"columns": ["image", "pred"], "data": [["a.jpg", 1], ["b.jpg"]]}',
+         r"every row under 'data' must hold 2 values \(one per column\); rows 1 offender: 1 do not"),
+        ('{"image": {"0": "a.jpg", "1": "b.jpg"}, "pred": {"1": 2, "0": 1}}',
+         r"every column must hold the same rows in the same order; columns 1 offender: 'pred'"),
+        ('[{"image": "a.jpg", "pred": 1}, 3]', r"expected a list of records \(JSON objects\); records 1 offender: 1"),
+    ],
+    ids=["ragged-columns", "ragged-split", "columns-with-other-rows", "not-records"],
+)
+def test_malformed_json_tables(tmp_path, office_space, text, message):
+    path = tmp_path / "preds.json"
+    path.write_text(text)
+
+    with pytest.raises(InputError, match=r"preds\.json: " + message):
+        load_run(path, label_space=office_space)
+
+
+def test_a_bad_jsonl_line_is_named_by_its_line_in_the_file(tmp_path, office_space):
+    path = tmp_path / "preds.jsonl"
+    path.write_text('{"image": "a.jpg", "pred": 1}\n\n{"image": "b.jpg", "pred": 2\n')
+
+    with pytest.raises(InputError, match=r"preds\.jsonl, line 3: not valid JSON \(column 29"):
+        load_run(path, label_space=office_space)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl"])
+def test_files_that_are_not_utf8(tmp_path, office_space, suffix):
+    path = tmp_path / f"preds{suffix}"
+    path.write_bytes('{"image": "caf\xe9.jpg", "pred": 1}\n'.encode("latin-1") if suffix != ".csv"
+                     else "image,pred\ncaf\xe9.jpg,1\n".encode("latin-1"))
+
+    with pytest.raises(InputError, match=rf"preds\{suffix}: not UTF-8 text"):
+        load_run(path, label_space=office_space)
+
+
+def test_an_order_file_that_is_not_utf8(tmp_path, office_space):
+    np.save(tmp_path / "top1.npy", np.array([0]))
+    (tmp_path / "order.txt").write_bytes("caf\xe9.jpg\n".encode("latin-1"))
+
+    with pytest.raises(InputError, match=r"order\.txt: not UTF-8 text \(invalid continuation byte at byte 3\)"):
+        load_run(tmp_path / "top1.npy", label_space=office_space, order=tmp_path / "order.txt")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("a.jpg,1\nb.jpg,\n", r"column 'pred': missing class labels at images 1 offender: 'b\.jpg'"),
+        ("a.jpg,desk\nb.jpg,\n", r"column 'pred': empty cells at images 1 offender: 'b\.jpg'"),
+        ("a.jpg,--3\nb.jpg,²\n", r"column 'pred': class names not in label space 'office': 2 offenders: '--3', '²' "
+                                 r"at images 2 offenders: 'a\.jpg', 'b\.jpg'"),
+    ],
+    ids=["empty-number", "empty-name", "not-ascii-integers"],
+)
+def test_bad_prediction_cells_name_their_images(tmp_path, office_space, rows, message):
+    path = tmp_path / "preds.csv"
+    path.write_text("image,pred\n" + rows)
+
+    with pytest.raises(InputError, match=r"preds\.csv, " + message):
+        load_run(path, label_space=office_space)
+
+
+def test_torch_dict_entries_that_are_neither_tensors_nor_key_lists_are_named(tmp_path, office_space):
+    torch.save({"logits": torch.zeros(2, 4), "images": ["a.jpg", 1], "epoch": 3}, tmp_path / "run.pt")
+
+    with pytest.raises(InputError, match=r"run\.pt: expected a dict of tensors and lists of image keys \(strings\); "
+                                         r"entries 2 offenders: 'images', 'epoch' hold other values \(int, list\)"):
+        load_run(tmp_path / "run.pt", label_space=office_space)
+
+
+@pytest.mark.parametrize("name", ["garbage.pt", "garbage.npy", "empty.npz"])
+def test_unreadable_array_files(tmp_path, office_space, name):
+    (tmp_path / name).write_bytes(b"" if name.startswith("empty") else b"hello")
+
+    with pytest.raises(InputError, match=rf"{name.replace('.', '[.]')}: cannot load arrays"):
+        load_run(tmp_path / name, label_space=office_space)
+
+
+def test_logits_are_reduced_chunk_by_chunk_like_torch(tmp_path, monkeypatch):
+    import relabel.loading.runs as runs
+
+    monkeypatch.setattr(runs, "_LOGIT_ROWS_PER_CHUNK", 3)  # 10 rows: chunks of 3, 3, 3 and 1
+    logits = np.random.default_rng(1).normal(scale=20, size=(10, 7)).astype(np.float32)
+    space = LabelSpace.from_names([f"c{i}" for i in range(7)])
+    np.savez(tmp_path / "run.npz", logits=logits, images=np.array([f"img{i}.jpg" for i in range(10)]))
+
+    run = load_run(tmp_path / "run.npz", label_space=space, topk=3)
+
+    expected_scores, expected_ids = torch.topk(torch.softmax(torch.from_numpy(logits).double(), dim=1), 3)
+    assert_array_equal(run.topk_ids, expected_ids.numpy())
+    assert_allclose(run.topk_scores, expected_scores.numpy(), rtol=1e-5, atol=1e-7)
+    assert run.topk_scores.dtype == np.float32
+
+
+def test_topk_larger_than_the_number_of_classes_keeps_every_class(tmp_path, office_space):
+    np.savez(tmp_path / "run.npz", logits=np.array([[0.0, 3.0, 1.0, 2.0]]), images=np.array(["a.jpg"]))
+    assert_array_equal(load_run(tmp_path / "run.npz", label_space=office_space, topk=10).topk_ids, [[1, 3, 2, 0]])
+
+
+def test_image_column_named_in_any_case_keeps_leading_zeros(tmp_path, office_space):
+    path = tmp_path / "preds.csv"
+    path.write_text("Image,Photo_ID,pred\n000123,007,1\n000456,008,2\n")
+
+    assert load_run(path, label_space=office_space).images.tolist() == ["000123", "000456"]
+    assert load_run(path, label_space=office_space, image_column="photo_id").images.tolist() == ["007", "008"]
