@@ -4,6 +4,8 @@
 
     label_space: imagenet-1k        # optional
     annotations: real               # optional
+    groups:                         # optional: one mapping per group (e.g. its augmentation)
+      rrc-0.08: {random_resized_crop: {scale: [0.08, 1.0]}}
     runs:
       - path: runs/rrc008_seed0.parquet   # relative to the manifest
         name: rrc008-s0                   # default: the file's stem
@@ -11,26 +13,36 @@
         strength: 0.08
         seed: 0
         image_column: filename            # optional reader options
+
+Every field is checked here: unknown fields (top level or per run) are errors, so a typo
+never goes unnoticed; keys repeated within a mapping are errors (JSON and YAML alike);
+``seed`` must be an integer and ``strength`` a number; reader options must have their
+documented types.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relabel.errors import InputError
+from relabel import _json
+from relabel.errors import InputError, format_offenders, repeated
+from relabel.loading.runs import READER_OPTIONS, check_meta_fields, check_reader_options
 
 __all__ = ["RunSpec", "Manifest", "read_manifest"]
 
-_READER_OPTIONS = {"image_column", "pred_column", "score_column", "order", "canonical_order", "keep_logits", "topk"}
-_META = {"name", "group", "strength", "seed"}
+_META = ("name", "group", "strength", "seed")
+_TOP_LEVEL = ("runs", "label_space", "annotations", "groups")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Where a run lives, the metadata to give it, and options for its reader."""
+    """Where a run lives, the metadata to give it, and options for its reader.
+
+    ``options`` are checked on construction (names and types, see
+    :data:`relabel.loading.runs.READER_OPTIONS`).
+    """
 
     path: Path
     name: str | None = None
@@ -39,15 +51,22 @@ class RunSpec:
     seed: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        check_reader_options(self.options, where=f"run {self.name or self.path}")
+
 
 @dataclass(frozen=True)
 class Manifest:
-    """The parsed manifest: run specs plus optional defaults for the label space and annotations."""
+    """The parsed manifest: run specs plus optional defaults for the label space and annotations.
+
+    ``groups`` maps a group name to the mapping the manifest gives it (kept as parsed; a
+    later stage reads each group's augmentation from it).
+    """
 
     runs: tuple[RunSpec, ...]
     label_space: str | None = None
     annotations: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -55,55 +74,77 @@ def read_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"runs manifest {path} does not exist")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise InputError(f"{path}: not valid YAML: {e}") from None
+    text = _json.read_text(path)
+    data = _json.parse(text, str(path)) if path.suffix.lower() == ".json" else _parse_yaml(text, path)
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
         raise InputError(f"{path}: expected a mapping with a non-empty 'runs' list")
-    specs = []
-    for i, entry in enumerate(data["runs"]):
-        where = f"{path}, runs[{i}]"
-        if not isinstance(entry, dict) or "path" not in entry:
-            raise InputError(f"{where}: each run needs a 'path'")
-        unknown = set(entry) - _META - _READER_OPTIONS - {"path"}
-        if unknown:
-            raise InputError(f"{where}: unknown fields {sorted(unknown)}; allowed: path, {', '.join(sorted(_META | _READER_OPTIONS))}")
-        run_path = Path(entry["path"])
-        if not run_path.is_absolute():
-            run_path = path.parent / run_path
-        try:
-            strength = None if entry.get("strength") is None else float(entry["strength"])
-            seed = None if entry.get("seed") is None else int(entry["seed"])
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{where}: 'strength' must be a number and 'seed' an integer; found "
-                f"strength={entry.get('strength')!r}, seed={entry.get('seed')!r}"
-            ) from None
-        options = {k: entry[k] for k in _READER_OPTIONS if k in entry}
-        if "order" in options and not Path(options["order"]).is_absolute():
-            options["order"] = path.parent / options["order"]
-        specs.append(
-            RunSpec(run_path, entry.get("name"), None if entry.get("group") is None else str(entry["group"]),
-                    strength, seed, options)
+    unknown = sorted(set(map(str, data)) - set(_TOP_LEVEL))
+    if unknown:
+        raise InputError(f"{path}: unknown fields {unknown}; allowed: {', '.join(_TOP_LEVEL)}")
+    specs = tuple(_run_spec(entry, path, f"{path}, runs[{i}]") for i, entry in enumerate(data["runs"]))
+    return Manifest(
+        specs,
+        _relative_file(data.get("label_space"), path, "label_space"),
+        _relative_file(data.get("annotations"), path, "annotations"),
+        _groups(data.get("groups"), path),
+    )
+
+
+def _run_spec(entry: Any, manifest: Path, where: str) -> RunSpec:
+    if not isinstance(entry, dict) or "path" not in entry:
+        raise InputError(f"{where}: each run needs a 'path'")
+    unknown = sorted(set(map(str, entry)) - set(_META) - set(READER_OPTIONS) - {"path"})
+    if unknown:
+        raise InputError(
+            f"{where}: unknown fields {unknown}; allowed: path, {', '.join(sorted({*_META, *READER_OPTIONS}))}"
         )
-    extra = {k: v for k, v in data.items() if k not in {"runs", "label_space", "annotations"}}
-    return Manifest(tuple(specs), _relative_file(data.get("label_space"), path),
-                    _relative_file(data.get("annotations"), path), extra)
+    if not isinstance(entry["path"], str) or not entry["path"]:
+        raise InputError(f"{where}: 'path' must be a file path; found {entry['path']!r}")
+    run_path = Path(entry["path"])
+    if not run_path.is_absolute():
+        run_path = manifest.parent / run_path
+    meta = check_meta_fields({k: entry[k] for k in _META if k in entry}, where=where)
+    options = check_reader_options({k: entry[k] for k in READER_OPTIONS if k in entry}, where=where)
+    if options.get("order") is not None and not Path(options["order"]).is_absolute():
+        options["order"] = manifest.parent / options["order"]
+    return RunSpec(run_path, meta.get("name"), meta.get("group"), meta.get("strength"), meta.get("seed"), options)
 
 
-def _relative_file(value: Any, manifest: Path) -> str | None:
+def _groups(value: Any, manifest: Path) -> dict[str, dict[str, Any]]:
+    """The ``groups`` mapping: group name → a mapping describing the group, kept as parsed."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise InputError(f"{manifest}, groups: expected a mapping from group name to a mapping; found {value!r}")
+    return {str(name): spec for name, spec in value.items()}
+
+
+def _relative_file(value: Any, manifest: Path, key: str) -> str | None:
     """A file named in the manifest, relative to the manifest's folder; names such as 'real' stay."""
     if value is None:
         return None
-    candidate = manifest.parent / str(value)
-    return str(candidate) if not Path(str(value)).is_absolute() and candidate.exists() else str(value)
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{manifest}, {key}: expected a name or a file path; found {value!r}")
+    candidate = manifest.parent / value
+    return str(candidate) if not Path(value).is_absolute() and candidate.exists() else value
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    """YAML with keys repeated within a mapping refused (PyYAML would keep the last one)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+            twice = repeated(k for k in keys if isinstance(k, (str, int, float, bool)) or k is None)
+            if twice:
+                raise InputError(
+                    f"{path}, line {node.start_mark.line + 1}: keys must be unique within a mapping; "
+                    f"{format_offenders(twice)} appear more than once"
+                )
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise InputError(f"{path}: not valid YAML: {e}") from None
