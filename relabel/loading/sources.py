@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
+import os
 import warnings
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from relabel import _json
 from relabel.errors import DownloadError, InputError, RelabelWarning
 
 __all__ = ["source_path", "known_sources"]
@@ -27,7 +28,8 @@ __all__ = ["source_path", "known_sources"]
 @cache
 def _catalogue() -> dict[str, dict[str, Any]]:
     text = resources.files("relabel.annotations").joinpath("sources.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    catalogue: dict[str, dict[str, Any]] = _json.parse(text, "relabel/annotations/sources.json")
+    return catalogue
 
 
 def known_sources() -> list[str]:
@@ -119,21 +121,32 @@ def _sha256(path: Path, mtime_ns: int) -> str:
 
 
 def _download(url: str, sha256: str, file_name: str, cache_dir: str | Path | None) -> Path:
+    """Fetch ``url`` once into the cache, checking its sha256 before the file takes its name.
+
+    pooch's downloader fetches the bytes into a temporary file; relabel compares the checksum
+    itself, so a failed checksum is told from a failed download by what happened, not by the
+    wording of an error, and a file that fails is never kept.
+    """
     import pooch
     import requests  # pooch's HTTP client
 
-    path = Path(cache_dir) if cache_dir is not None else Path(pooch.os_cache("relabel"))
+    folder = Path(cache_dir) if cache_dir is not None else Path(pooch.os_cache("relabel"))
+    cached = folder / file_name
+    if cached.is_file() and _sha256(cached, cached.stat().st_mtime_ns) == sha256:
+        return cached
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{file_name}.{os.getpid()}.part"
     try:
-        fetched = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=file_name, path=path, progressbar=False)
-    except requests.RequestException as e:
-        raise DownloadError(f"could not download {url}: {e}") from None
-    except ValueError as e:
-        if "hash" not in str(e).lower():
+        try:
+            pooch.downloaders.choose_downloader(url, progressbar=False)(url, str(partial), None)
+        except (requests.RequestException, OSError, ValueError) as e:  # ValueError: a URL pooch cannot fetch
             raise DownloadError(f"could not download {url}: {e}") from None
-        raise DownloadError(
-            f"download of {url} failed its checksum (expected sha256 {sha256}; the file was not kept): {e}"
-        ) from None
-    except Exception as e:  # other network errors (urllib3, ftp, ...) have many types
-        raise DownloadError(f"could not download {url}: {e}") from None
-    return Path(fetched)
-
+        found = hashlib.sha256(partial.read_bytes()).hexdigest()
+        if found != sha256:
+            raise DownloadError(
+                f"download of {url} failed its checksum (expected sha256 {sha256}, got {found}; the file was not kept)"
+            )
+        os.replace(partial, cached)
+    finally:
+        partial.unlink(missing_ok=True)
+    return cached
