@@ -7,19 +7,20 @@ from typing import Any
 
 import click
 
-from relabel.cli.params import annotation_options, comparison_options, run_options, spread
 from relabel.categorisation import categorise
-from relabel.cli.render import render_comparison, render_evaluations, render_written
+from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
+from relabel.cli.render import render_comparison, render_evaluations, render_recommendation, render_written
 from relabel.comparison import compare
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel.export import write_categorisation, write_comparison, write_evaluations
+from relabel.export import write_categorisation, write_comparison, write_evaluations, write_recommendation
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
 from relabel.pairing import pair
 from relabel.progress import progress
+from relabel.recommendation import recommend
 
 
 @click.command()
@@ -27,6 +28,7 @@ from relabel.progress import progress
 @run_options
 @annotation_options
 @comparison_options
+@recommendation_options
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
@@ -38,7 +40,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
              annotations: str | None, original_labels: str | None, label_space: str | None,
              reference: str | None, hierarchy: str, metric: str | None, min_drop: float, fdr: float,
-             n_bootstrap: int, bootstrap_seed: int, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
+             n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
+             target: str, include_ambiguous: bool, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -57,13 +60,16 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
       relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 --out results/
       relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
     """
+    if recommend_path is not None and Path(recommend_path).suffix.lower() not in {".json", ".yaml", ".yml"}:
+        raise click.UsageError(f"--recommend {recommend_path}: expected a .json, .yaml or .yml name "
+                               f"(a flat .csv is written beside it)")
     if demo:
         if paths or run_specs or manifest:
             raise click.UsageError("--demo simulates its own runs; do not give run files with it")
-        evaluations, annotations_used = _demo_evaluations(demo_seed)
+        evaluations, annotations_used, augmentations = _demo_evaluations(demo_seed)
         reference = reference or "rrc-0.5"
     else:
-        evaluations, annotations_used = _file_evaluations(
+        evaluations, annotations_used, augmentations = _file_evaluations(
             paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
@@ -73,41 +79,54 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
                              n_bootstrap=n_bootstrap, seed=bootstrap_seed)
         categorisation = categorise(comparison, annotations_used, hierarchy=None if hierarchy == "none" else hierarchy)
+    recommendation = None
+    if recommend_path is not None:
+        if categorisation is None:
+            raise click.UsageError("--recommend needs --reference GROUP: overrides come from a comparison")
+        recommendation = recommend(comparison, categorisation, augmentations=augmentations,
+                                   default_group=default_group, target=target, include_ambiguous=include_ambiguous)
     written = write_evaluations(evaluations, out) if out else []
+    if recommendation is not None:
+        written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
     if comparison is not None and categorisation is not None and out:
         written += write_comparison(comparison, out)
         written += write_categorisation(categorisation, out)
     render_evaluations(evaluations, top=top, simulated=demo)
     if comparison is not None and categorisation is not None:
         render_comparison(comparison, categorisation, top=top)
+    if recommendation is not None:
+        render_recommendation(recommendation, top=top)
     elif len({ev.meta.group for ev in evaluations}) > 1:
         click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 
 
-def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations]:
+def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[str, Any]]:
     from relabel.synthetic import simulate_runs
 
     ann = load_annotations("real")
     simulated = simulate_runs(ann, seed=seed)
-    return [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")], ann
+    evaluations = [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")]
+    return evaluations, ann, simulated.augmentations
 
 
 def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
                       groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
                       annotations: str | None, original_labels: str | None, label_space: str | None,
-                      options: dict[str, Any]) -> tuple[list[Evaluation], Annotations]:
+                      options: dict[str, Any]) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
     specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
     n = len(specs)
     metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
     reader_options = {k: v for k, v in options.items() if v not in (None, False)}
     specs = [RunSpec(s.path, s.name, g, st, se, reader_options) for s, (g, st, se) in zip(specs, metadata)]
+    augmentations = None
     if manifest_path:
         manifest = read_manifest(manifest_path)
         specs += [RunSpec(s.path, s.name, s.group, s.strength, s.seed, {**reader_options, **s.options})
                   for s in manifest.runs]
         annotations = annotations or manifest.annotations
         label_space = label_space or manifest.label_space
+        augmentations = manifest.groups or None
     if not specs:
         raise click.UsageError("no runs: give run files, --run NAME=PATH or --manifest (or try --demo)")
     if annotations is None:
@@ -117,4 +136,5 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     )
     ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
     runs = load_runs(specs, label_space=ann.label_space)
-    return [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")], ann
+    evaluations = [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]
+    return evaluations, ann, augmentations

@@ -50,6 +50,26 @@ class PercentagePoints(click.ParamType):
         return points / 100
 
 
+def recommendation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--recommend FILE`` and how the overrides are chosen."""
+    options = [
+        click.option("--include-ambiguous", is_flag=True,
+                     help="Also override ambiguous classes (by default they get the advice to score with multi-labels)."),
+        click.option("--target", type=click.Choice(["both", "lost", "absorbing"]), default="both", show_default=True,
+                     help="Which side of a pair gets the override: the class that lost accuracy, the partner that "
+                          "absorbed its predictions, or both."),
+        click.option("--default-group", metavar="GROUP",
+                     help="The recipe the next run keeps for all other classes [default: the compared group with "
+                          "the best mean class accuracy]."),
+        click.option("--recommend", "recommend_path", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Write class-conditional augmentation overrides here (.json, .yaml or .yml; a flat .csv "
+                          "is written beside it). Needs --reference and the groups' augmentations (manifest 'groups')."),
+    ]
+    for option in options:
+        f = option(f)
+    return f
+
+
 def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--reference`` and the thresholds and bootstrap settings of a comparison."""
     options = [

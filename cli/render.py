@@ -10,6 +10,7 @@ import click
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, multilabel_gaps
+from relabel.recommendation import Recommendation
 
 
 def _pct(x: float) -> str:
@@ -117,6 +118,26 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
                 click.echo(f"      also lost predictions to: {w['other_pairs']}")
         if len(affected) > top:
             click.echo(f"… and {len(affected) - top} more (see --out)")
+
+
+def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> None:
+    """What to change: one line per affected class, then the expected effect on the average."""
+    params = recommendation.params
+    click.echo()
+    click.secho(f"Recommendation (default recipe {params['default_group']!r}, overrides target: {params['target']}):",
+                bold=True)
+    rows = []
+    for r in recommendation.table.head(top).itertuples():
+        rows.append([r.class_name[:24], r.category, r.action, r.setting or "-", r.target_classes[:36] or "-",
+                     _pct(r.acc_default), _pct(r.acc_expected)])
+    _table(["class", "category", "action", "setting", "override covers", "now", "expected"], rows, "lllllrr")
+    effect = recommendation.effect
+    click.echo(
+        f"mean class accuracy: {100 * effect['mean_acc_default']:.2f}% with the default recipe, "
+        f"{100 * effect['mean_acc_expected']:.2f}% expected with the overrides "
+        f"({100 * effect['expected_change']:+.2f} points; estimate: each class keeps the accuracy it had "
+        f"under the recommended setting, the others the default's)"
+    )
 
 
 def render_written(paths: Sequence[object]) -> None:

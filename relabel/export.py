@@ -18,13 +18,15 @@ import pandas as pd
 
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
+from relabel.errors import InputError
 from relabel.evaluation import Evaluation, evaluation_table
 from relabel.loading.runs import Run, run_to_arrow
 
 if TYPE_CHECKING:
     from relabel.overrides import Overrides
+    from relabel.recommendation import Recommendation
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides"]
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides", "write_recommendation"]
 
 
 @contextmanager
@@ -128,3 +130,13 @@ def write_overrides(overrides: Overrides, path: str | Path, *, classes: Any = No
     from relabel.overrides import write
 
     return write(overrides, path, classes=classes)
+
+
+def write_recommendation(recommendation: Recommendation, path: str | Path, *, label_space: Any = None) -> list[Path]:
+    """Write the override file (format by suffix: .json, .yaml, .yml) and a flat CSV beside it."""
+    target = Path(path)
+    if target.suffix.lower() not in {".json", ".yaml", ".yml"}:
+        raise InputError(f"override file {target}: expected a .json, .yaml or .yml name (a flat .csv is written beside it)")
+    written = [write_overrides(recommendation.overrides, target, classes=label_space)]
+    written.append(write_overrides(recommendation.overrides, target.with_suffix(".csv"), classes=label_space))
+    return written

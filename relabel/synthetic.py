@@ -63,7 +63,8 @@ IMAGENET_PLANTED_PAIRS: tuple[PlantedPair, ...] = (
 class SyntheticRuns:
     """Simulated runs and the planted truth.
 
-    ``planted`` has one row per pair: ``class_index`` (the class that loses), ``partner_index``
+    ``augmentations`` describes each group's (simulated) augmentation, as a runs manifest's
+    ``groups`` section would. ``planted`` has one row per pair: ``class_index`` (the class that loses), ``partner_index``
     (the class that absorbs), ``class_key``, ``partner_key``, ``category``.
     """
 
@@ -71,6 +72,7 @@ class SyntheticRuns:
     planted: pd.DataFrame
     reference_group: str
     treatment_group: str
+    augmentations: dict[str, dict[str, dict[str, list[float]]]]
 
 
 def simulate_runs(
@@ -155,7 +157,9 @@ def simulate_runs(
             "label_artefact": artefact,
         }
     )
-    return SyntheticRuns(tuple(runs), table, reference_group="rrc-0.5", treatment_group="rrc-0.08")
+    augmentations = {group: {"random_resized_crop": {"scale": [strength, 1.0]}} for group, strength, _, _ in groups}
+    return SyntheticRuns(tuple(runs), table, reference_group="rrc-0.5", treatment_group="rrc-0.08",
+                         augmentations=augmentations)
 
 
 def _movable(annotations: Annotations, partner_of: np.ndarray, artefact_classes: set[int]) -> np.ndarray:

@@ -61,3 +61,22 @@ def real_annotations():
 def shared_dir() -> Path:
     """The ../shared folder beside the project (DESIGN.md and data notes)."""
     return Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def crop_log(monkeypatch):
+    """Every torchvision v2 RandomResizedCrop draw: (the scale range it used, the area fraction it cropped)."""
+    from torchvision.transforms import v2
+    from torchvision.transforms.v2 import functional as F
+
+    log: list[tuple[tuple[float, float], float]] = []
+    original = v2.RandomResizedCrop.make_params
+
+    def recording(self, flat_inputs):
+        params = original(self, flat_inputs)
+        height, width = F.get_size(flat_inputs[0])
+        log.append((tuple(self.scale), params["height"] * params["width"] / (height * width)))
+        return params
+
+    monkeypatch.setattr(v2.RandomResizedCrop, "make_params", recording)
+    return log

@@ -90,22 +90,6 @@ def default_pipeline(size: int = 32) -> v2.Compose:
     ])
 
 
-@pytest.fixture
-def crop_log(monkeypatch):
-    """Every RandomResizedCrop draw: (the scale range it used, the area fraction it cropped)."""
-    log: list[tuple[tuple[float, float], float]] = []
-    original = v2.RandomResizedCrop.make_params
-
-    def recording(self, flat_inputs):
-        params = original(self, flat_inputs)
-        height, width = F.get_size(flat_inputs[0])
-        log.append((tuple(self.scale), params["height"] * params["width"] / (height * width)))
-        return params
-
-    monkeypatch.setattr(v2.RandomResizedCrop, "make_params", recording)
-    return log
-
-
 class Recorder(Dataset):
     """Pairs each sample's target with the crop draw made while loading it (num_workers=0)."""
 

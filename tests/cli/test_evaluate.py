@@ -211,3 +211,44 @@ def test_user_hierarchy_file_is_used_for_custom_classes(office_files):
                      "--group", "weak", "--group", "strong", "--reference", "weak", "--fdr", "0.5")
     assert result.exit_code == 0, result.output
     assert "laptop [fine-grained" in result.output and "'computer'" in result.output
+
+
+def test_demo_recommend_writes_overrides_a_trainer_can_load(tmp_path):
+    from relabel import imagenet_1k, load_overrides
+
+    result = _invoke("evaluate", "--demo", "--recommend", tmp_path / "next" / "overrides.yaml", "--target", "lost")
+    assert result.exit_code == 0, result.output
+    assert "Recommendation (default recipe 'rrc-0.08', overrides target: lost)" in result.output
+    assert "multi-label scoring" in result.output and "expected with the overrides" in result.output
+    overrides = load_overrides(tmp_path / "next" / "overrides.yaml", classes=imagenet_1k())
+    assert len(overrides.overrides) == 6 and all(len(o.classes) == 1 for o in overrides.overrides)
+    table = pd.read_csv(tmp_path / "next" / "overrides.csv")
+    assert table["rrc_scale_min"].tolist() == [0.5] * 6
+
+
+def test_recommend_needs_a_reference_and_a_json_or_yaml_name(office_files, tmp_path):
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", str(office_files / "labels.json"),
+                                      "--label-space", str(office_files / "classes.csv"),
+                                      str(office_files / "base.parquet"), "--recommend", str(tmp_path / "o.json")])
+    assert result.exit_code == 2 and "--recommend needs --reference" in result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--demo", "--recommend", str(tmp_path / "o.txt"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "expected a .json, .yaml or .yml name" in result.output
+    assert not (tmp_path / "o.txt").exists() and not (tmp_path / "out").exists()
+
+
+def test_manifest_groups_describe_the_augmentation_for_recommend(office_files):
+    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
+                 ).to_csv(office_files / "shifted.csv", index=False)
+    (office_files / "runs.yaml").write_text(
+        "annotations: labels.json\nlabel_space: classes.csv\n"
+        "groups:\n  weak: {random_resized_crop: {scale: [0.5, 1.0]}}\n"
+        "  strong: {random_resized_crop: {scale: [0.08, 1.0]}}\n"
+        "runs:\n  - {path: base.parquet, name: b0, group: weak}\n  - {path: shifted.csv, name: s0, group: strong}\n")
+    result = _invoke("evaluate", "--manifest", office_files / "runs.yaml", "--reference", "weak", "--metric",
+                     "original", "--fdr", "0.5", "--include-ambiguous", "--recommend", office_files / "o.json")
+    assert result.exit_code == 0, result.output
+    overrides = json.loads((office_files / "o.json").read_text())
+    assert overrides["default"] == {"random_resized_crop": {"scale": [0.08, 1.0]}}
+    assert overrides["overrides"][0]["classes"] == ["laptop", "notebook"]
+    assert overrides["overrides"][0]["transforms"] == {"random_resized_crop": {"scale": [0.5, 1.0]}}
