@@ -13,7 +13,7 @@ $(BIN)/python:
 
 demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[demo]'
-	$(BIN)/relabel evaluate --demo --out demo-output
+	$(BIN)/relabel evaluate --demo --out demo-output --recommend demo-output/overrides.json
 
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -36,6 +36,7 @@ from relabel.export import (
     write_comparison,
     write_evaluations,
     write_overrides,
+    write_recommendation,
     write_run,
     write_table,
 )
@@ -48,6 +49,7 @@ from relabel.loading.runs import Run, RunMeta, load_run
 from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
+from relabel.recommendation import Recommendation, recommend
 from relabel.synthetic import SyntheticRuns, simulate_runs
 
 try:
@@ -79,6 +81,7 @@ __all__ = [
     "OverridesError",
     "PairedRun",
     "PairingError",
+    "Recommendation",
     "RelabelError",
     "RelabelWarning",
     "Run",
@@ -104,11 +107,13 @@ __all__ = [
     "pair_accuracy",
     "pair_evidence",
     "read_manifest",
+    "recommend",
     "simulate_runs",
     "write_categorisation",
     "write_comparison",
     "write_evaluations",
     "write_overrides",
+    "write_recommendation",
     "write_run",
     "write_table",
 ]
