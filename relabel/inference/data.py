@@ -1,0 +1,200 @@
+"""Images to predict on: a folder of image files or an HF ``datasets`` dataset → an :class:`ImageSource`.
+
+An :class:`ImageSource` is an ordered list of unique image keys and a way to read each image
+(its encoded bytes, or a PIL image). Keys:
+
+* folder: the path of each image file relative to the folder, with ``/`` separators
+  (``n01440764/ILSVRC2012_val_00000293.JPEG`` in an ImageFolder tree,
+  ``ILSVRC2012_val_00000001.JPEG`` in a flat folder), sorted; pairing with annotations
+  reduces them to the file name;
+* HF dataset: the ``key_column`` if given, else a text column named like an image key
+  (``image``, ``filename``, ``file_name``, ``path``, …), else the file name stored with each
+  image (``Image`` features keep it as ``path``).
+
+Labels are not read: a run holds predictions only; annotations come from their own source
+(the same HF dataset can be given to ``relabel evaluate --annotations``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from relabel import _tables
+from relabel.errors import InputError, format_offenders, repeated
+from relabel.loading.annotations import image_key
+
+__all__ = ["ImageSource", "open_images", "IMAGE_SUFFIXES"]
+
+#: File suffixes read from a folder (compared case-insensitively); other files are ignored.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm",
+                  ".pgm", ".pbm")
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSource:
+    """Ordered, uniquely keyed images; ``read_bytes(i)`` / ``open_pil(i)`` read image ``i``.
+
+    Picklable, so that DataLoader workers can read images in parallel.
+    """
+
+    keys: np.ndarray
+    description: str
+    root: Path | None = None
+    dataset: Any = None
+    column: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def where(self, index: int) -> str:
+        """Where image ``index`` lives, for error messages."""
+        if self.root is not None:
+            return str(self.root / self.keys[index])
+        return f"{self.description}, row {index} ({self.keys[index]!r})"
+
+    def read_bytes(self, index: int) -> bytes:
+        """The encoded image file."""
+        if self.root is not None:
+            return (self.root / self.keys[index]).read_bytes()
+        cell = self.dataset[index][self.column]
+        if cell.get("bytes") is not None:
+            return cell["bytes"]
+        if cell.get("path"):
+            return Path(cell["path"]).read_bytes()
+        raise OSError("the dataset row holds neither image bytes nor a file path")
+
+    def open_pil(self, index: int) -> Any:
+        """The image decoded by PIL, in RGB."""
+        from PIL import Image
+
+        if self.root is not None:
+            with Image.open(self.root / self.keys[index]) as image:
+                return image.convert("RGB")
+        with Image.open(io.BytesIO(self.read_bytes(index))) as image:
+            return image.convert("RGB")
+
+
+def open_images(
+    data: Any,
+    *,
+    split: str | None = None,
+    image_column: str | None = None,
+    key_column: str | None = None,
+) -> ImageSource:
+    """An :class:`ImageSource` from a folder, a folder saved with ``datasets.save_to_disk`` or an HF dataset.
+
+    ``split`` picks a split of a ``DatasetDict``; ``image_column`` names the HF ``Image``
+    column (default: the only one); ``key_column`` the column of image keys.
+    """
+    if isinstance(data, ImageSource):
+        return data
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if not path.exists():
+            raise InputError(f"image data {path} does not exist")
+        if not path.is_dir():
+            raise InputError(f"image data {path}: expected a folder of images or a saved HF dataset, found a file")
+        if _is_saved_dataset(path):
+            import datasets as hf
+
+            try:
+                loaded = hf.load_from_disk(str(path))
+            except (FileNotFoundError, ValueError) as e:
+                raise InputError(f"{path}: cannot load the saved HF dataset ({e})") from None
+            return _from_dataset(loaded, str(path), split, image_column, key_column)
+        if split or image_column or key_column:
+            raise InputError(f"{path}: split, image_column and key_column are for HF datasets, not image folders")
+        return _from_folder(path)
+    module = type(data).__module__ or ""
+    if module.startswith("datasets"):
+        return _from_dataset(data, "HF dataset", split, image_column, key_column)
+    raise InputError(f"image data: expected a folder or an HF datasets Dataset; found {type(data).__name__}")
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    return (path / "dataset_dict.json").is_file() or (
+        (path / "dataset_info.json").is_file() and (path / "state.json").is_file()
+    )
+
+
+def _from_folder(root: Path) -> ImageSource:
+    keys = []
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        relative = Path(folder).relative_to(root)
+        for file in files:
+            if not file.startswith(".") and file.lower().endswith(IMAGE_SUFFIXES):
+                keys.append((relative / file).as_posix())
+    if not keys:
+        raise InputError(f"{root}: no image files (expected files ending in {', '.join(IMAGE_SUFFIXES[:5])}, …)")
+    keys.sort()
+    return ImageSource(np.asarray(keys, dtype=object), str(root), root=root)
+
+
+def _from_dataset(dataset: Any, source: str, split: str | None, image_column: str | None,
+                  key_column: str | None) -> ImageSource:
+    import datasets as hf
+
+    if isinstance(dataset, hf.DatasetDict):
+        if split is None:
+            if len(dataset) != 1:
+                raise InputError(f"{source}: several splits {list(dataset)}; choose one with split= (CLI: --split)")
+            split = next(iter(dataset))
+        if split not in dataset:
+            raise InputError(f"{source}: no split {split!r}; found {list(dataset)}")
+        dataset, source = dataset[split], f"{source} (split {split!r})"
+    elif split is not None and not isinstance(dataset, hf.Dataset):
+        raise InputError(f"{source}: split= needs a DatasetDict")
+    if not isinstance(dataset, hf.Dataset):
+        raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
+    features = dataset.features
+    names = list(features)
+    image_features = [c for c in names if isinstance(features[c], hf.Image)]
+    if image_column is not None:
+        if image_column not in names:
+            raise InputError(f"{source}: no image column {image_column!r}; found {names}")
+        if not isinstance(features[image_column], hf.Image):
+            raise InputError(f"{source}, column {image_column!r}: expected an Image feature, found {features[image_column]}")
+    elif len(image_features) != 1:
+        raise InputError(
+            f"{source}: expected one Image column, found {image_features or 'none'} among {names}; "
+            f"name it with image_column= (CLI: --image-column)"
+        )
+    column = image_column or image_features[0]
+    if len(dataset) == 0:
+        raise InputError(f"{source}: the dataset has no rows")
+    text_columns = [c for c in names if getattr(features[c], "dtype", None) in ("string", "large_string")]
+    if key_column is not None and key_column not in names:
+        raise InputError(f"{source}: no key column {key_column!r}; found {names}")
+    key_col = key_column or _tables.pick_column(text_columns, _tables.IMAGE_COLUMNS, where=source, field="image key",
+                                                required=False)
+    encoded = dataset.select_columns([column]).cast_column(column, hf.Image(decode=False))
+    if key_col is not None:
+        keys = [str(k) if k is not None else "" for k in dataset[key_col]]
+        where = f"{source}, column {key_col!r}"
+        empty = [i for i, k in enumerate(keys) if not k]
+        if empty:
+            raise InputError(f"{where}: empty image keys at rows {format_offenders(empty)}")
+    else:
+        import pyarrow.compute as pc
+
+        cells = encoded.with_format("arrow")[column]  # memory-mapped; the image bytes are not copied
+        paths = pc.struct_field(cells, "path").to_pylist()
+        no_path = [i for i, p in enumerate(paths) if not p]
+        if no_path:
+            raise InputError(
+                f"{source}, column {column!r}: images without a file name at rows {format_offenders(no_path)}; "
+                f"give a column of image keys with key_column= (CLI: --key-column)"
+            )
+        keys = [image_key(p) for p in paths]
+        where = f"{source}, column {column!r} (file names)"
+    twice = repeated(keys)
+    if twice:
+        raise InputError(f"{where}: image keys must be unique; {format_offenders(twice)} appear more than once")
+    return ImageSource(np.asarray(keys, dtype=object), source, dataset=encoded, column=column)

@@ -1,0 +1,747 @@
+"""Inference: a model evaluated on images → a :class:`~relabel.loading.runs.Run`.
+
+Stage: before loading (it makes runs). :func:`predict` returns a Run whose ``images`` are the
+source's keys in order (skipped unreadable images left out), ``topk_ids`` the top-k classes
+(top-1 first), ``topk_scores`` their softmax probabilities (float32) and, with
+``keep_logits``, the full logits (float32, one column per class).
+
+How it is fast: images are decoded and resized in parallel DataLoader workers (PIL, the
+standard torchvision eval pipeline) and travel as uint8 in pinned memory; scaling and
+normalisation happen on the device; the model runs in ``torch.inference_mode`` with
+channels-last memory and bf16 autocast on CUDA; results come back to the host one batch
+late, so the device never waits for the host. ``decode="device"`` instead sends the encoded
+JPEG bytes and decodes and resizes batches on the device (nvJPEG through
+``torchvision.io.decode_jpeg`` on CUDA).
+
+How it resumes: with ``out``, results are written in shards of ``shard_size`` images
+(``OUT.shards/shard-00000.parquet``, each written atomically) next to a ``plan.json`` that
+records what the shards were made from (image keys, model parameters, preprocessing,
+precision, top-k). A rerun with the same plan skips the finished shards; the final file is
+assembled and written atomically only when every shard is there, so an interrupted run never
+leaves a partial ``OUT``. Under ``torchrun`` each rank takes every ``world``-th shard, and
+rank 0 merges them in image order after all ranks are done: the output is the same, row for
+row, as a single process's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from relabel.errors import InputError, LabelSpaceError, RelabelWarning, format_offenders
+from relabel.export import atomic_path, write_run
+from relabel.inference.data import ImageSource, open_images
+from relabel.inference.distributed import Ranks, join
+from relabel.inference.models import LoadedModel, Preprocess, load_model
+from relabel.labelspace import LabelSpace, load_label_space
+from relabel.loading.runs import DEFAULT_TOPK, Run, RunMeta, check_meta_fields, run_to_arrow
+from relabel.progress import progress
+
+__all__ = ["predict", "Precision", "Decode", "OnError", "shards_dir"]
+
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+Decode = Literal["cpu", "device"]
+OnError = Literal["fail", "skip"]
+
+_PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+_DECODES = ("cpu", "device")
+_ON_ERROR = ("fail", "skip")
+_SHARD_KEY = b"relabel.shard"
+_PLAN_VERSION = 1
+DEFAULT_SHARD_SIZE = 1024
+
+
+def shards_dir(out: str | Path) -> Path:
+    """Where the shards of ``out`` live while a prediction is under way: ``OUT.shards/``."""
+    out = Path(out)
+    return out.with_name(out.name + ".shards")
+
+
+def predict(
+    model: str | Path | nn.Module | LoadedModel,
+    data: Any,
+    *,
+    label_space: LabelSpace | str | Path | Sequence[str] | None = None,
+    out: str | Path | None = None,
+    name: str | None = None,
+    group: str | None = None,
+    strength: float | None = None,
+    seed: int | None = None,
+    topk: int = DEFAULT_TOPK,
+    keep_logits: bool = False,
+    arch: str | None = None,
+    weights: str | None = None,
+    num_classes: int | None = None,
+    preprocess: Preprocess | None = None,
+    split: str | None = None,
+    image_column: str | None = None,
+    key_column: str | None = None,
+    device: str | torch.device | None = None,
+    precision: Precision = "auto",
+    batch_size: int | None = None,
+    workers: int | None = None,
+    decode: Decode = "cpu",
+    channels_last: bool = True,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    on_error: OnError = "fail",
+    restart: bool = False,
+) -> Run:
+    """Evaluate ``model`` on the images of ``data`` and return (and with ``out``, write) a run.
+
+    Parameters
+    ----------
+    model
+        A torchvision model name (with ``weights``), a timm model name (if timm is installed),
+        a checkpoint file (with ``arch``), a TorchScript or ``.pt2`` file, an ``nn.Module`` or
+        a :class:`LoadedModel`; see :func:`relabel.inference.load_model`.
+    data
+        A folder of images (flat, or an ImageFolder tree), a folder saved with
+        ``datasets.save_to_disk``, or an HF ``datasets`` Dataset/DatasetDict; see
+        :func:`relabel.inference.open_images` for the image keys.
+    label_space
+        When given, the model's output size must equal its size; the run's class ids index it.
+    out
+        The run file (Parquet) to write; shards go to ``OUT.shards/`` meanwhile and are
+        removed once ``out`` is written. Required under ``torchrun``.
+    name, group, strength, seed
+        Run metadata (``name`` defaults to ``out``'s stem, else the model's name).
+    topk, keep_logits
+        Top-k ids and softmax scores are kept (``topk`` at most the class count); full logits
+        only when asked.
+    preprocess
+        Replaces the model's own preprocessing (torchvision weights' or timm's; else resize
+        256, centre crop 224, ImageNet mean and std).
+    device, precision
+        ``None``/``"auto"`` picks ``cuda`` (this rank's GPU) when available, else ``cpu``.
+        ``"auto"`` precision is bf16 autocast on CUDA (fp16 where bf16 is unsupported) and
+        fp32 on CPU.
+    batch_size, workers
+        Images per forward pass (default 256 on CUDA, 32 on CPU) and DataLoader decode
+        workers (default: the CPU cores per local rank less one, at most 16; 0 decodes in
+        the main process).
+    decode
+        ``"cpu"``: decode and resize in the workers (PIL); ``"device"``: decode and resize
+        batches on the model's device (nvJPEG on CUDA; non-JPEG files are decoded on the CPU).
+    on_error
+        An unreadable or corrupt image stops the run (``"fail"``) or is left out with a
+        warning that counts and names them (``"skip"``).
+    shard_size, restart
+        Images per shard; ``restart`` discards the shards of an earlier, different run
+        instead of refusing to mix them.
+    """
+    settings = _check_options(topk, batch_size, workers, shard_size, precision, decode, on_error, keep_logits,
+                              channels_last)
+    meta_fields = check_meta_fields({"name": name, "group": group, "strength": strength, "seed": seed},
+                                    where="predict")
+    space = load_label_space(label_space) if label_space is not None else None
+    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes)
+    if preprocess is not None:
+        loaded = loaded.with_preprocess(preprocess)
+    source = open_images(data, split=split, image_column=image_column, key_column=key_column)
+    meta = RunMeta(**{"name": Path(out).stem if out is not None else loaded.name, **meta_fields})
+
+    ranks = join(None if device is None else str(device))
+    try:
+        if ranks.world > 1 and out is None:
+            raise InputError("predict under torchrun needs out=: the ranks exchange their shards through files")
+        device = _pick_device(device, ranks)
+        job = _Job(loaded, source, space, device, settings, ranks)
+        return job.run(meta, None if out is None else Path(out), restart)
+    finally:
+        ranks.close()
+
+
+@dataclass(frozen=True)
+class _Settings:
+    topk: int
+    batch_size: int | None
+    workers: int | None
+    shard_size: int
+    precision: str
+    decode: str
+    on_error: str
+    keep_logits: bool = False
+    channels_last: bool = True
+
+
+def _check_options(topk: int, batch_size: int | None, workers: int | None, shard_size: int, precision: str,
+                   decode: str, on_error: str, keep_logits: bool, channels_last: bool) -> _Settings:
+    def positive(value: Any, what: str, minimum: int = 1) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise InputError(f"predict: {what} must be an integer >= {minimum}; found {value!r}")
+
+    positive(topk, "topk")
+    positive(shard_size, "shard_size")
+    if batch_size is not None:
+        positive(batch_size, "batch_size")
+    if workers is not None:
+        positive(workers, "workers", 0)
+    for value, choices, what in ((precision, _PRECISIONS, "precision"), (decode, _DECODES, "decode"),
+                                 (on_error, _ON_ERROR, "on_error")):
+        if value not in choices:
+            raise InputError(f"predict: {what} must be one of {list(choices)}; found {value!r}")
+    return _Settings(int(topk), batch_size, workers, int(shard_size), precision, decode, on_error,
+                     bool(keep_logits), bool(channels_last))
+
+
+def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.device:
+    if device is None or str(device) == "auto":
+        return torch.device("cuda", ranks.local_rank) if torch.cuda.is_available() else torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as e:
+        raise InputError(f"predict: unknown device {str(device)!r} ({e})") from None
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"predict: device {str(device)!r} asked for, but CUDA is not available here")
+        if chosen.index is None:
+            chosen = torch.device("cuda", ranks.local_rank)
+    return chosen
+
+
+# ---------------------------------------------------------------- the job
+
+
+@dataclass
+class _Shard:
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def file(self) -> str:
+        return f"shard-{self.index:05d}.parquet"
+
+
+@dataclass
+class _Result:
+    """One shard's predictions; ``skipped`` holds (key, reason) of unreadable images."""
+
+    shard: _Shard
+    images: np.ndarray
+    ids: np.ndarray
+    scores: np.ndarray
+    logits: np.ndarray | None
+    skipped: list[tuple[str, str]]
+
+
+class _Job:
+    def __init__(self, loaded: LoadedModel, source: ImageSource, space: LabelSpace | None, device: torch.device,
+                 settings: _Settings, ranks: Ranks) -> None:
+        self.loaded, self.source, self.space, self.device, self.ranks = loaded, source, space, device, ranks
+        self.cuda = device.type == "cuda"
+        precision = settings.precision
+        if precision == "auto":
+            precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if self.cuda else "fp32"
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = settings.workers
+        if workers is None:
+            workers = max(0, min(16, cpus // max(1, ranks.local_world) - 1))
+        self.settings = replace(settings, batch_size=settings.batch_size or (256 if self.cuda else 32),
+                                workers=workers, precision=precision)
+        n = len(source)
+        size = self.settings.shard_size
+        self.shards = [_Shard(i, start, min(start + size, n)) for i, start in enumerate(range(0, n, size))]
+        self.mine = [s for s in self.shards if s.index % ranks.world == ranks.rank]
+
+    # -- the plan of a sharded run
+
+    def plan(self) -> dict[str, Any]:
+        keys = hashlib.sha256("\n".join(self.source.keys.tolist()).encode()).hexdigest()
+        return {
+            "version": _PLAN_VERSION,
+            "n_images": len(self.source),
+            "image_keys_sha256": keys,
+            "shard_size": self.settings.shard_size,
+            "model": self.loaded.description,
+            "model_sha256": self.loaded.fingerprint(),
+            "preprocess": self.loaded.preprocess.to_dict(),
+            "precision": self.settings.precision,
+            "decode": self.settings.decode,
+            "topk": self.settings.topk,
+            "keep_logits": self.settings.keep_logits,
+        }
+
+    def run(self, meta: RunMeta, out: Path | None, restart: bool) -> Run:
+        if out is None:
+            results = list(self._drive(self.mine, sink=None))
+            return _assemble(meta, results, source=f"predict({self.loaded.name})")
+        folder = shards_dir(out)
+        plan = self.plan()
+        plan_id = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
+        error: BaseException | None = None
+        if self.ranks.is_main:
+            try:
+                _prepare(folder, plan, restart)
+            except Exception as e:
+                error = e
+        self.ranks.agree(error)
+
+        error = None
+        try:
+            todo = [s for s in self.mine if not _finished(folder / s.file, s, plan_id)]
+            done = len(self.mine) - len(todo)
+            sink = _ShardWriter(folder, plan_id)
+            for _ in self._drive(todo, sink=sink, resumed=done):
+                pass
+        except Exception as e:
+            error = e
+        self.ranks.agree(error)
+
+        error = None
+        run = None
+        if self.ranks.is_main:
+            try:
+                run = _merge(folder, self.shards, plan_id, meta, out)
+            except Exception as e:
+                error = e
+        self.ranks.agree(error)
+        if run is None:
+            return _read_run(out, meta)
+        shutil.rmtree(folder, ignore_errors=True)
+        return run
+
+    # -- inference
+
+    def _drive(self, shards: list[_Shard], *, sink: Callable[[_Result], None] | None,
+               resumed: int = 0) -> Iterator[_Result]:
+        """Run the model over ``shards``; yield each shard's result (after ``sink`` wrote it)."""
+        total = sum(s.stop - s.start for s in shards)
+        if not shards:
+            return
+        results: list[_Result] = []
+
+        def collect(result: _Result) -> None:
+            if sink is not None:
+                sink(result)
+            results.append(result)
+
+        counts = self._batches(shards, collect)
+        if self.ranks.is_main:
+            desc = f"predict {self.loaded.name}" + (f" ({resumed} shards done before)" if resumed else "")
+            ticks = progress(_ticks(counts), desc=desc, total=total, unit="img")
+        else:
+            ticks = _ticks(counts)
+        for _ in ticks:
+            while results:
+                yield results.pop(0)
+        yield from results
+
+    def _batches(self, shards: list[_Shard], emit: Callable[[_Result], None]) -> Iterator[int]:
+        """Run every batch; yield the number of images each batch held; ``emit`` each finished shard."""
+        from torch.utils.data import DataLoader
+
+        settings, pre = self.settings, self.loaded.preprocess
+        module = _prepare_module(self.loaded.module, self.device, settings.channels_last)
+        batches = [list(range(b, min(b + settings.batch_size, s.stop)))
+                   for s in shards for b in range(s.start, s.stop, settings.batch_size)]
+        on_device = settings.decode == "device"
+        dataset = _Encoded(self.source) if on_device else _Decoded(self.source, pre)
+        loader = DataLoader(
+            dataset, batch_sampler=batches, num_workers=settings.workers,
+            collate_fn=_collate_encoded if on_device else _collate_decoded,
+            pin_memory=self.cuda and not on_device,
+            prefetch_factor=4 if settings.workers else None,
+        )
+        mean = torch.tensor(pre.mean, device=self.device).view(1, 3, 1, 1)
+        std = torch.tensor(pre.std, device=self.device).view(1, 3, 1, 1)
+        autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(settings.precision)
+        expected = len(self.space) if self.space is not None else (
+            len(self.loaded.categories) if self.loaded.categories else None)
+        shard_iter = iter(shards)
+        state = _ShardState(next(shard_iter))
+        pending: _Pending | None = None
+        checked = False
+        with torch.inference_mode():
+            for images, indices, errors in loader:
+                errors = list(errors)
+                if on_device:
+                    images, decode_errors = _decode_on_device(images, self.device, pre)
+                    errors = [a or b for a, b in zip(errors, decode_errors)]
+                self._check_errors(indices, errors)
+                x = images.to(self.device, non_blocking=True)
+                if settings.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                x = x.float().div_(255).sub_(mean).div_(std)
+                autocast = (torch.autocast(self.device.type, dtype=autocast_dtype) if autocast_dtype is not None
+                            else contextlib.nullcontext())
+                with autocast:
+                    output = module(x)
+                logits = _logits(output, self.loaded.description)
+                if not checked:
+                    self._check_classes(logits.shape[1], expected)
+                    checked = True
+                logits = logits.float()
+                k = min(settings.topk, logits.shape[1])
+                scores, ids = torch.softmax(logits, dim=1).topk(k, dim=1)
+                current = _Pending(indices.tolist(), errors, ids, scores, logits if settings.keep_logits else None,
+                                   self.cuda)
+                if pending is not None:
+                    yield from self._finish(pending, state, shard_iter, emit)
+                pending = current
+            if pending is not None:
+                yield from self._finish(pending, state, shard_iter, emit)
+
+    def _finish(self, pending: _Pending, state: _ShardState, shard_iter: Iterator[_Shard],
+                emit: Callable[[_Result], None]) -> Iterator[int]:
+        ids, scores, logits = pending.host()
+        keys = self.source.keys
+        for index, error in zip(pending.indices, pending.errors):
+            if error:
+                state.skipped.append((str(keys[index]), error))
+        state.parts.append((pending.indices, pending.errors, ids, scores, logits))
+        state.seen += len(pending.indices)
+        yield len(pending.indices)
+        shard = state.shard
+        if state.seen == shard.stop - shard.start:
+            emit(state.result(keys))
+            nxt = next(shard_iter, None)
+            if nxt is not None:
+                state.reset(nxt)
+
+    def _check_errors(self, indices: torch.Tensor, errors: list[str]) -> None:
+        bad = [(int(i), e) for i, e in zip(indices.tolist(), errors) if e]
+        if bad and self.settings.on_error == "fail":
+            index, error = bad[0]
+            more = f" (and {len(bad) - 1} more in this batch)" if len(bad) > 1 else ""
+            raise InputError(
+                f"{self.source.where(index)}: cannot read the image ({error}){more}; pass on_error='skip' "
+                f"(CLI: --on-error skip) to leave unreadable images out of the run"
+            )
+
+    def _check_classes(self, width: int, expected: int | None) -> None:
+        if expected is not None and width != expected:
+            if self.space is not None:
+                what = f"label space {self.space.name!r} has {expected}"
+            else:
+                what = f"its weights declare {expected} categories"
+            raise LabelSpaceError(
+                f"model {self.loaded.description} outputs {width} classes but {what}; give the label space the "
+                f"model was trained on (CLI: --label-space), or build a checkpoint's architecture with "
+                f"num_classes={expected} (CLI: --num-classes)"
+            )
+
+
+def _prepare_module(module: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
+    try:
+        module.eval()
+    except (NotImplementedError, RuntimeError):  # exported programs refuse eval(); they are exported in eval mode
+        pass
+    module = module.to(device)
+    if channels_last:
+        try:
+            module = module.to(memory_format=torch.channels_last)
+        except (TypeError, RuntimeError):  # some scripted modules do not take a memory format
+            pass
+    return module
+
+
+def _logits(output: Any, description: str) -> torch.Tensor:
+    """The logits in a model's output: a tensor, the first of a tuple, ``logits`` of a dict or object."""
+    if isinstance(output, (tuple, list)) and output:
+        output = output[0]
+    elif isinstance(output, dict):
+        output = output.get("logits", next(iter(output.values()), None))
+    elif not isinstance(output, torch.Tensor) and hasattr(output, "logits"):
+        output = output.logits
+    if not isinstance(output, torch.Tensor) or output.ndim != 2:
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise InputError(f"model {description}: expected (batch, classes) logits, found {shape}")
+    return output
+
+
+class _Pending:
+    """A batch's results on their way to the host (asynchronously on CUDA)."""
+
+    def __init__(self, indices: list[int], errors: list[str], ids: torch.Tensor, scores: torch.Tensor,
+                 logits: torch.Tensor | None, cuda: bool) -> None:
+        self.indices, self.errors = indices, errors
+        tensors = [ids, scores] + ([logits] if logits is not None else [])
+        self.tensors = [t.to("cpu", non_blocking=cuda) for t in tensors]
+        self.event = None
+        if cuda:
+            self.event = torch.cuda.Event()
+            self.event.record()
+
+    def host(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if self.event is not None:
+            self.event.synchronize()
+        ids = self.tensors[0].numpy().astype(np.int64)
+        scores = self.tensors[1].numpy().astype(np.float32)
+        logits = self.tensors[2].numpy().astype(np.float32) if len(self.tensors) > 2 else None
+        return ids, scores, logits
+
+
+class _ShardState:
+    def __init__(self, shard: _Shard) -> None:
+        self.reset(shard)
+
+    def reset(self, shard: _Shard) -> None:
+        self.shard = shard
+        self.parts: list[Any] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.seen = 0
+
+    def result(self, keys: np.ndarray) -> _Result:
+        images, ids, scores, logits = [], [], [], []
+        for indices, errors, part_ids, part_scores, part_logits in self.parts:
+            keep = np.asarray([not e for e in errors], dtype=bool)
+            images.append(keys[np.asarray(indices, dtype=np.int64)[keep]])
+            ids.append(part_ids[keep])
+            scores.append(part_scores[keep])
+            if part_logits is not None:
+                logits.append(part_logits[keep])
+        return _Result(self.shard, np.concatenate(images).astype(object), np.concatenate(ids),
+                       np.concatenate(scores), np.concatenate(logits) if logits else None, list(self.skipped))
+
+
+def _ticks(counts: Iterator[int]) -> Iterator[None]:
+    """One item per image, so that the progress bar counts images per second."""
+    for n in counts:
+        for _ in range(n):
+            yield None
+
+
+# ---------------------------------------------------------------- reading and decoding
+
+
+_MODES = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "nearest": "NEAREST"}
+
+
+def _interpolation(pre: Preprocess) -> Any:
+    from torchvision.transforms import InterpolationMode
+
+    return getattr(InterpolationMode, _MODES[pre.interpolation])
+
+
+class _Decoded:
+    """Image ``i`` decoded, resized and centre-cropped by PIL (torchvision's eval pipeline), as uint8 CHW."""
+
+    def __init__(self, source: ImageSource, pre: Preprocess) -> None:
+        self.source, self.pre = source, pre
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
+        from torchvision.transforms import functional as F
+
+        pre = self.pre
+        try:
+            image = self.source.open_pil(index)
+            image = F.resize(image, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
+            image = F.center_crop(image, [pre.crop_size])
+            return F.pil_to_tensor(image), index, ""
+        except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, …
+            return torch.zeros(3, pre.crop_size, pre.crop_size, dtype=torch.uint8), index, _reason(e)
+
+
+class _Encoded:
+    """Image ``i``'s encoded bytes (decoded later, in batches, on the device)."""
+
+    def __init__(self, source: ImageSource) -> None:
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
+        try:
+            data = self.source.read_bytes(index)
+        except Exception as e:
+            return torch.zeros(0, dtype=torch.uint8), index, _reason(e)
+        return torch.frombuffer(bytearray(data), dtype=torch.uint8), index, ""
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _collate_decoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    images, indices, errors = zip(*items)
+    return torch.stack(images), torch.tensor(indices, dtype=torch.int64), list(errors)
+
+
+def _collate_encoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[list[torch.Tensor], torch.Tensor, list[str]]:
+    data, indices, errors = zip(*items)
+    return list(data), torch.tensor(indices, dtype=torch.int64), list(errors)
+
+
+def _decode_on_device(data: list[torch.Tensor], device: torch.device,
+                      pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
+    """Decode a batch of encoded images on ``device``, then resize and crop them there.
+
+    JPEGs are decoded together with ``torchvision.io.decode_jpeg`` (nvJPEG on CUDA); when the
+    batch call fails, each image is decoded alone, other formats on the CPU with
+    ``decode_image``. Images of the same size are resized together.
+    """
+    from torchvision.io import ImageReadMode, decode_image, decode_jpeg
+    from torchvision.transforms import functional as F
+
+    size = pre.crop_size
+    errors = ["" if len(d) else "empty file" for d in data]
+    decoded: list[torch.Tensor | None] = [None] * len(data)
+    good = [i for i, d in enumerate(data) if len(d)]
+    try:
+        batch = decode_jpeg([data[i] for i in good], mode=ImageReadMode.RGB, device=device)
+        for i, image in zip(good, batch):
+            decoded[i] = image
+    except RuntimeError:
+        for i in good:
+            try:
+                decoded[i] = decode_jpeg(data[i], mode=ImageReadMode.RGB, device=device)
+            except RuntimeError:
+                try:
+                    decoded[i] = decode_image(data[i], mode=ImageReadMode.RGB).to(device)
+                except RuntimeError as e:
+                    errors[i] = _reason(e)
+    out = torch.zeros(len(data), 3, size, size, dtype=torch.uint8, device=device)
+    by_shape: dict[tuple[int, int], list[int]] = {}
+    for i, image in enumerate(decoded):
+        if image is not None:
+            by_shape.setdefault(tuple(image.shape[-2:]), []).append(i)
+    for rows in by_shape.values():
+        group = torch.stack([decoded[i] for i in rows])  # type: ignore[misc]
+        group = F.resize(group, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
+        out[rows] = F.center_crop(group, [size])
+    return out, errors
+
+
+# ---------------------------------------------------------------- shards on disk
+
+
+def _prepare(folder: Path, plan: dict[str, Any], restart: bool) -> None:
+    """Make ``folder`` hold this plan: refuse (or with ``restart`` discard) shards of another plan."""
+    plan_file = folder / "plan.json"
+    if restart and folder.exists():
+        shutil.rmtree(folder)
+    if plan_file.is_file():
+        try:
+            old = json.loads(plan_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = None
+        if old != plan:
+            differ = sorted(k for k in set(plan) | set(old or {}) if (old or {}).get(k) != plan.get(k))
+            raise InputError(
+                f"{folder} holds shards of another prediction (it differs in {', '.join(differ)}); pass "
+                f"restart=True (CLI: --restart) to discard them, or choose another output file"
+            )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(plan_file) as tmp:
+        tmp.write_text(json.dumps(plan, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _shard_info(path: Path) -> dict[str, Any] | None:
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        return json.loads(metadata[_SHARD_KEY])
+    except Exception:  # unreadable or foreign file: recompute the shard
+        return None
+
+
+def _finished(path: Path, shard: _Shard, plan_id: str) -> bool:
+    """Whether ``path`` is this shard, written under this plan (a shard is written whole or not at all)."""
+    if not path.is_file():
+        return False
+    info = _shard_info(path)
+    return info is not None and info.get("plan") == plan_id and (info.get("index"), info.get("start"),
+                                                                 info.get("stop")) == (shard.index, shard.start,
+                                                                                       shard.stop)
+
+
+class _ShardWriter:
+    def __init__(self, folder: Path, plan_id: str) -> None:
+        self.folder, self.plan_id = folder, plan_id
+
+    def __call__(self, result: _Result) -> None:
+        import pyarrow.parquet as pq
+
+        shard = result.shard
+        table = run_to_arrow(Run(RunMeta("shard"), result.images, result.ids, result.scores, result.logits))
+        info = {"plan": self.plan_id, "index": shard.index, "start": shard.start, "stop": shard.stop,
+                "skipped": result.skipped}
+        table = table.replace_schema_metadata({_SHARD_KEY: json.dumps(info).encode()})
+        with atomic_path(self.folder / shard.file) as tmp:
+            pq.write_table(table, tmp)
+
+
+def _arrays(table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """image, topk_ids, topk_scores, logits of a table in relabel's run schema."""
+
+    def matrix(name: str, dtype: Any) -> np.ndarray | None:
+        if name not in table.column_names:
+            return None
+        column = table[name].combine_chunks()
+        width = column.type.list_size
+        return column.flatten().to_numpy(zero_copy_only=False).astype(dtype).reshape(len(column), width)
+
+    images = np.asarray(table["image"].to_pylist(), dtype=object)
+    return images, matrix("topk_ids", np.int64), matrix("topk_scores", np.float32), matrix("logits", np.float32)
+
+
+def _merge(folder: Path, shards: list[_Shard], plan_id: str, meta: RunMeta, out: Path) -> Run:
+    """Concatenate every shard in image order and write the run atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    missing = [s.file for s in shards if not _finished(folder / s.file, s, plan_id)]
+    if missing:
+        raise InputError(f"{folder}: cannot merge, shards {format_offenders(missing)} are missing or incomplete")
+    tables, skipped = [], []
+    for shard in shards:
+        table = pq.read_table(folder / shard.file)
+        skipped += json.loads(table.schema.metadata[_SHARD_KEY])["skipped"]
+        tables.append(table.replace_schema_metadata(None))
+    images, ids, scores, logits = _arrays(pa.concat_tables(tables))
+    if len(images) == 0:
+        raise InputError(f"{out}: no image could be read ({format_offenders([k for k, _ in skipped])})")
+    _warn_skipped(skipped)
+    run = Run(meta, images, ids, scores, logits, source=str(out))
+    write_run(run, out)
+    return run
+
+
+def _read_run(out: Path, meta: RunMeta) -> Run:
+    import pyarrow.parquet as pq
+
+    images, ids, scores, logits = _arrays(pq.read_table(out))
+    return Run(meta, images, ids, scores, logits, source=str(out))
+
+
+def _assemble(meta: RunMeta, results: list[_Result], *, source: str) -> Run:
+    results = sorted(results, key=lambda r: r.shard.index)
+    skipped = [s for r in results for s in r.skipped]
+    kept = [r for r in results if len(r.images)]
+    if not kept:
+        raise InputError(f"{source}: no image could be read ({format_offenders([k for k, _ in skipped])})")
+    _warn_skipped(skipped)
+    logits = np.concatenate([r.logits for r in kept]) if kept[0].logits is not None else None
+    return Run(meta, np.concatenate([r.images for r in kept]).astype(object), np.concatenate([r.ids for r in kept]),
+               np.concatenate([r.scores for r in kept]), logits, source=source)
+
+
+def _warn_skipped(skipped: list[Any]) -> None:
+    if skipped:
+        first_reason = skipped[0][1]
+        warnings.warn(
+            f"skipped {len(skipped)} unreadable image{'s' if len(skipped) != 1 else ''} "
+            f"({format_offenders([k for k, _ in skipped])}; first reason: {first_reason})",
+            RelabelWarning, stacklevel=4,
+        )
+
