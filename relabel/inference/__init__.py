@@ -6,7 +6,7 @@ This package imports torch; ``import relabel`` does not import it until ``relabe
 
 from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, open_images
 from relabel.inference.models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocess, load_model
-from relabel.inference.predict import predict, shards_dir
+from relabel.inference.prediction import predict, shards_dir
 
 __all__ = [
     "IMAGENET_MEAN",

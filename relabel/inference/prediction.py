@@ -298,7 +298,12 @@ class _Job:
                 pass
         except Exception as e:
             error = e
-        self.ranks.agree(error)
+        try:
+            self.ranks.agree(error)
+        except Exception:
+            if self.ranks.is_main and not any(folder.glob("shard-*.parquet")):
+                shutil.rmtree(folder, ignore_errors=True)  # nothing to resume: leave no trace
+            raise
 
         error = None
         run = None
@@ -588,6 +593,14 @@ def _decode_on_device(data: list[torch.Tensor], device: torch.device,
     batch call fails, each image is decoded alone, other formats on the CPU with
     ``decode_image``. Images of the same size are resized together.
     """
+
+    with warnings.catch_warnings():  # torchvision 0.29 deprecates its decoders in favour of TorchCodec
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _decode_and_resize(data, device, pre)
+
+
+def _decode_and_resize(data: list[torch.Tensor], device: torch.device,
+                       pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
     from torchvision.io import ImageReadMode, decode_image, decode_jpeg
     from torchvision.transforms import functional as F
 
