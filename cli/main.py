@@ -46,5 +46,7 @@ def cli(verbose: bool) -> None:
 
 
 from relabel.cli.evaluate import evaluate  # noqa: E402  (commands register on the group)
+from relabel.cli.report import report  # noqa: E402
 
 cli.add_command(evaluate)
+cli.add_command(report)
