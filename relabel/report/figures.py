@@ -257,6 +257,7 @@ def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
     ax.set_title(_text(f"Where {item.class_name}'s predictions went"))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     caption = (f"Share of {item.class_name}'s images (original label) predicted as itself, as each class that "
-               f"absorbed its predictions, and as any other class; mean over seeds, {reference} against {item.group}.")
+               f"absorbed its predictions, and as any other class; mean over seeds, in {reference} (grey) and in "
+               f"{item.group} (blue).")
     return Figure(item.figure, f"Where {item.class_name}'s predictions went", caption, _png(fig))
 

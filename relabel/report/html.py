@@ -169,7 +169,7 @@ def _headline(report: Report, max_classes: int) -> str:
         )
     ml_head = "<th>multi-label accuracy</th>" if report.has_multilabels else ""
     notes = "".join(f'<p class="note">Note: {e(n)}</p>' for n in (report.comparison.notes if report.comparison else ()))
-    if not report.has_multilabels:
+    if not report.has_multilabels and report.comparison is None:
         notes += '<p class="note">Note: the annotations have no multi-label sets; only original-label accuracy.</p>'
     effect = ""
     rec = report.recommendation
@@ -388,8 +388,8 @@ def _table_section(report: Report) -> str:
         group_filter = f'<label>group <select id="group-filter"><option value="">all</option>{options}</select></label>'
     status_filter = ""
     if report.comparison is not None:
-        status_filter = ('<label><input type="checkbox" id="status-filter"> affected or explained by '
-                         'multi-labels only</label>')
+        marked = "affected or explained by multi-labels" if report.has_multilabels else "affected"
+        status_filter = f'<label><input type="checkbox" id="status-filter"> {marked} only</label>'
     return f"""<section id="classes">
 <h2>All classes</h2>
 <p class="muted">Click a column header to sort (again to reverse). The filter matches class names, keys,
