@@ -202,3 +202,47 @@ def test_script_class_name_is_shown_as_text_in_the_browser(tiny, tmp_path):
     assert outcome["ok"], outcome
     assert outcome["scripts"] == 1
     assert outcome["top_after_second_click"] == SCRIPT_NAME  # the class cell's text is the name itself
+
+
+def _plain_report(tmp_path: Path) -> Path:
+    """Three groups without strengths, no multi-labels: class 0 ('cat') loses half its images to 'dog' in b."""
+    space = LabelSpace.from_names(["cat", "dog", "bird", "fish"])
+    true = np.repeat(np.arange(4), 100)
+    images = np.array([f"i{i}.jpg" for i in range(len(true))], dtype=object)
+    annotations = Annotations.from_lists(list(images), true.tolist(), None, label_space=space)
+    rng = np.random.default_rng(1)
+    runs = []
+    for group in ("a", "b", "c"):
+        for seed in range(2):
+            pred = true.copy()
+            u = rng.random(len(true))
+            pred[u < 0.1] = (true[u < 0.1] + 1) % 4
+            if group == "b":
+                pred[(true == 0) & (u > 0.1) & (u < 0.6)] = 1
+            runs.append(Run(RunMeta(f"{group}{seed}", group, None, seed), images, pred[:, None]))
+    evaluations = [relabel.evaluate(relabel.pair(run, annotations)) for run in runs]
+    comparison = relabel.compare(evaluations, reference="a", n_bootstrap=100, seed=0)
+    categorisation = relabel.categorise(comparison, annotations, hierarchy=None)
+    write_report(build_report(evaluations, comparison, categorisation), tmp_path)
+    return tmp_path
+
+
+def test_without_multilabels_or_strengths(tmp_path):
+    out = _plain_report(tmp_path)
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["flows-1-0.png"]  # no scatter, no curves
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-key="delta_original"' in page and 'data-key="delta_multilabel"' not in page
+    assert "multi-label accuracy" not in page
+    assert page.count("annotations have no multi-label sets") == 1
+    assert '<select id="group-filter">' in page and "> affected only</label>" in page
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    assert "**b**: **1 affected class** (other 1)" in text and "**c**: **0 affected classes**" in text
+
+
+@needs_chromium
+def test_page_without_multilabels_sorts_in_the_browser(tmp_path):
+    out = _plain_report(tmp_path / "report")
+    outcome, console = _open(out / "index.html", tmp_path / "profile")
+    assert console == []
+    assert outcome["ok"], outcome
+    assert outcome["rows"] == 8 and outcome["top_after_second_click"] == "cat"
