@@ -332,7 +332,9 @@ def _from_file(path: Path, *, arch: str | None, num_classes: int | None) -> Load
     if arch is not None:
         return _from_checkpoint(path, arch, num_classes)
     try:
-        module = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # torch 2.14 deprecates TorchScript; relabel still reads it
+            warnings.simplefilter("ignore", FutureWarning)
+            module = torch.jit.load(str(path), map_location="cpu")
     except (RuntimeError, ValueError, OSError):
         pass
     else:
@@ -351,7 +353,9 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        line = next((ln.strip() for ln in str(e).splitlines() if "GLOBAL" in ln or "Unsupported" in ln), "")
+        line = next((ln.strip() for ln in str(e).splitlines() if "GLOBAL" in ln), "")
+        if not line:  # not a pickle of objects at all
+            raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
         raise InputError(
             f"{path}: cannot load: the file holds objects other than tensors and containers ({line}); relabel loads "
             f"checkpoints with weights_only=True, so save model.state_dict(), or a TorchScript / torch.export file"
@@ -406,11 +410,13 @@ def _classifier_size(module: nn.Module, state: Mapping[str, torch.Tensor]) -> in
 
 
 def _from_checkpoint(path: Path, arch: str, num_classes: int | None) -> LoadedModel:
+    """Build ``arch`` on the meta device (no initialisation cost) and move the checkpoint's tensors in."""
     state = _read_state_dict(path)
-    module, preprocess = _build_arch(arch, num_classes)
-    if num_classes is None:
-        size = _classifier_size(module, state)
-        if size is not None:
+    with torch.device("meta"):
+        module, preprocess = _build_arch(arch, num_classes)
+    size = _classifier_size(module, state) if num_classes is None else None
+    if size is not None:
+        with torch.device("meta"):
             module, preprocess = _build_arch(arch, size)
     own = module.state_dict()
     missing = [k for k in own if k not in state]
@@ -426,6 +432,9 @@ def _from_checkpoint(path: Path, arch: str, num_classes: int | None) -> LoadedMo
         if shapes:
             parts.append(f"shape mismatches ({format_offenders(shapes)})")
         raise InputError(f"{path}: the state dict does not fit architecture {arch!r}: {'; '.join(parts)}")
-    module.load_state_dict(state)
+    state = {k: v.to(own[k].dtype) for k, v in state.items()}  # as load_state_dict's copy would convert them
+    module.load_state_dict(state, assign=True)
+    if any(t.is_meta for t in (*module.parameters(), *module.buffers())):  # buffers outside the state dict
+        module, preprocess = _build_arch(arch, size or num_classes)
+        module.load_state_dict(state)
     return LoadedModel(module, path.stem, preprocess, None, f"checkpoint {path} ({arch})")
-

@@ -755,6 +755,6 @@ def _warn_skipped(skipped: list[Any]) -> None:
         warnings.warn(
             f"skipped {len(skipped)} unreadable image{'s' if len(skipped) != 1 else ''} "
             f"({format_offenders([k for k, _ in skipped])}; first reason: {first_reason})",
-            RelabelWarning, stacklevel=4,
+            RelabelWarning, stacklevel=5,
         )
 
