@@ -1,0 +1,114 @@
+"""``relabel predict``: evaluate a model on an image folder or HF dataset and write a run file."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from relabel.cli.render import render_written
+
+
+class _Triple(click.ParamType):
+    """``R,G,B`` → three floats (mean or std of the normalisation)."""
+
+    name = "R,G,B"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            numbers = tuple(float(v) for v in str(value).split(","))
+        except ValueError:
+            numbers = ()
+        if len(numbers) != 3:
+            self.fail(f"{value!r}: expected three numbers separated by commas, e.g. 0.5,0.5,0.5", param, ctx)
+        return numbers
+
+
+@click.command()
+@click.argument("model", metavar="MODEL")
+@click.argument("data", type=click.Path(exists=True, file_okay=False), metavar="DATA")
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), metavar="RUN.parquet",
+              help="The run file to write (shards go to RUN.parquet.shards/ until it is complete).")
+@click.option("--weights", metavar="NAME",
+              help="Weights of a torchvision model name: an enum name such as ResNet50_Weights.IMAGENET1K_V2, "
+                   "DEFAULT, or 'none' for random initialisation (timm names load pretrained weights unless 'none').")
+@click.option("--arch", metavar="NAME", help="Architecture (torchvision or timm name) of a checkpoint's state dict.")
+@click.option("--num-classes", type=click.IntRange(1),
+              help="Classifier size when building --arch [default: read from the checkpoint].")
+@click.option("--label-space", metavar="imagenet-1k|PATH",
+              help="The classes the model predicts; its output size must match.")
+@click.option("--name", help="Run name [default: the output file's stem].")
+@click.option("--group", help="Group (recipe) of the run, e.g. rrc-0.08.")
+@click.option("--strength", type=float, help="Numeric strength of the recipe, e.g. the RRC scale lower bound.")
+@click.option("--seed", type=int, help="Training seed of the model (metadata).")
+@click.option("--topk", default=5, show_default=True, type=click.IntRange(1), help="Classes kept per image.")
+@click.option("--keep-logits", is_flag=True, help="Also store the full logits.")
+@click.option("--split", help="Split of a saved HF DatasetDict.")
+@click.option("--image-column", metavar="NAME", help="Image column of an HF dataset [default: its Image column].")
+@click.option("--key-column", metavar="NAME",
+              help="Image-key column of an HF dataset [default: a key-like text column, else the image file names].")
+@click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N",
+              help="Where the model runs (under torchrun: each rank's own GPU).")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
+              help="auto = bf16 autocast on CUDA, fp32 on CPU.")
+@click.option("--batch-size", type=click.IntRange(1), help="Images per forward pass [default: 256 on CUDA, 32 on CPU].")
+@click.option("--workers", type=click.IntRange(0),
+              help="Parallel decode workers [default: CPU cores per local rank less one, at most 16].")
+@click.option("--decode", type=click.Choice(["cpu", "device"]), default="cpu", show_default=True,
+              help="Decode and resize in CPU workers, or in batches on the model's device (nvJPEG on CUDA).")
+@click.option("--resize", "resize_size", type=click.IntRange(1),
+              help="Shorter side after resizing [default: the model's own, else 256].")
+@click.option("--crop", "crop_size", type=click.IntRange(1), help="Centre-crop size [default: the model's own, else 224].")
+@click.option("--interpolation", type=click.Choice(["bilinear", "bicubic", "nearest"]),
+              help="Resize interpolation [default: the model's own, else bilinear].")
+@click.option("--mean", type=_Triple(), help="Normalisation mean [default: the model's own, else ImageNet's].")
+@click.option("--std", type=_Triple(), help="Normalisation std [default: the model's own, else ImageNet's].")
+@click.option("--shard-size", default=1024, show_default=True, type=click.IntRange(1),
+              help="Images per shard (the unit of resuming).")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="An unreadable image stops the run, or is left out with a warning.")
+@click.option("--restart", is_flag=True, help="Discard shards left by an earlier, different prediction into --out.")
+def predict(model: str, data: str, out: str, weights: str | None, arch: str | None, num_classes: int | None,
+            label_space: str | None, name: str | None, group: str | None, strength: float | None, seed: int | None,
+            topk: int, keep_logits: bool, split: str | None, image_column: str | None, key_column: str | None,
+            device: str, precision: str, batch_size: int | None, workers: int | None, decode: str,
+            resize_size: int | None, crop_size: int | None, interpolation: str | None,
+            mean: tuple[float, ...] | None, std: tuple[float, ...] | None, shard_size: int, on_error: str,
+            restart: bool) -> None:
+    """Evaluate MODEL on the images in DATA and write a run file (top-k ids and scores).
+
+    \b
+    MODEL is a torchvision model name (with --weights), a timm model name (timm installed),
+    a checkpoint file (with --arch), or a TorchScript / torch.export (.pt2) file.
+    DATA is a folder of images (flat, or class folders as ImageFolder reads them) or a
+    folder saved with datasets' save_to_disk. Image keys are the paths relative to DATA.
+
+    Interrupted runs resume: rerun the same command and finished shards are kept. Under
+    torchrun every rank takes its own shards and rank 0 writes the merged file.
+
+    \b
+    Examples:
+      relabel predict resnet50 --weights ResNet50_Weights.IMAGENET1K_V2 imagenet/val -o runs/r50.parquet
+      relabel predict ckpt/seed0.pth --arch resnet50 val/ -o runs/s008-0.parquet --group rrc-0.08 --strength 0.08 --seed 0
+      torchrun --nproc_per_node 8 --no-python relabel predict model.pt2 val/ -o runs/model.parquet
+    """
+    from relabel.inference import load_model
+    from relabel.inference import predict as run_predict
+
+    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes).with_preprocess(
+        resize_size=resize_size, crop_size=crop_size, interpolation=interpolation, mean=mean, std=std,
+    )
+    run = run_predict(
+        loaded, data, label_space=label_space, out=out, name=name, group=group, strength=strength, seed=seed,
+        topk=topk, keep_logits=keep_logits, split=split, image_column=image_column, key_column=key_column,
+        device=device, precision=precision, batch_size=batch_size, workers=workers, decode=decode,  # type: ignore[arg-type]
+        shard_size=shard_size, on_error=on_error, restart=restart,  # type: ignore[arg-type]
+    )
+    if int(os.environ.get("RANK", "0")) == 0:
+        k = run.topk_ids.shape[1]
+        click.echo(f"{run.meta.name}: {run.n_images} images, top-{k}{' and logits' if run.logits is not None else ''} "
+                   f"from {loaded.description}")
+        render_written([out])
