@@ -12,8 +12,8 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 demo: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[demo]'
-	$(BIN)/relabel evaluate --demo --out demo-output --recommend demo-output/overrides.json
+	$(BIN)/pip install --quiet -e '.[demo,report]'
+	$(BIN)/relabel evaluate --demo --out demo-output --recommend demo-output/overrides.json --report demo-output/report
 
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'

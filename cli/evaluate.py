@@ -31,6 +31,8 @@ from relabel.recommendation import recommend
 @recommendation_options
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write a report here: index.html (a self-contained page), figures/*.png, summary.md.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -41,7 +43,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              annotations: str | None, original_labels: str | None, label_space: str | None,
              reference: str | None, hierarchy: str, metric: str | None, min_drop: float, fdr: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
-             target: str, include_ambiguous: bool, out: str | None, top: int, demo: bool, demo_seed: int) -> None:
+             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
+             demo_seed: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -85,12 +88,17 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
             raise click.UsageError("--recommend needs --reference GROUP: overrides come from a comparison")
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
-    written = write_evaluations(evaluations, out) if out else []
+    written = write_evaluations(evaluations, out, simulated=demo) if out else []
     if recommendation is not None:
         written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
     if comparison is not None and categorisation is not None and out:
         written += write_comparison(comparison, out)
         written += write_categorisation(categorisation, out)
+    if report_dir:
+        from relabel.report import build_report, write_report
+
+        report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo)
+        written += write_report(report, report_dir)
     render_evaluations(evaluations, top=top, simulated=demo)
     if comparison is not None and categorisation is not None:
         render_comparison(comparison, categorisation, top=top)

@@ -50,6 +50,7 @@ from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
 from relabel.recommendation import Recommendation, recommend
+from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
 
 try:
@@ -82,6 +83,7 @@ __all__ = [
     "PairedRun",
     "PairingError",
     "Recommendation",
+    "Report",
     "RelabelError",
     "RelabelWarning",
     "Run",
@@ -92,6 +94,7 @@ __all__ = [
     "SyntheticRuns",
     "__version__",
     "categorise",
+    "build_report",
     "compare",
     "decide",
     "evaluate",
@@ -101,6 +104,7 @@ __all__ = [
     "load_hierarchy",
     "load_label_space",
     "load_overrides",
+    "load_report",
     "load_run",
     "load_runs",
     "pair",
@@ -114,6 +118,7 @@ __all__ = [
     "write_evaluations",
     "write_overrides",
     "write_recommendation",
+    "write_report",
     "write_run",
     "write_table",
 ]

@@ -68,8 +68,12 @@ def write_run(run: Run, path: str | Path) -> Path:
     return _write(path, lambda tmp: pq.write_table(run_to_arrow(run), tmp))
 
 
-def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path) -> list[Path]:
-    """Write the per-class table and the overall table as Parquet and CSV into ``out_dir``."""
+def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path, *, simulated: bool = False) -> list[Path]:
+    """Write the per-class and overall tables (Parquet + CSV) and ``evaluate_params.json`` into ``out_dir``.
+
+    ``evaluate_params.json`` records the runs and whether their predictions were simulated (the
+    demo), so that a report made later from the folder says so.
+    """
     out = Path(out_dir)
     per_class = evaluation_table(evaluations)
     overall = pd.DataFrame(
@@ -80,6 +84,8 @@ def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path) -> lis
     for name, table in (("per_class", per_class), ("overall", overall)):
         for suffix in (".parquet", ".csv"):
             written.append(write_table(table, out / f"{name}{suffix}"))
+    params = {"simulated": simulated, "runs": [ev.meta.to_dict() | ev.params for ev in evaluations]}
+    written.append(_write_json(params, out / "evaluate_params.json"))
     return written
 
 

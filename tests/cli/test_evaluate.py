@@ -252,3 +252,16 @@ def test_manifest_groups_describe_the_augmentation_for_recommend(office_files):
     assert overrides["default"] == {"random_resized_crop": {"scale": [0.08, 1.0]}}
     assert overrides["overrides"][0]["classes"] == ["laptop", "notebook"]
     assert overrides["overrides"][0]["transforms"] == {"random_resized_crop": {"scale": [0.5, 1.0]}}
+
+
+def test_evaluate_report_and_a_later_relabel_report_from_the_folder(tmp_path):
+    out = tmp_path / "results"
+    result = _invoke("evaluate", "--demo", "--out", out, "--recommend", out / "overrides.json",
+                     "--report", tmp_path / "report")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Simulated predictions" in page and "Norwich terrier" in page
+    assert json.loads((out / "evaluate_params.json").read_text())["simulated"] is True
+    result = _invoke("report", out, "--overrides", out / "overrides.json")
+    assert result.exit_code == 0, result.output
+    assert "Simulated predictions" in (out / "report" / "index.html").read_text()  # read from evaluate_params.json
