@@ -349,6 +349,8 @@ class _Job:
         from torch.utils.data import DataLoader
 
         settings, pre = self.settings, self.loaded.preprocess
+        if self.cuda:
+            torch.cuda.set_device(self.device)  # pinned memory and collectives on this rank's GPU, not GPU 0
         module = _prepare_module(self.loaded.module, self.device, settings.channels_last)
         batches = [list(range(b, min(b + settings.batch_size, s.stop)))
                    for s in shards for b in range(s.start, s.stop, settings.batch_size)]
@@ -369,7 +371,7 @@ class _Job:
         state = _ShardState(next(shard_iter))
         pending: _Pending | None = None
         checked = False
-        with torch.inference_mode():
+        with torch.inference_mode(), _cudnn_benchmark(self.cuda):
             for images, indices, errors in loader:
                 errors = list(errors)
                 if on_device:
@@ -437,6 +439,17 @@ class _Job:
                 f"model was trained on (CLI: --label-space), or build a checkpoint's architecture with "
                 f"num_classes={expected} (CLI: --num-classes)"
             )
+
+
+@contextlib.contextmanager
+def _cudnn_benchmark(on: bool) -> Iterator[None]:
+    """Let cuDNN pick the fastest convolution algorithms (the batch shape hardly changes), then restore."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = before or on
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 def _prepare_module(module: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
