@@ -203,7 +203,7 @@ def load_model(
     if path.is_dir():
         raise InputError(f"model {text!r} is a folder; expected a model name or a checkpoint file")
     looks_like_file = path.suffix.lower() in _FILE_SUFFIXES or "/" in text or "\\" in text
-    if looks_like_file and not text.startswith(("hf-hub:", "hf_hub:", "timm/")):
+    if looks_like_file and not text.startswith(("hf-hub:", "hf_hub:")):
         raise InputError(f"model file {text} does not exist")
     if arch is not None:
         raise InputError(f"model {text!r}: arch= is for checkpoint files; {text!r} is not a file")
@@ -232,7 +232,7 @@ def _from_name(name: str, *, weights: str | None, num_classes: int | None) -> Lo
         return _torchvision_model(name, weights=weights, num_classes=num_classes)
     timm = _timm()
     timm_name = name.removeprefix("timm:")
-    if timm is not None and (timm.is_model(timm_name) or timm_name.startswith(("hf-hub:", "hf_hub:", "timm/"))):
+    if timm is not None and (timm.is_model(timm_name) or timm_name.startswith(("hf-hub:", "hf_hub:"))):
         return _timm_model(timm, timm_name, weights=weights, num_classes=num_classes)
     close = [n for n in _torchvision_names() if n.startswith(name[:4])][:5] if len(name) >= 4 else []
     hint = f"; similar torchvision names: {close}" if close else ""
@@ -297,9 +297,16 @@ def _timm_model(timm: Any, name: str, *, weights: str | None, num_classes: int |
     except (OSError, RuntimeError) as e:
         raise InputError(f"timm model {name!r}: cannot load its pretrained weights ({type(e).__name__}: {e}); "
                          f"check the network connection or the Hugging Face cache") from None
-    config = timm.data.resolve_data_config({}, model=module)
+    config = _timm_data_config(module)
     return LoadedModel(module, name.split("/")[-1], Preprocess.from_timm_config(config), None,
                        f"timm {name}{'' if pretrained else ' (random weights)'}")
+
+
+def _timm_data_config(module: nn.Module) -> dict[str, Any]:
+    """timm's evaluation settings for a model (input size, crop fraction, interpolation, mean, std)."""
+    from timm.data import resolve_data_config
+
+    return resolve_data_config({}, model=module)
 
 
 def _build_arch(arch: str, num_classes: int | None) -> tuple[nn.Module, Preprocess]:
@@ -312,7 +319,7 @@ def _build_arch(arch: str, num_classes: int | None) -> tuple[nn.Module, Preproce
     timm = _timm()
     if timm is not None and timm.is_model(arch.removeprefix("timm:")):
         module = timm.create_model(arch.removeprefix("timm:"), pretrained=False, **kwargs)
-        return module, Preprocess.from_timm_config(timm.data.resolve_data_config({}, model=module))
+        return module, Preprocess.from_timm_config(_timm_data_config(module))
     hint = "" if timm is not None else " (timm is not installed: pip install 'relabel[timm]')"
     raise InputError(f"unknown architecture {arch!r}: not a torchvision classification model, nor a timm model{hint}")
 

@@ -140,6 +140,27 @@ def predict(
     shard_size, restart
         Images per shard; ``restart`` discards the shards of an earlier, different run
         instead of refusing to mix them.
+
+    The module is prepared in place: evaluation mode, moved to the device, channels-last.
+
+    Examples
+    --------
+    Two one-colour images and a linear model that scores red minus blue (class 0) and blue
+    minus red (class 1):
+
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for i, colour in enumerate(["red", "blue"]):
+    ...     Image.new("RGB", (40, 30), colour).save(folder / f"img{i}.jpg")
+    >>> model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(3, 2))
+    >>> with torch.no_grad():
+    ...     _ = model[2].weight.copy_(torch.tensor([[1.0, 0.0, -1.0], [-1.0, 0.0, 1.0]]))
+    ...     _ = model[2].bias.zero_()
+    >>> run = predict(model, folder, preprocess=Preprocess(resize_size=32, crop_size=32), workers=0)
+    >>> run.images.tolist(), run.top1.tolist(), run.topk_ids.shape
+    (['img0.jpg', 'img1.jpg'], [0, 1], (2, 2))
     """
     settings = _check_options(topk, batch_size, workers, shard_size, precision, decode, on_error, keep_logits,
                               channels_last)

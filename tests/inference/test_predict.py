@@ -126,6 +126,19 @@ def test_bf16_autocast_on_cpu_gives_nearly_the_same_predictions(tree):
     np.testing.assert_allclose(bf16.topk_scores[:, 0], fp32.topk_scores[:, 0], rtol=0, atol=0.02)
 
 
+def test_exported_program_file_predicts_like_the_module(tree, tmp_path):
+    root, _ = tree
+    net = tiny_net()
+    batch = torch.export.Dim("batch", min=1, max=4096)  # the last batch of a shard is smaller
+    program = torch.export.export(net, (torch.randn(2, 3, 32, 32),), dynamic_shapes=({0: batch},))
+    torch.export.save(program, tmp_path / "tiny.pt2")
+    exported = predict(tmp_path / "tiny.pt2", root, preprocess=SMALL, workers=0, batch_size=5)
+    module = predict(net, root, preprocess=SMALL, workers=0, batch_size=5)
+    assert exported.meta.name == "tiny"
+    np.testing.assert_array_equal(exported.topk_ids, module.topk_ids)
+    np.testing.assert_allclose(exported.topk_scores, module.topk_scores, rtol=0, atol=1e-5)
+
+
 class _Interrupted(Exception):
     pass
 
