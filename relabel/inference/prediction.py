@@ -406,7 +406,7 @@ class _Job:
                 autocast = (torch.autocast(self.device.type, dtype=autocast_dtype) if autocast_dtype is not None
                             else contextlib.nullcontext())
                 with autocast:
-                    output = module(x)
+                    output = self._forward(module, x)
                 logits = _logits(output, self.loaded.description)
                 if not checked:
                     self._check_classes(logits.shape[1], expected)
@@ -438,6 +438,23 @@ class _Job:
             nxt = next(shard_iter, None)
             if nxt is not None:
                 state.reset(nxt)
+
+    def _forward(self, module: nn.Module, x: torch.Tensor) -> Any:
+        """The model on one batch; its failures become errors that say what to change."""
+        try:
+            return module(x)
+        except torch.OutOfMemoryError:
+            raise InputError(
+                f"model {self.loaded.description}: out of memory on a batch of {len(x)} images on {self.device}; "
+                f"lower batch_size (CLI: --batch-size)"
+            ) from None
+        except (RuntimeError, ValueError, AssertionError) as e:
+            first = (str(e).strip().splitlines() or [""])[0]
+            raise InputError(
+                f"model {self.loaded.description} failed on a batch of shape {tuple(x.shape)} "
+                f"({type(e).__name__}: {first}); check that the preprocessing (crop {self.loaded.preprocess.crop_size}) "
+                f"fits the model, and that an exported model was exported with a dynamic batch dimension"
+            ) from e
 
     def _check_errors(self, indices: torch.Tensor, errors: list[str]) -> None:
         bad = [(int(i), e) for i, e in zip(indices.tolist(), errors) if e]

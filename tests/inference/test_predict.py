@@ -126,6 +126,7 @@ def test_bf16_autocast_on_cpu_gives_nearly_the_same_predictions(tree):
     np.testing.assert_allclose(bf16.topk_scores[:, 0], fp32.topk_scores[:, 0], rtol=0, atol=0.02)
 
 
+@pytest.mark.filterwarnings("ignore:No complete tensor found:UserWarning")
 def test_exported_program_file_predicts_like_the_module(tree, tmp_path):
     root, _ = tree
     net = tiny_net()
@@ -137,6 +138,12 @@ def test_exported_program_file_predicts_like_the_module(tree, tmp_path):
     assert exported.meta.name == "tiny"
     np.testing.assert_array_equal(exported.topk_ids, module.topk_ids)
     np.testing.assert_allclose(exported.topk_scores, module.topk_scores, rtol=0, atol=1e-5)
+
+    torch.export.save(torch.export.export(net, (torch.randn(5, 3, 32, 32),)), tmp_path / "fixed.pt2")
+    with pytest.raises(InputError, match=r"failed on a batch of shape \(2, 3, 32, 32\) .*dynamic batch dimension"):
+        predict(tmp_path / "fixed.pt2", root, preprocess=SMALL, workers=0, batch_size=5)  # 12 = 5 + 5 + 2
+    with pytest.raises(InputError, match=r"failed on a batch of shape \(5, 3, 36, 36\) .*preprocessing \(crop 36\)"):
+        predict(tmp_path / "fixed.pt2", root, preprocess=Preprocess(36, 36), workers=0, batch_size=5)
 
 
 class _Interrupted(Exception):
