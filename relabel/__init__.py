@@ -110,6 +110,7 @@ __all__ = [
     "pair",
     "pair_accuracy",
     "pair_evidence",
+    "predict",
     "read_manifest",
     "recommend",
     "simulate_runs",
@@ -125,7 +126,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """The trainer-side classes import torch, so ``import relabel`` loads them only when asked."""
+    """Names that import torch are loaded only when asked, so ``import relabel`` stays torch-free."""
+    if name == "predict":
+        from relabel.inference import predict
+
+        return predict
     if name in ("ClassConditionalTransform", "ClassConditionalDataset"):
         import relabel.transforms
 
