@@ -31,13 +31,15 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
 @click.version_option(__version__, "--version", prog_name="relabel")
 @click.option("-v", "--verbose", is_flag=True, help="Show progress bars on stderr.")
 def cli(verbose: bool) -> None:
-    """Find the classes a training change hurt, and whether the loss is real.
+    """Find the classes a training change hurt, whether the loss is real, why, and what to change.
 
     \b
     Quick start:
       relabel evaluate --demo                      # simulated runs on real ImageNet ReaL labels
-      relabel evaluate --annotations real run.parquet --out results/
-      relabel evaluate --annotations real --manifest runs.yaml --out results/
+      relabel predict ckpt.pth --arch resnet50 imagenet/val -o runs/a.parquet --group rrc-0.08 --seed 0
+      relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 \\
+          --out results/ --recommend results/overrides.json --report results/report
+      relabel report results/                      # the page again, from a results folder
 
     Run `relabel COMMAND --help` for the options of each command.
     """
