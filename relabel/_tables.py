@@ -226,3 +226,18 @@ def parse_list_cells(cells: Sequence[Any], owners: Sequence[Any], *, where: str,
                 f"(expected a list such as [1, 2] or ['a', 'b'], numpy's [1 2], or values separated by '|'): {e}"
             ) from None
     return out
+
+
+def select_split(dataset: Any, split: str | None, source: str, *, option: str = "split=") -> tuple[Any, str]:
+    """One split of an HF ``DatasetDict`` (the only one when ``split`` is not given), and its name for messages."""
+    import datasets as hf
+
+    if not isinstance(dataset, hf.DatasetDict):
+        return dataset, source
+    if split is None:
+        if len(dataset) != 1:
+            raise InputError(f"{source}: several splits {list(dataset)}; choose one with {option}")
+        split = next(iter(dataset))
+    if split not in dataset:
+        raise InputError(f"{source}: no split {split!r}; found {list(dataset)}")
+    return dataset[split], f"{source} (split {split!r})"

@@ -142,13 +142,7 @@ def _from_dataset(dataset: Any, source: str, split: str | None, image_column: st
     import datasets as hf
 
     if isinstance(dataset, hf.DatasetDict):
-        if split is None:
-            if len(dataset) != 1:
-                raise InputError(f"{source}: several splits {list(dataset)}; choose one with split= (CLI: --split)")
-            split = next(iter(dataset))
-        if split not in dataset:
-            raise InputError(f"{source}: no split {split!r}; found {list(dataset)}")
-        dataset, source = dataset[split], f"{source} (split {split!r})"
+        dataset, source = _tables.select_split(dataset, split, source, option="split= (CLI: --split)")
     elif split is not None and not isinstance(dataset, hf.Dataset):
         raise InputError(f"{source}: split= needs a DatasetDict")
     if not isinstance(dataset, hf.Dataset):

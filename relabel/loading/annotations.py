@@ -447,14 +447,7 @@ def annotations_from_hf(
             dataset = hf.load_from_disk(str(dataset))
         except FileNotFoundError as e:
             raise InputError(f"{dataset}: not a dataset saved with save_to_disk ({e})") from None
-    if isinstance(dataset, hf.DatasetDict):
-        if split is None:
-            if len(dataset) != 1:
-                raise InputError(f"{source}: several splits {list(dataset)}; choose one with split=")
-            split = next(iter(dataset))
-        if split not in dataset:
-            raise InputError(f"{source}: no split {split!r}; found {list(dataset)}")
-        dataset, source = dataset[split], f"{source} (split {split!r})"
+    dataset, source = _tables.select_split(dataset, split, source)
     if not isinstance(dataset, hf.Dataset):
         raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
     features = dataset.features
