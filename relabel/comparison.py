@@ -262,8 +262,6 @@ def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric]) -> pd.DataFrame
 def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.DataFrame:
     frames = []
     for group, evs in groups.items():
-        stacked = pd.concat([ev.per_class for ev in evs])
-        means = stacked.groupby("class_index", sort=True)[["acc_original", "acc_multilabel"]].mean()
         frame = space.table()[["class_index"]].copy()
         frame["group"] = group
         strengths = {ev.meta.strength for ev in evs}
@@ -271,15 +269,29 @@ def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.D
         frame["n_runs"] = len(evs)
         frame["n_images"] = evs[0].per_class["n_images"].to_numpy()
         frame["n_multilabel"] = evs[0].per_class["n_multilabel"].to_numpy()
-        frame["acc_original"] = means["acc_original"].to_numpy()
-        frame["acc_multilabel"] = means["acc_multilabel"].to_numpy()
+        for column in ("acc_original", "acc_multilabel"):  # NaN (no images) in every run alike: same image set
+            frame[column] = np.mean([ev.per_class[column].to_numpy(dtype=np.float64) for ev in evs], axis=0)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
-def _mean_confusion(evs: Sequence[Evaluation]) -> pd.Series:
-    stacked = pd.concat([ev.confusion for ev in evs])
-    return stacked.groupby(["true_index", "pred_index"])["count"].sum() / len(evs)
+def _confusion_slices(evs: Sequence[Evaluation], classes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over runs of n[c, d] for c in ``classes`` (rows, all d) and of n[d, c] (all d, columns).
+
+    Only the affected classes' rows and columns are built, so a large label space costs no k × k matrix.
+    """
+    position = np.full(k, -1)
+    position[classes] = np.arange(len(classes))
+    rows = np.zeros((len(classes), k))
+    columns = np.zeros((k, len(classes)))
+    for ev in evs:
+        true = ev.confusion["true_index"].to_numpy()
+        pred = ev.confusion["pred_index"].to_numpy()
+        count = ev.confusion["count"].to_numpy(dtype=np.float64)
+        at_row, at_column = position[true], position[pred]
+        np.add.at(rows, (at_row[at_row >= 0], pred[at_row >= 0]), count[at_row >= 0])
+        np.add.at(columns, (true[at_column >= 0], at_column[at_column >= 0]), count[at_column >= 0])
+    return rows / len(evs), columns / len(evs)
 
 
 def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, n_flows: int,
@@ -292,34 +304,34 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
     if affected.empty:
         return pd.DataFrame(columns=columns)
     n_images = per_class.drop_duplicates("class_index").set_index("class_index")["n_images"]
-    ref_conf = _mean_confusion(groups[reference])
-    rows = []
+    n_images = n_images.reindex(range(len(groups[reference][0].label_space)), fill_value=0).to_numpy()
+    k = len(n_images)
+    frames = []
     for group, sub in affected.groupby("group", sort=False):
-        treat_conf = _mean_confusion(groups[group])
-        both = pd.concat([ref_conf.rename("ref"), treat_conf.rename("treat")], axis=1).fillna(0.0)
-        for c in sub["class_index"]:
-            if c not in both.index.get_level_values(0):
-                continue
-            out = both.loc[c]
+        classes = sub["class_index"].to_numpy()
+        ref_rows, ref_columns = _confusion_slices(groups[reference], classes, k)
+        treat_rows, treat_columns = _confusion_slices(groups[group], classes, k)
+        for i, c in enumerate(classes):
             n_c = n_images[c]
-            out = out[out.index != c]
-            rise = ((out["treat"] - out["ref"]) / n_c).sort_values(ascending=False, kind="stable")
-            rise = rise[rise >= min_share].head(n_flows)
-            correct_ref = both["ref"].get((c, c), 0.0)
-            correct_treat = both["treat"].get((c, c), 0.0)
-            for rank, (d, share_delta) in enumerate(rise.items(), start=1):
-                n_d = n_images[d]
-                reverse = (both["treat"].get((d, c), 0.0) - both["ref"].get((d, c), 0.0)) / n_d if n_d else np.nan
-                rows.append({
-                    "class_index": int(c), "group": group, "partner_index": int(d),
-                    "count_reference": out.loc[d, "ref"], "count_treatment": out.loc[d, "treat"],
-                    "share_reference": out.loc[d, "ref"] / n_c, "share_treatment": out.loc[d, "treat"] / n_c,
-                    "share_delta": share_delta, "reverse_share_delta": reverse,
-                    "pair_acc_reference": (correct_ref + out.loc[d, "ref"]) / n_c,
-                    "pair_acc_treatment": (correct_treat + out.loc[d, "treat"]) / n_c,
-                    "rank": rank,
-                })
-    return pd.DataFrame(rows, columns=columns)
+            rise = (treat_rows[i] - ref_rows[i]) / n_c
+            rise[c] = -np.inf  # staying in c is not a flow
+            order = np.argsort(-rise, kind="stable")  # ties: lower partner index first
+            partners = order[(rise[order] >= min_share) & ((treat_rows[i, order] > 0) | (ref_rows[i, order] > 0))]
+            partners = partners[:n_flows]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                reverse = np.where(n_images[partners] > 0,
+                                   (treat_columns[partners, i] - ref_columns[partners, i]) / n_images[partners],
+                                   np.nan)
+            frames.append(pd.DataFrame({
+                "class_index": int(c), "group": group, "partner_index": partners,
+                "count_reference": ref_rows[i, partners], "count_treatment": treat_rows[i, partners],
+                "share_reference": ref_rows[i, partners] / n_c, "share_treatment": treat_rows[i, partners] / n_c,
+                "share_delta": rise[partners], "reverse_share_delta": reverse,
+                "pair_acc_reference": (ref_rows[i, c] + ref_rows[i, partners]) / n_c,
+                "pair_acc_treatment": (treat_rows[i, c] + treat_rows[i, partners]) / n_c,
+                "rank": np.arange(1, len(partners) + 1),
+            }, columns=columns))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _curves(group_means: pd.DataFrame, metric: Metric) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -2,14 +2,17 @@
 
 Numpy/scipy only, no relabel types. The bootstrap resamples seeds within each group and
 images within each class, and scores every metric (original, multi-label) on the same
-resample. Resampling images is exact on counts: an image is summarised by its correctness
-pattern across runs and metrics, and a resample of a class's images is a multinomial draw
-over the class's pattern counts, made as a chain of binomials vectorised over classes and
-draws. No image is resampled one by one.
+resample. Resampling images is exact on counts and touches only the images that can move a
+delta: an image right (or wrong) in every run adds 0 whatever the resample, so a class's
+resample of n images is drawn as R ~ Binomial(n, v/n) picks among its v varying images
+(by inversion of the binomial CDF) and R uniform picks among those v images. No image
+that cannot change the answer is resampled, and no image is resampled one by one in Python.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +58,7 @@ def bootstrap_deltas(
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    n_jobs: int | None = None,
 ) -> tuple[BootstrapResult, ...]:
     """Per metric and class: treatment seeds' mean accuracy minus reference seeds' mean, with a CI.
 
@@ -68,6 +72,9 @@ def bootstrap_deltas(
         Class index of each image.
     n_bootstrap, confidence, seed
         Number of draws, interval level and the seed of the draws.
+    n_jobs
+        Threads drawing blocks of resamples (default: the CPUs this process may use). Every
+        block has its own seeded stream, so the results do not depend on ``n_jobs``.
 
     Returns
     -------
@@ -81,101 +88,201 @@ def bootstrap_deltas(
     """
     ref = np.asarray(correct_reference, dtype=np.float64)
     treat = np.asarray(correct_treatment, dtype=np.float64)
-    n_metrics, s_ref, n = ref.shape
+    n_metrics, s_ref, _ = ref.shape
     s_treat = treat.shape[1]
-    runs = s_ref + s_treat
     classes = np.asarray(class_of_image, dtype=np.int64)
+    strata = _strata(ref, treat, classes, n_classes)
 
-    scored = ~np.isnan(ref[:, 0, :])  # (metrics, images)
-    stratum = classes << n_metrics
-    for m in range(n_metrics):
-        stratum |= scored[m].astype(np.int64) << m
-    n_strata = n_classes << n_metrics
-    bits = np.concatenate([ref, treat], axis=1) == 1.0  # (metrics, runs, images)
-    right = bits.sum(axis=1)
-    # right (or wrong) in every run of a metric: adds 0 to that metric's delta whatever the weights
-    varying_image = ((right > 0) & (right < runs)).any(axis=0)
+    # integer pattern values: s_ref * s_treat times (treatment mean minus reference mean)
+    scale = s_ref * s_treat
+    root = np.random.SeedSequence(seed)
+    seeds_stream, images_stream = root.spawn(2)
+    seeds_rng = np.random.default_rng(seeds_stream)
+    c_ref = seeds_rng.multinomial(s_ref, np.full(s_ref, 1 / s_ref), size=n_bootstrap)
+    c_treat = seeds_rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap)
+    bits = strata.pattern_bits
+    values = s_ref * (bits[:, :, s_ref:] @ c_treat.T) - s_treat * (bits[:, :, :s_ref] @ c_ref.T)
+    observed = s_ref * bits[:, :, s_ref:].sum(axis=2) - s_treat * bits[:, :, :s_ref].sum(axis=2)
 
-    # the distinct patterns of the varying images and their counts per stratum
-    flat = bits[:, :, varying_image].reshape(n_metrics * runs, -1).T
-    packed = np.packbits(flat, axis=1)
-    patterns, pattern_of_image = np.unique(packed, axis=0, return_inverse=True)
-    pattern_bits = (  # (metrics, patterns, runs)
-        np.unpackbits(patterns, axis=1, count=n_metrics * runs).reshape(-1, n_metrics, runs).transpose(1, 0, 2)
-    ).astype(np.float64)
-    keys, counts = np.unique(stratum[varying_image] * len(patterns) + pattern_of_image.ravel(), return_counts=True)
-    key_stratum, key_pattern = np.divmod(keys, len(patterns))
+    # both metrics in one float64 (exact integers), so each pick is gathered and summed once
+    largest = int(strata.n_images.max(initial=0)) * scale
+    base = 2 * largest + 1
+    packed = n_metrics == 2 and base * (largest + 1) < 2**52
+    tables = (values[:1] + base * values[1:]) if packed else values  # (tables, patterns, draws)
+    tables = np.ascontiguousarray(tables.transpose(0, 2, 1), dtype=np.float64)  # (tables, draws, patterns)
 
-    def pattern_values(w_ref: np.ndarray, w_treat: np.ndarray) -> np.ndarray:
-        """(metrics, patterns, draws): each pattern's weighted treatment minus reference accuracy."""
-        return pattern_bits[:, :, s_ref:] @ w_treat.T - pattern_bits[:, :, :s_ref] @ w_ref.T
+    # a class's active strata are consecutive rows (strata are numbered class-major)
+    active_class = strata.active >> n_metrics
+    first_row = np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class) else []
+    classes_with_rows = active_class[first_row]
+    class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
+    block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))
+    starts = list(range(0, n_bootstrap, block)) if len(strata.active) else []
+    streams = images_stream.spawn(len(starts))
+    sampler = _RCountSampler(strata.n_images, strata.n_varying)
 
-    n_stratum = np.bincount(stratum, minlength=n_strata)
-    n_varying = np.bincount(key_stratum, weights=counts, minlength=n_strata).astype(np.int64)
-    per_stratum = np.bincount(key_stratum, minlength=n_strata)
-    width = int(per_stratum.max()) if len(keys) else 0
-    # strata by their number of varying patterns, most first: the strata still drawing at
-    # slot j are a leading block of rows (sliced without copies); within a stratum, patterns
-    # by count, largest first
-    by_width = np.argsort(-per_stratum, kind="stable")
-    rank = np.empty(n_strata, dtype=np.int64)
-    rank[by_width] = np.arange(n_strata)
-    order = np.lexsort((-counts, rank[key_stratum]))
-    row = rank[key_stratum[order]]
-    width_sorted = per_stratum[by_width]
-    position = np.arange(len(order)) - (np.cumsum(width_sorted) - width_sorted)[row]
-    slot_pattern = np.zeros((n_strata, width), dtype=np.int64)
-    slot_count = np.zeros((n_strata, width), dtype=np.int64)
-    slot_pattern[row, position] = key_pattern[order]
-    slot_count[row, position] = counts[order]
+    def draw_block(i: int) -> None:
+        d0 = starts[i]
+        d1 = min(d0 + block, n_bootstrap)
+        rng = np.random.default_rng(streams[i])
+        totals = _resampled_sums(tables[:, d0:d1].take(strata.varying_pattern, axis=2), strata, sampler, rng)
+        if packed:
+            high = np.round(totals[0] / base)
+            totals = np.stack([totals[0] - high * base, high])
+        class_sums[:, classes_with_rows, d0:d1] = np.add.reduceat(totals, first_row, axis=1)
 
-    rng = np.random.default_rng(seed)
-    w_ref = rng.multinomial(s_ref, np.full(s_ref, 1 / s_ref), size=n_bootstrap) / s_ref
-    w_treat = rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap) / s_treat
-    observed = pattern_values(np.full((1, s_ref), 1 / s_ref), np.full((1, s_treat), 1 / s_treat))[:, :, 0]
-    values = pattern_values(w_ref, w_treat)  # (metrics, patterns, draws)
-
-    active = int(np.count_nonzero(width_sorted))
-    n_sorted = n_stratum[by_width[:active]]
-    mass_left = n_varying[by_width[:active]].astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # how many of a stratum's resampled images are varying ones, then how they split
-        remaining = rng.binomial(n_sorted[:, None], (mass_left / np.maximum(n_sorted, 1))[:, None],
-                                 size=(active, n_bootstrap))
-    sums = np.zeros((n_metrics, active, n_bootstrap))
-    for j in range(width):
-        rows = int(np.searchsorted(-width_sorted, -(j + 1), side="right"))  # strata with > j patterns
-        more = int(np.searchsorted(-width_sorted, -(j + 2), side="right"))  # ... and a pattern after j
-        count_j = slot_count[:more, j]
-        taken = np.empty((rows, n_bootstrap), dtype=np.int64)
-        taken[:more] = rng.binomial(remaining[:more], np.clip(count_j / np.maximum(mass_left[:more], 1), 0, 1)[:, None])
-        taken[more:] = remaining[more:rows]  # a stratum's last pattern takes what is left
-        sums[:, :rows] += taken * values[:, slot_pattern[:rows, j]]
-        remaining[:rows] -= taken
-        mass_left[:more] -= count_j
-
-    results = []
-    stratum_class = np.arange(n_strata) >> n_metrics
-    for m in range(n_metrics):
-        counts_m = (np.arange(n_strata) >> m) & 1  # strata whose images count for metric m
-        n_scored = np.bincount(stratum_class, weights=n_stratum * counts_m, minlength=n_classes)
-        safe = np.maximum(n_scored, 1)
-        delta = np.bincount(stratum_class[key_stratum], weights=counts * observed[m, key_pattern],
-                            minlength=n_classes) / safe
-        per_class_sums = np.zeros((n_classes, n_bootstrap))
-        for code in range(1 << n_metrics):  # a class has one stratum per code: its rows are distinct
-            rows = np.flatnonzero((by_width[:active] & ((1 << n_metrics) - 1)) == code)
-            per_class_sums[stratum_class[by_width[rows]]] += sums[m, rows]
-        draws = (per_class_sums / safe[:, None]).T
-        results.append(_summarise(delta, draws, n_scored == 0, confidence))
+    stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
+    varying_class = classes[strata.varying_image]
+    jobs = max(1, _default_jobs() if n_jobs is None else n_jobs)
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(draw_block, range(len(starts))))
+        summaries = []
+        for m in range(n_metrics):
+            counts_m = (np.arange(n_classes << n_metrics) >> m) & 1  # strata whose images count for metric m
+            n_scored = np.bincount(stratum_class, weights=strata.n_stratum * counts_m, minlength=n_classes)
+            denominator = np.maximum(n_scored, 1) * scale
+            delta = np.bincount(varying_class, weights=observed[m, strata.pattern_of_image],
+                                minlength=n_classes) / denominator
+            draws = class_sums[m] / denominator[:, None]
+            summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence))
+        results = [summary.result() for summary in summaries]
     return tuple(results)
 
 
+_CELLS_PER_BLOCK = 1 << 17  # (stratum, draw) cells per block: a block's arrays stay in cache
+
+
+def _default_jobs() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Strata:
+    """Images grouped by stratum (class × which metrics count them), varying images by pattern.
+
+    ``active`` lists the strata with at least one varying image; ``n_images``, ``n_varying``
+    and ``offset`` describe them, and the varying images of ``active[i]`` are
+    ``varying_pattern[offset[i]:offset[i] + n_varying[i]]`` (their pattern indices).
+    """
+
+    n_stratum: np.ndarray
+    varying_image: np.ndarray
+    pattern_of_image: np.ndarray
+    pattern_bits: np.ndarray
+    varying_pattern: np.ndarray
+    active: np.ndarray
+    n_images: np.ndarray
+    n_varying: np.ndarray
+    offset: np.ndarray
+
+
+def _strata(ref: np.ndarray, treat: np.ndarray, classes: np.ndarray, n_classes: int) -> _Strata:
+    """Strata, the varying images (not right in every run nor wrong in every run, in some
+    metric) and their distinct correctness patterns across metrics and runs."""
+    n_metrics, s_ref, _ = ref.shape
+    runs = s_ref + treat.shape[1]
+    scored = ~np.isnan(ref[:, 0, :])
+    stratum = classes << n_metrics
+    for m in range(n_metrics):
+        stratum |= scored[m].astype(np.int64) << m
+    bits = np.concatenate([ref, treat], axis=1) == 1.0  # (metrics, runs, images)
+    right = bits.sum(axis=1)
+    varying_image = ((right > 0) & (right < runs)).any(axis=0)
+    flat = np.packbits(bits[:, :, varying_image].reshape(n_metrics * runs, -1).T, axis=1)
+    patterns, pattern_of_image = np.unique(flat, axis=0, return_inverse=True)
+    pattern_of_image = pattern_of_image.ravel()
+    pattern_bits = (  # (metrics, patterns, runs)
+        np.unpackbits(patterns, axis=1, count=n_metrics * runs).reshape(-1, n_metrics, runs).transpose(1, 0, 2)
+    ).astype(np.int64)
+    varying_stratum = stratum[varying_image]
+    order = np.argsort(varying_stratum, kind="stable")
+    n_strata = n_classes << n_metrics
+    n_stratum = np.bincount(stratum, minlength=n_strata)
+    n_varying = np.bincount(varying_stratum, minlength=n_strata)
+    active = np.flatnonzero(n_varying)
+    offset = (np.cumsum(n_varying) - n_varying)[active]
+    return _Strata(n_stratum, varying_image, pattern_of_image, pattern_bits, pattern_of_image[order],
+                   active, n_stratum[active], n_varying[active], offset)
+
+
+class _RCountSampler:
+    """How many of a stratum's n resampled images are varying: R ~ Binomial(n, v/n), by inversion.
+
+    One CDF table per distinct (n, v) and a guide table (Chen & Asau) that starts each search
+    at most a step or two from the answer; a uniform u gives the smallest r with CDF(r) > u.
+    """
+
+    _GUIDE = 256
+
+    def __init__(self, n_images: np.ndarray, n_varying: np.ndarray) -> None:
+        pairs, self.pair = np.unique(np.stack([n_images, n_varying], axis=1), axis=0, return_inverse=True)
+        self.pair = self.pair.ravel()
+        width = int(pairs[:, 0].max(initial=0)) + 2
+        r = np.arange(width)
+        cdf = stats.binom.cdf(r[None, :], pairs[:, :1], pairs[:, 1:] / np.maximum(pairs[:, :1], 1))
+        cdf[r[None, :] >= pairs[:, :1]] = 1.0
+        cdf[:, -1] = 2.0  # sentinel: every search stops by r = n
+        self.width = width
+        grid = np.arange(self._GUIDE) / self._GUIDE
+        self.guide = np.array([np.searchsorted(row, grid, side="right") for row in cdf],  # smallest r: CDF(r) > grid
+                              dtype=np.int64).reshape(len(cdf), self._GUIDE)
+        self.cdf = cdf.ravel()
+
+    def sample(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:
+        """(strata, draws) counts of varying images in each resample."""
+        u = rng.random((len(self.pair), n_draws))
+        bucket = (u * self._GUIDE).astype(np.int64)
+        bucket += (self.pair * self._GUIDE)[:, None]
+        r = self.guide.take(bucket)
+        row = np.broadcast_to((self.pair * self.width)[:, None], u.shape).ravel()
+        r, u = r.ravel(), u.ravel()
+        todo = np.flatnonzero(u >= self.cdf.take(row + r))
+        while todo.size:
+            r[todo] += 1
+            todo = todo[u[todo] >= self.cdf.take(row[todo] + r[todo])]
+        return r.reshape(len(self.pair), n_draws)
+
+
+def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountSampler,
+                    rng: np.random.Generator) -> np.ndarray:
+    """(tables, strata, draws): the sum of the values of each resample's picks among the varying images.
+
+    ``image_values`` is (tables, draws, varying images) for a block of draws. Cells (stratum,
+    draw) are sorted by their number of picks, most first, so that the cells still picking in
+    round j are a leading slice: each round is a few passes over contiguous arrays.
+    """
+    n_tables, n_draws, n_varying = image_values.shape
+    flat = image_values.reshape(n_tables, -1)
+    picks = sampler.sample(rng, n_draws).ravel()  # cells in (stratum, draw) order
+    small = np.int16 if sampler.width < 2**15 else np.int64  # a stable sort of int16 is a radix sort
+    order = np.argsort(-picks.astype(small), kind="stable")
+    picks_sorted = picks[order]
+    start = (strata.offset[:, None] + (np.arange(n_draws) * n_varying)[None, :]).ravel()[order]
+    width = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]
+    most = int(picks_sorted[0]) if len(picks_sorted) else 0
+    still_picking = np.searchsorted(-picks_sorted, -np.arange(1, most + 1), side="right")
+    sums = np.zeros((n_tables, len(picks)))
+    for n_cells in still_picking:
+        chosen = rng.random(n_cells)
+        chosen *= width[:n_cells]
+        index = chosen.astype(np.int64)
+        index += start[:n_cells]
+        for t in range(n_tables):
+            sums[t, :n_cells] += flat[t].take(index)
+    out = np.empty_like(sums)
+    out[:, order] = sums
+    return out.reshape(n_tables, len(strata.active), n_draws)
+
+
 def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float) -> BootstrapResult:
-    """Percentile interval, standard error and normal-approximation p-value of resampled deltas."""
+    """Percentile interval, standard error and normal-approximation p-value of ``draws`` (classes, draws)."""
     alpha = (1 - confidence) / 2
-    ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
-    std_error = draws.std(axis=0, ddof=1)
+    ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=1)
+    std_error = draws.std(axis=1, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(std_error > 0, np.abs(delta) / np.where(std_error > 0, std_error, 1),
                      np.where(delta != 0, np.inf, 0))
