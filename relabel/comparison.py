@@ -154,6 +154,7 @@ def compare(
     seed: int = 0,
     n_flows: int = 5,
     min_flow_share: float = 0.02,
+    n_jobs: int | None = None,
 ) -> Comparison:
     """Compare every group of runs with the ``reference`` group, class by class.
 
@@ -175,6 +176,9 @@ def compare(
         At most ``n_flows`` partners per affected class in ``flows``, each of whose share of the
         class's images rose by at least ``min_flow_share`` (0.02: one image in 50 on average
         over seeds), so that single stray predictions are not reported as flows.
+    n_jobs
+        Threads for the bootstrap (default: every CPU this process may use); the results are
+        the same for any value.
     """
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
@@ -213,7 +217,8 @@ def compare(
         columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
         ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
-        results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed)
+        results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
+                                   n_jobs=n_jobs)
         for m, result in zip(metrics, results):
             name = m.value
             if m is Metric.MULTILABEL:

@@ -121,6 +121,16 @@ def test_reproducible(office_groups):
     pd.testing.assert_frame_equal(a.per_class, b.per_class)
 
 
+def test_same_result_on_any_number_of_threads(real_annotations):
+    """ImageNet scale, so that the draws are split into several blocks."""
+    simulated = simulate_runs(real_annotations, seed=1)
+    evs = [evaluate(pair(run, real_annotations)) for run in simulated.runs]
+    one = compare(evs, reference=simulated.reference_group, n_bootstrap=300, n_jobs=1)
+    four = compare(evs, reference=simulated.reference_group, n_bootstrap=300, n_jobs=4)
+    pd.testing.assert_frame_equal(one.per_class, four.per_class)
+    pd.testing.assert_frame_equal(one.flows, four.flows)
+
+
 def test_any_number_of_groups(office_annotations, office_groups):
     third = _ev(office_annotations, [0, 0, 1, 1, 2, 2, 2, 2], "mid0", "mid", 0, 0.2)
     with pytest.warns(RelabelWarning, match=r"groups \['mid'\] have a single run"):
