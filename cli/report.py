@@ -15,7 +15,8 @@ from relabel.report import load_report, write_report
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write index.html, summary.md and figures/ here.  [default: RESULTS_DIR/report]")
 @click.option("--overrides", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-              help="The override file relabel evaluate --recommend wrote: show each class's recommended override.")
+              help="An override file to show each class's override from.  [default: the file relabel evaluate "
+                   "--recommend wrote, when RESULTS_DIR records it]")
 @click.option("--title", metavar="TEXT", help="The page's heading.  [default: what was compared with what]")
 @click.option("--simulated/--not-simulated", default=None,
               help="Say on the page that the predictions are simulated.  [default: what RESULTS_DIR records]")
@@ -37,7 +38,8 @@ def report(results: str, out: str | None, overrides: str | None, title: str | No
     \b
     Examples:
       relabel evaluate --demo --out results/ --recommend results/overrides.json
-      relabel report results/ --overrides results/overrides.json
+      relabel report results/
+      relabel report results/ --overrides edited-overrides.yaml
     """
     loaded = load_report(results, overrides=overrides, title=title, simulated=simulated)
     written = write_report(loaded, Path(out) if out else Path(results) / "report", max_classes=max_classes)

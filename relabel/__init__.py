@@ -37,6 +37,7 @@ from relabel.export import (
     write_evaluations,
     write_overrides,
     write_recommendation,
+    write_recommendation_table,
     write_run,
     write_table,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "write_evaluations",
     "write_overrides",
     "write_recommendation",
+    "write_recommendation_table",
     "write_report",
     "write_run",
     "write_table",

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from relabel.overrides import Overrides
     from relabel.recommendation import Recommendation
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides", "write_recommendation"]
+__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides", "write_recommendation",
+           "write_recommendation_table"]
 
 
 @contextmanager
@@ -145,4 +146,20 @@ def write_recommendation(recommendation: Recommendation, path: str | Path, *, la
         raise InputError(f"override file {target}: expected a .json, .yaml or .yml name (a flat .csv is written beside it)")
     written = [write_overrides(recommendation.overrides, target, classes=label_space)]
     written.append(write_overrides(recommendation.overrides, target.with_suffix(".csv"), classes=label_space))
+    return written
+
+
+def write_recommendation_table(recommendation: Recommendation, out_dir: str | Path, *,
+                               override_file: str | Path | None = None) -> list[Path]:
+    """Write the recommendation's per-class table (Parquet + CSV) and its effect and settings (JSON).
+
+    ``recommendation_params.json`` also records where the override file was written
+    (``override_file``, relative to ``out_dir``), so that ``relabel report`` finds it.
+    """
+    out = Path(out_dir)
+    written = [write_table(recommendation.table, out / f"recommendation{suffix}") for suffix in (".parquet", ".csv")]
+    info: dict[str, Any] = {"params": recommendation.params, "effect": recommendation.effect}
+    if override_file is not None:
+        info["override_file"] = os.path.relpath(Path(override_file).resolve(), out.resolve())
+    written.append(_write_json(info, out / "recommendation_params.json"))
     return written

@@ -2,14 +2,17 @@
 
 The tables are relabel's own outputs, read as they were written: ``overall.parquet`` and
 ``per_class.parquet`` (always), ``comparison_*.parquet`` with ``comparison_params.json`` (with
-``--reference``), ``categorisation_*.parquet`` with ``categorisation_params.json``; an override
-file written by ``--recommend`` can be given beside them. Nothing is recomputed. An optional
+``--reference``), ``categorisation_*.parquet`` with ``categorisation_params.json``, and
+``recommendation.parquet`` with ``recommendation_params.json`` (with ``--recommend``), which
+names the override file; another override file can be given instead. Nothing is recomputed. An optional
 ``evaluate_params.json`` with ``"simulated": true`` marks a demo's results as simulated.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +21,11 @@ import pandas as pd
 
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
-from relabel.errors import InputError
+from relabel.errors import InputError, RelabelWarning
 from relabel.labelspace import LabelSpace, imagenet_1k
 from relabel.overrides import Overrides
 from relabel.overrides import load as load_overrides
+from relabel.recommendation import Recommendation
 from relabel.report.content import Report, default_title
 
 __all__ = ["load_report"]
@@ -40,6 +44,7 @@ _REQUIRED = {
                          "share_delta", "rank"],
     "categorisation_pairs": ["class_index", "group", "partner_index", "partner_name", "rank", "category", "reason"],
     "categorisation_classes": ["class_index", "group", "category", "reason", "loss_driver"],
+    "recommendation": ["class_index", "class_key", "class_name", "action", "setting_group", "reason"],
 }
 
 
@@ -55,8 +60,8 @@ def load_report(
     Parameters
     ----------
     overrides
-        The override file ``relabel evaluate --recommend FILE`` wrote (or its content), to show
-        each affected class's recommended override.
+        An override file (or its content) to show each affected class's override from; default:
+        the file ``recommendation_params.json`` names, when it is still there.
     title
         The page's heading; default "relabel report" with the reference group.
     simulated
@@ -78,6 +83,9 @@ def load_report(
                                         _json(folder / "categorisation_params.json"))
     if overrides is not None and not isinstance(overrides, Overrides):
         overrides = load_overrides(overrides)
+    recommendation = None
+    if (folder / "recommendation.parquet").exists():
+        recommendation, overrides = _recommendation(folder, overrides)
     if simulated is None:
         info = folder / "evaluate_params.json"
         simulated = bool(_json(info).get("simulated", False)) if info.exists() else False
@@ -87,7 +95,7 @@ def load_report(
         per_class=per_class,
         comparison=comparison,
         categorisation=categorisation,
-        recommendation=None,
+        recommendation=recommendation,
         overrides=overrides,
         simulated=simulated,
         source=str(folder),
@@ -121,6 +129,28 @@ def _json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object, found {type(data).__name__}")
     return data
+
+
+def _recommendation(folder: Path, overrides: Overrides | None) -> tuple[Recommendation, Overrides | None]:
+    """The recommendation table and, unless one was given, the override file it names (when still there)."""
+    path = folder / "recommendation_params.json"
+    info = _json(path)
+    effect, params = info.get("effect"), info.get("params")
+    expected = ("mean_acc_default", "mean_acc_expected", "expected_change")
+    if not isinstance(effect, dict) or any(not isinstance(effect.get(k), (int, float)) for k in expected):
+        raise InputError(f"{path}: expected 'effect' with numbers {list(expected)}, found {effect!r}")
+    if not isinstance(params, dict) or "default_group" not in params:
+        raise InputError(f"{path}: expected 'params' with the key 'default_group', found {params!r}")
+    named = info.get("override_file")
+    if overrides is None and isinstance(named, str):
+        recorded = Path(os.path.normpath(folder / named))
+        if recorded.is_file():
+            overrides = load_overrides(recorded)
+        else:
+            warnings.warn(f"{path} names the override file {recorded}, which is not there: the report shows the "
+                          f"recommendation without overrides (give --overrides FILE)", RelabelWarning, stacklevel=3)
+    content = overrides if overrides is not None else Overrides([])
+    return Recommendation(content, _table(folder, "recommendation"), effect, params), overrides
 
 
 def _label_space(per_class: pd.DataFrame, folder: Path) -> LabelSpace:

@@ -7,6 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -157,6 +158,43 @@ def test_cli_renders_a_results_folder(demo, tmp_path):
     assert "Simulated predictions" in page and f"from <code>{results}</code>" in page
     assert page.count('<article class="affected"') == 3 and "and 4 more affected classes" in page
     assert len(list((out / "figures").glob("flows-*.png"))) == 3
+
+
+def test_evaluate_recommend_folder_reports_its_recommendation_without_flags(tmp_path):
+    """relabel evaluate --out --recommend records the override file; relabel report finds it."""
+    results, elsewhere = tmp_path / "results", tmp_path / "next" / "overrides.yaml"
+    result = CliRunner().invoke(cli, ["evaluate", "--demo", "--out", str(results), "--recommend", str(elsewhere)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {results / 'recommendation.csv'}" in result.output
+    result = CliRunner().invoke(cli, ["report", str(results)])
+    assert result.exit_code == 0, result.output
+    page = (results / "report" / "index.html").read_text(encoding="utf-8")
+    assert "Recommendation: keep <b>rrc-0.08</b> as the default recipe" in page
+    loaded = load_report(results)
+    assert loaded.recommendation.params["default_group"] == "rrc-0.08"
+    assert loaded.overrides is not None and loaded.overrides.source == str(elsewhere)
+    given = load_report(results, overrides=elsewhere)
+    assert [a.override for a in affected_classes(loaded)] == [a.override for a in affected_classes(given)]
+    assert sum(a.override is not None for a in affected_classes(loaded)) == 6
+    table = pd.read_csv(results / "recommendation.csv")
+    assert (table["action"] == "override").sum() == len(loaded.overrides.overrides)
+    # the folder alone (override file gone): the recommendation's actions still show, overrides do not
+    elsewhere.unlink()
+    with pytest.warns(relabel.RelabelWarning, match="names the override file .*next/overrides.yaml, which is not there"):
+        alone = load_report(results)
+    assert alone.overrides is None and len(alone.recommendation.table) == len(loaded.recommendation.table)
+
+
+def test_a_damaged_recommendation_params_file_is_named(demo, tmp_path):
+    evaluations, comparison, categorisation, recommendation = demo
+    relabel.write_evaluations(evaluations, tmp_path)
+    relabel.write_comparison(comparison, tmp_path)
+    relabel.write_recommendation_table(recommendation, tmp_path)
+    (tmp_path / "recommendation_params.json").write_text('{"params": {"default_group": "rrc-0.08"}, "effect": {}}')
+    result = CliRunner().invoke(cli, ["report", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'recommendation_params.json'}: expected 'effect' with numbers" in result.output
+    assert not (tmp_path / "report").exists()
 
 
 def test_cli_without_a_comparison_and_not_simulated(demo, tmp_path):
