@@ -55,7 +55,7 @@ def straightforward(evaluations, reference, n_bootstrap=1000, seed=0, min_drop=0
             ref = scored[reference].to_numpy().T  # (seeds, images)
             treat = scored[treatment].to_numpy().T
 
-            def delta(image, ref_seed, treat_seed, axis=-1):
+            def delta(image, ref_seed, treat_seed, axis=-1, ref=ref, treat=treat):
                 picked_treat = treat[treat_seed[..., :, None], image[..., None, :]]
                 picked_ref = ref[ref_seed[..., :, None], image[..., None, :]]
                 return picked_treat.mean(axis=(-2, -1)) - picked_ref.mean(axis=(-2, -1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relabel import InputError, LabelSpace, evaluate, pair, simulate_runs
+from relabel import InputError, evaluate, pair, simulate_runs
 from relabel.synthetic import PlantedPair
 
 

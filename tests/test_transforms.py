@@ -19,7 +19,6 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision.datasets import ImageFolder
 from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as F
 
 from relabel import InputError, OverridesError, RelabelWarning
 from relabel.overrides import Override, Overrides, build_transform, load
