@@ -210,16 +210,24 @@ def _strata(ref: np.ndarray, treat: np.ndarray, classes: np.ndarray, n_classes: 
 
 
 class _RCountSampler:
-    """How many of a stratum's n resampled images are varying: R ~ Binomial(n, v/n), by inversion.
+    """How many of a stratum's n resampled images are varying: R ~ Binomial(n, v/n).
 
-    One CDF table per distinct (n, v) and a guide table (Chen & Asau) that starts each search
-    at most a step or two from the answer; a uniform u gives the smallest r with CDF(r) > u.
+    Strata of up to ``_TABLE_MAX_N`` images invert the binomial CDF: one table per distinct
+    (n, v) and a guide table (Chen & Asau) that starts each search at most a step or two from
+    the answer, so a uniform u gives the smallest r with CDF(r) > u. Larger strata, whose
+    tables would grow with n, use numpy's binomial sampler.
     """
 
     _GUIDE = 256
+    _TABLE_MAX_N = 1024
 
     def __init__(self, n_images: np.ndarray, n_varying: np.ndarray) -> None:
-        pairs, self.pair = np.unique(np.stack([n_images, n_varying], axis=1), axis=0, return_inverse=True)
+        self.n_images = n_images
+        self.share = n_varying / np.maximum(n_images, 1)
+        small = n_images <= self._TABLE_MAX_N
+        self.tabled, self.direct = np.flatnonzero(small), np.flatnonzero(~small)
+        pairs, self.pair = np.unique(np.stack([n_images[small], n_varying[small]], axis=1), axis=0,
+                                     return_inverse=True)
         self.pair = self.pair.ravel()
         width = int(pairs[:, 0].max(initial=0)) + 2
         r = np.arange(width)
@@ -234,17 +242,25 @@ class _RCountSampler:
 
     def sample(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:
         """(strata, draws) counts of varying images in each resample."""
-        u = rng.random((len(self.pair), n_draws))
+        counts = np.empty((len(self.n_images), n_draws), dtype=np.int64)
+        if len(self.tabled):
+            counts[self.tabled] = self._invert(rng.random((len(self.tabled), n_draws)))
+        if len(self.direct):
+            counts[self.direct] = rng.binomial(self.n_images[self.direct, None], self.share[self.direct, None],
+                                               size=(len(self.direct), n_draws))
+        return counts
+
+    def _invert(self, u: np.ndarray) -> np.ndarray:
         bucket = (u * self._GUIDE).astype(np.int64)
         bucket += (self.pair * self._GUIDE)[:, None]
         r = self.guide.take(bucket)
         row = np.broadcast_to((self.pair * self.width)[:, None], u.shape).ravel()
-        r, u = r.ravel(), u.ravel()
-        todo = np.flatnonzero(u >= self.cdf.take(row + r))
+        r, flat_u = r.ravel(), u.ravel()
+        todo = np.flatnonzero(flat_u >= self.cdf.take(row + r))
         while todo.size:
             r[todo] += 1
-            todo = todo[u[todo] >= self.cdf.take(row[todo] + r[todo])]
-        return r.reshape(len(self.pair), n_draws)
+            todo = todo[flat_u[todo] >= self.cdf.take(row[todo] + r[todo])]
+        return r.reshape(u.shape)
 
 
 def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountSampler,
@@ -258,7 +274,7 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
     n_tables, n_draws, n_varying = image_values.shape
     flat = image_values.reshape(n_tables, -1)
     picks = sampler.sample(rng, n_draws).ravel()  # cells in (stratum, draw) order
-    small = np.int16 if sampler.width < 2**15 else np.int64  # a stable sort of int16 is a radix sort
+    small = np.int16 if picks.max(initial=0) < 2**15 else np.int64  # a stable sort of int16 is a radix sort
     order = np.argsort(-picks.astype(small), kind="stable")
     picks_sorted = picks[order]
     start = (strata.offset[:, None] + (np.arange(n_draws) * n_varying)[None, :]).ravel()[order]

@@ -143,6 +143,37 @@ def test_resampling_matches_the_exact_two_level_bootstrap():
     assert exact_quantile(0.97) <= result.ci_high[0] <= exact_quantile(0.98)
 
 
+def _two_level_std_error(ref, treat):
+    """Standard error of the two-level bootstrap delta of one class, in closed form over images.
+
+    Seed resamples are enumerated; given them, the image resample's mean has variance
+    var(y) / n, where y is each image's treatment-minus-reference value.
+    """
+    def resamples(s):
+        for counts in itertools.product(range(s + 1), repeat=s):
+            if sum(counts) == s:
+                yield np.array(counts), math.factorial(s) / math.prod(map(math.factorial, counts)) / s**s
+
+    moment1 = moment2 = 0.0
+    for (w_ref, p_ref), (w_treat, p_treat) in itertools.product(resamples(len(ref)), resamples(len(treat))):
+        y = w_treat @ treat / len(treat) - w_ref @ ref / len(ref)
+        p = p_ref * p_treat
+        moment1 += p * y.mean()
+        moment2 += p * (y.var() / len(y) + y.mean() ** 2)
+    return math.sqrt(moment2 - moment1**2)
+
+
+def test_standard_error_of_a_large_and_a_small_class_matches_the_closed_form():
+    """A 3000-image class (binomial sampler) and a 40-image class (CDF table) in one call."""
+    rng = np.random.default_rng(8)
+    cls = np.repeat([0, 1], [3000, 40])
+    ref, treat, _ = _simulate(rng, 1, 3040, 2, delta=-0.1)
+    result = bootstrap_delta(ref, treat, cls, 2, n_bootstrap=4000, seed=0)
+    for c in (0, 1):
+        expected = _two_level_std_error(ref[:, cls == c].astype(float), treat[:, cls == c].astype(float))
+        assert result.std_error[c] == pytest.approx(expected, rel=0.05)
+
+
 def test_results_do_not_depend_on_the_number_of_threads():
     rng = np.random.default_rng(4)
     ref, treat, cls = _simulate(rng, 300, 40, 3, delta=-0.05)
