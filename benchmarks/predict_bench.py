@@ -158,7 +158,9 @@ def main() -> None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         args.workers = max(0, min(16, cpus - 1))
     width, height = (int(v) for v in args.size.split("x"))
-    precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if cuda else "fp32"
+    from relabel.inference.prediction import _resolve_precision  # the precision relabel picks, for the ceiling
+
+    precision = _resolve_precision("auto", device.type, torch.cuda.get_device_capability(device) if cuda else None)
 
     from torchvision import models
 

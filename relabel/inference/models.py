@@ -130,7 +130,9 @@ class LoadedModel:
     """A module ready for evaluation and what predict needs to know about it.
 
     ``categories`` are the class names its weights declare (torchvision weights' ``meta``),
-    or ``None``; ``description`` says where it came from (for error messages).
+    or ``None``; ``description`` says where it came from (for error messages); ``program`` is
+    the ``torch.export`` program ``module`` was taken from, if any (predict moves the program,
+    not the module, to the device).
     """
 
     module: nn.Module
@@ -138,6 +140,7 @@ class LoadedModel:
     preprocess: Preprocess = field(default_factory=Preprocess)
     categories: tuple[str, ...] | None = None
     description: str = ""
+    program: Any = None
 
     def with_preprocess(self, preprocess: Preprocess | None = None, **changes: Any) -> LoadedModel:
         """This model with its preprocessing replaced, or some settings changed (``None`` keeps one).
@@ -193,7 +196,7 @@ def load_model(
     if isinstance(model, nn.Module):
         return LoadedModel(model, type(model).__name__, description=f"module {type(model).__name__}")
     if isinstance(model, torch.export.ExportedProgram):
-        return LoadedModel(model.module(), "exported", description="exported program")
+        return LoadedModel(model.module(), "exported", description="exported program", program=model)
     if not isinstance(model, (str, Path)):
         raise InputError(f"model: expected a model name, a file or an nn.Module; found {type(model).__name__}")
     text = str(model)
@@ -335,7 +338,7 @@ def _from_file(path: Path, *, arch: str | None, num_classes: int | None) -> Load
             program = torch.export.load(str(path))
         except Exception as e:  # torch.export raises many types on a bad file
             raise InputError(f"{path}: cannot load the torch.export program ({type(e).__name__}: {e})") from None
-        return LoadedModel(program.module(), path.stem, description=f"torch.export file {path}")
+        return LoadedModel(program.module(), path.stem, description=f"torch.export file {path}", program=program)
     if arch is not None:
         return _from_checkpoint(path, arch, num_classes)
     try:

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,8 +127,8 @@ def predict(
         256, centre crop 224, ImageNet mean and std).
     device, precision
         ``None``/``"auto"`` picks ``cuda`` (this rank's GPU) when available, else ``cpu``.
-        ``"auto"`` precision is bf16 autocast on CUDA (fp16 where bf16 is unsupported) and
-        fp32 on CPU.
+        ``"auto"`` precision is bf16 autocast on CUDA (fp16 on GPUs older than compute
+        capability 8.0, which only emulate bf16) and fp32 on CPU.
     batch_size, workers
         Images per forward pass (default 256 on CUDA, 32 on CPU) and DataLoader decode
         workers (default: the CPU cores per local rank less one, at most 16; 0 decodes in
@@ -141,7 +143,8 @@ def predict(
         Images per shard; ``restart`` discards the shards of an earlier, different run
         instead of refusing to mix them.
 
-    The module is prepared in place: evaluation mode, moved to the device, channels-last.
+    The module is prepared in place: evaluation mode, moved to the device, channels-last (an
+    exported program is moved to the device whole, and a module taken from it is run).
 
     Examples
     --------
@@ -217,6 +220,20 @@ def _check_options(topk: int, batch_size: int | None, workers: int | None, shard
                      bool(keep_logits), bool(channels_last))
 
 
+def _resolve_precision(precision: str, device_type: str, capability: tuple[int, int] | None) -> str:
+    """``precision`` with ``"auto"`` made concrete: bf16 on GPUs that compute in bf16 (compute capability 8.0 and up:
+    A100, H100, …), fp16 on older GPUs, fp32 elsewhere.
+
+    Not ``torch.cuda.is_bf16_supported()``: it also says yes where bf16 is only emulated (V100, T4), where bf16
+    autocast is slow or fails.
+    """
+    if precision != "auto":
+        return precision
+    if device_type != "cuda":
+        return "fp32"
+    return "bf16" if capability is not None and tuple(capability) >= (8, 0) else "fp16"
+
+
 def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.device:
     if device is None or str(device) == "auto":
         return torch.device("cuda", ranks.local_rank) if torch.cuda.is_available() else torch.device("cpu")
@@ -229,6 +246,9 @@ def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.devic
             raise InputError(f"predict: device {str(device)!r} asked for, but CUDA is not available here")
         if chosen.index is None:
             chosen = torch.device("cuda", ranks.local_rank)
+        if chosen.index >= torch.cuda.device_count():
+            raise InputError(f"predict: device {str(chosen)!r} asked for, but {torch.cuda.device_count()} CUDA "
+                             f"device(s) are visible here")
     return chosen
 
 
@@ -263,9 +283,12 @@ class _Job:
                  settings: _Settings, ranks: Ranks) -> None:
         self.loaded, self.source, self.space, self.device, self.ranks = loaded, source, space, device, ranks
         self.cuda = device.type == "cuda"
-        precision = settings.precision
-        if precision == "auto":
-            precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if self.cuda else "fp32"
+        if self.cuda:
+            # pinned memory and collectives on this rank's GPU, not GPU 0; set before the first collective, as NCCL
+            # exchanges objects in the current device's memory and a group the caller set up may not have set it
+            torch.cuda.set_device(device)
+        capability = torch.cuda.get_device_capability(device) if self.cuda else None
+        precision = _resolve_precision(settings.precision, device.type, capability)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         workers = settings.workers
         if workers is None:
@@ -370,13 +393,11 @@ class _Job:
         from torch.utils.data import DataLoader
 
         settings, pre = self.settings, self.loaded.preprocess
-        if self.cuda:
-            torch.cuda.set_device(self.device)  # pinned memory and collectives on this rank's GPU, not GPU 0
-        module = _prepare_module(self.loaded.module, self.device, settings.channels_last)
+        module = _prepare_module(self.loaded, self.device, settings.channels_last)
         batches = [list(range(b, min(b + settings.batch_size, s.stop)))
                    for s in shards for b in range(s.start, s.stop, settings.batch_size)]
         on_device = settings.decode == "device"
-        dataset = _Encoded(self.source) if on_device else _Decoded(self.source, pre)
+        dataset = _Encoded(self.source, pre) if on_device else _Decoded(self.source, pre)
         loader = DataLoader(
             dataset, batch_sampler=batches, num_workers=settings.workers,
             collate_fn=_collate_encoded if on_device else _collate_decoded,
@@ -443,7 +464,7 @@ class _Job:
         """The model on one batch; its failures become errors that say what to change."""
         try:
             return module(x)
-        except torch.OutOfMemoryError:
+        except torch.cuda.OutOfMemoryError:  # the name all supported torch versions have
             raise InputError(
                 f"model {self.loaded.description}: out of memory on a batch of {len(x)} images on {self.device}; "
                 f"lower batch_size (CLI: --batch-size)"
@@ -490,7 +511,8 @@ def _cudnn_benchmark(on: bool) -> Iterator[None]:
         torch.backends.cudnn.benchmark = before
 
 
-def _prepare_module(module: nn.Module, device: torch.device, channels_last: bool) -> nn.Module:
+def _prepare_module(loaded: LoadedModel, device: torch.device, channels_last: bool) -> nn.Module:
+    module = _module_on(loaded, device)
     try:
         module.eval()
     except (NotImplementedError, RuntimeError):  # exported programs refuse eval(); they are exported in eval mode
@@ -502,6 +524,24 @@ def _prepare_module(module: nn.Module, device: torch.device, channels_last: bool
         except (TypeError, RuntimeError):  # some scripted modules do not take a memory format
             pass
     return module
+
+
+def _module_on(loaded: LoadedModel, device: torch.device) -> nn.Module:
+    """``loaded``'s module; for an exported program, a module taken from the program moved to ``device``.
+
+    ``.to(device)`` moves parameters and buffers only: an exported graph also holds tensor constants and the
+    export-time device of the tensors it creates (``torch.arange(n, device=x.device)`` is recorded as
+    ``device=cpu``), and fails on any other device. torch's ``move_to_device_pass`` moves all of it; it works in
+    place (``loaded.module``, taken earlier, keeps its own graph and tensors). Where torch lacks the pass, the module
+    is returned as it is.
+    """
+    if loaded.program is None:
+        return loaded.module
+    try:
+        from torch.export.passes import move_to_device_pass
+    except ImportError:
+        return loaded.module
+    return move_to_device_pass(loaded.program, device).module()
 
 
 def _logits(output: Any, description: str) -> torch.Tensor:
@@ -592,23 +632,19 @@ class _Decoded:
         return len(self.source)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
-        from torchvision.transforms import functional as F
-
-        pre = self.pre
-        try:
-            image = self.source.open_pil(index)
-            image = F.resize(image, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
-            image = F.center_crop(image, [pre.crop_size])
-            return F.pil_to_tensor(image), index, ""
-        except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, …
-            return torch.zeros(3, pre.crop_size, pre.crop_size, dtype=torch.uint8), index, _reason(e)
+        image, error = _pil_crop(partial(self.source.open_pil, index), self.pre)
+        return image, index, error
 
 
 class _Encoded:
-    """Image ``i``'s encoded bytes (decoded later, in batches, on the device)."""
+    """Image ``i``'s encoded bytes (1-D uint8) if it is a JPEG the device decodes, else as :class:`_Decoded` gives it.
 
-    def __init__(self, source: ImageSource) -> None:
-        self.source = source
+    JPEGs are decoded later, in batches, on the device; anything else (see :func:`_device_decodable`) is decoded,
+    resized and cropped here by PIL, so that it gets exactly the pixels ``decode="cpu"`` gives it.
+    """
+
+    def __init__(self, source: ImageSource, pre: Preprocess) -> None:
+        self.source, self.pre = source, pre
 
     def __len__(self) -> int:
         return len(self.source)
@@ -617,8 +653,73 @@ class _Encoded:
         try:
             data = self.source.read_bytes(index)
         except Exception as e:
-            return torch.zeros(0, dtype=torch.uint8), index, _reason(e)
-        return torch.frombuffer(bytearray(data), dtype=torch.uint8), index, ""
+            return torch.zeros(3, self.pre.crop_size, self.pre.crop_size, dtype=torch.uint8), index, _reason(e)
+        if not data:
+            return torch.zeros(3, self.pre.crop_size, self.pre.crop_size, dtype=torch.uint8), index, "empty file"
+        if _device_decodable(data):
+            return torch.frombuffer(bytearray(data), dtype=torch.uint8), index, ""
+        image, error = _pil_crop(partial(_open_rgb, data), self.pre)
+        return image, index, error
+
+
+def _pil_crop(open_image: Callable[[], Any], pre: Preprocess) -> tuple[torch.Tensor, str]:
+    """The opened image resized and centre-cropped by PIL, as uint8 CHW; or zeros and why it could not be read."""
+    from torchvision.transforms import functional as F
+
+    try:
+        image = open_image()
+        image = F.resize(image, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
+        image = F.center_crop(image, [pre.crop_size])
+        return F.pil_to_tensor(image), ""
+    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, …
+        return torch.zeros(3, pre.crop_size, pre.crop_size, dtype=torch.uint8), _reason(e)
+
+
+def _open_rgb(data: bytes) -> Any:
+    """Encoded bytes decoded by PIL, in RGB (as :meth:`ImageSource.open_pil` decodes a file)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
+#: Frame types (SOFn markers) decoded on the device: baseline, extended and progressive Huffman-coded JPEG.
+_DEVICE_FRAMES = (0xC0, 0xC1, 0xC2)
+#: Markers without a length field.
+_STANDALONE = frozenset([0x01, *range(0xD0, 0xD8)])
+
+
+def _device_decodable(data: bytes) -> bool:
+    """Whether ``data`` is a JPEG that ``decode_jpeg`` decodes on the device: 8-bit, Huffman-coded, grey or YCbCr.
+
+    Everything else is left to PIL, which reads it as ``decode="cpu"`` does: PNG, BMP, TIFF, GIF, WebP, CMYK and
+    YCCK JPEGs (torchvision leaves them out of its nvJPEG tests), JPEGs coded in RGB (Adobe transform 0),
+    arithmetic-coded, lossless or 12-bit JPEGs, and files whose header cannot be read.
+    """
+    if data[:2] != b"\xff\xd8":
+        return False
+    i, adobe_rgb = 2, False
+    while i + 3 < len(data):
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+        elif marker in _STANDALONE:
+            i += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # the frame header: SOFn
+            if i + 9 >= len(data):
+                return False
+            components = data[i + 9]
+            return (marker in _DEVICE_FRAMES and data[i + 4] == 8 and components in (1, 3)
+                    and not (components == 3 and adobe_rgb))
+        elif marker in (0xD9, 0xDA):  # end of image, or a scan before any frame header
+            return False
+        else:
+            if marker == 0xEE and data[i + 4:i + 9] == b"Adobe" and i + 15 < len(data):
+                adobe_rgb = data[i + 15] == 0  # colour transform 0: RGB or CMYK, not YCbCr or YCCK
+            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return False
 
 
 def _reason(error: Exception) -> str:
@@ -638,11 +739,12 @@ def _collate_encoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[list[t
 
 def _decode_on_device(data: list[torch.Tensor], device: torch.device,
                       pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
-    """Decode a batch of encoded images on ``device``, then resize and crop them there.
+    """Decode a batch of encoded JPEGs on ``device``, then resize and crop them there.
 
-    JPEGs are decoded together with ``torchvision.io.decode_jpeg`` (nvJPEG on CUDA); when the
-    batch call fails, each image is decoded alone, other formats on the CPU with
-    ``decode_image``. Images of the same size are resized together.
+    ``data`` holds encoded JPEGs (1-D) and images the workers already decoded, resized and cropped (3-D). The JPEGs
+    are decoded together with ``torchvision.io.decode_jpeg`` (nvJPEG on CUDA); when the batch call fails, each is
+    decoded alone, and one the device decoder refuses is decoded by PIL. Images of the same size are resized
+    together.
     """
 
     with warnings.catch_warnings():  # torchvision 0.29 deprecates its decoders in favour of TorchCodec
@@ -652,33 +754,32 @@ def _decode_on_device(data: list[torch.Tensor], device: torch.device,
 
 def _decode_and_resize(data: list[torch.Tensor], device: torch.device,
                        pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
-    from torchvision.io import ImageReadMode, decode_image, decode_jpeg
+    from torchvision.io import ImageReadMode, decode_jpeg
     from torchvision.transforms import functional as F
 
     size = pre.crop_size
-    errors = ["" if len(d) else "empty file" for d in data]
-    decoded: list[torch.Tensor | None] = [None] * len(data)
-    good = [i for i, d in enumerate(data) if len(d)]
-    try:
-        batch = decode_jpeg([data[i] for i in good], mode=ImageReadMode.RGB, device=device)
-        for i, image in zip(good, batch):
-            decoded[i] = image
-    except RuntimeError:
-        for i in good:
-            try:
-                decoded[i] = decode_jpeg(data[i], mode=ImageReadMode.RGB, device=device)
-            except RuntimeError:
-                try:
-                    decoded[i] = decode_image(data[i], mode=ImageReadMode.RGB).to(device)
-                except RuntimeError as e:
-                    errors[i] = _reason(e)
     out = torch.zeros(len(data), 3, size, size, dtype=torch.uint8, device=device)
+    errors = [""] * len(data)
+    ready = [i for i, d in enumerate(data) if d.ndim == 3]
+    if ready:
+        out[ready] = torch.stack([data[i] for i in ready]).to(device)
+    jpegs = [i for i, d in enumerate(data) if d.ndim == 1]
+    decoded: dict[int, torch.Tensor] = {}
+    if jpegs:
+        try:
+            decoded = dict(zip(jpegs, decode_jpeg([data[i] for i in jpegs], mode=ImageReadMode.RGB, device=device)))
+        except RuntimeError:  # one bad file fails the whole batch
+            for i in jpegs:
+                try:
+                    decoded[i] = decode_jpeg(data[i], mode=ImageReadMode.RGB, device=device)
+                except RuntimeError:  # PIL reads it as decode="cpu" does, or names the problem
+                    image, errors[i] = _pil_crop(partial(_open_rgb, data[i].numpy().tobytes()), pre)
+                    out[i] = image.to(device)
     by_shape: dict[tuple[int, int], list[int]] = {}
-    for i, image in enumerate(decoded):
-        if image is not None:
-            by_shape.setdefault(tuple(image.shape[-2:]), []).append(i)
+    for i, image in decoded.items():
+        by_shape.setdefault(tuple(image.shape[-2:]), []).append(i)
     for rows in by_shape.values():
-        group = torch.stack([decoded[i] for i in rows])  # type: ignore[misc]
+        group = torch.stack([decoded[i] for i in rows])
         group = F.resize(group, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
         out[rows] = F.center_crop(group, [size])
     return out, errors
