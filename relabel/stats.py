@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["BootstrapResult", "bootstrap_delta", "bootstrap_deltas", "benjamini_hochberg"]
 
@@ -231,6 +230,8 @@ class _RCountSampler:
         self.pair = self.pair.ravel()
         width = int(pairs[:, 0].max(initial=0)) + 2
         r = np.arange(width)
+        from scipy import stats  # imported when used: scipy.stats takes most of a second to import
+
         cdf = stats.binom.cdf(r[None, :], pairs[:, :1], pairs[:, 1:] / np.maximum(pairs[:, :1], 1))
         cdf[r[None, :] >= pairs[:, :1]] = 1.0
         cdf[:, -1] = 2.0  # sentinel: every search stops by r = n
@@ -302,6 +303,8 @@ def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confiden
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(std_error > 0, np.abs(delta) / np.where(std_error > 0, std_error, 1),
                      np.where(delta != 0, np.inf, 0))
+    from scipy import stats
+
     p_value = 2 * stats.norm.sf(z)
     for arr in (delta, ci_low, ci_high, std_error, p_value):
         arr[empty] = np.nan
@@ -314,5 +317,7 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     q = np.full_like(p, np.nan)
     valid = ~np.isnan(p)
     if valid.any():
+        from scipy import stats
+
         q[valid] = stats.false_discovery_control(p[valid], method="bh")
     return q

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import relabel
@@ -26,3 +28,10 @@ def test_shipped_data_is_found_through_importlib_resources():
     files = {p.name for p in resources.files("relabel.annotations").iterdir()}
     assert {"imagenet1k_classes.tsv", "imagenet1k_hierarchy.tsv", "sources.json"} <= files
     assert len(relabel.imagenet_1k()) == 1000
+
+
+def test_the_cli_starts_without_torch_or_scipy_stats():
+    """`relabel --help` stays quick: torch and scipy.stats (most of a second each) load when used."""
+    code = "import sys, relabel, relabel.cli.main; print(sorted({'torch', 'scipy.stats'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
