@@ -180,6 +180,9 @@ def compare(
         Threads for the bootstrap (default: every CPU this process may use); the results are
         the same for any value.
     """
+    if n_bootstrap < 2 or not 0 < confidence < 1 or (n_jobs is not None and n_jobs < 1):
+        raise ComparisonError(f"compare: expected n_bootstrap >= 2, 0 < confidence < 1 and n_jobs >= 1 (or None); "
+                              f"got n_bootstrap={n_bootstrap}, confidence={confidence}, n_jobs={n_jobs}")
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
     first = groups[reference][0]
@@ -293,9 +296,10 @@ def _confusion_slices(evs: Sequence[Evaluation], classes: np.ndarray, k: int) ->
         true = ev.confusion["true_index"].to_numpy()
         pred = ev.confusion["pred_index"].to_numpy()
         count = ev.confusion["count"].to_numpy(dtype=np.float64)
-        at_row, at_column = position[true], position[pred]
-        np.add.at(rows, (at_row[at_row >= 0], pred[at_row >= 0]), count[at_row >= 0])
-        np.add.at(columns, (true[at_column >= 0], at_column[at_column >= 0]), count[at_column >= 0])
+        row, column = position[true], position[pred]
+        from_affected, into_affected = row >= 0, column >= 0
+        np.add.at(rows, (row[from_affected], pred[from_affected]), count[from_affected])
+        np.add.at(columns, (true[into_affected], column[into_affected]), count[into_affected])
     return rows / len(evs), columns / len(evs)
 
 
@@ -308,8 +312,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
     affected = per_class[per_class["affected"]]
     if affected.empty:
         return pd.DataFrame(columns=columns)
-    n_images = per_class.drop_duplicates("class_index").set_index("class_index")["n_images"]
-    n_images = n_images.reindex(range(len(groups[reference][0].label_space)), fill_value=0).to_numpy()
+    n_images = groups[reference][0].per_class["n_images"].to_numpy()  # one row per class, in class order
     k = len(n_images)
     frames = []
     for group, sub in affected.groupby("group", sort=False):

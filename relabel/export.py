@@ -26,8 +26,17 @@ if TYPE_CHECKING:
     from relabel.overrides import Overrides
     from relabel.recommendation import Recommendation
 
-__all__ = ["atomic_path", "write_table", "write_run", "write_evaluations", "write_comparison", "write_categorisation", "write_overrides", "write_recommendation",
-           "write_recommendation_table"]
+__all__ = [
+    "atomic_path",
+    "write_table",
+    "write_run",
+    "write_evaluations",
+    "write_comparison",
+    "write_categorisation",
+    "write_overrides",
+    "write_recommendation",
+    "write_recommendation_table",
+]
 
 
 @contextmanager

@@ -890,22 +890,32 @@ def loads(
     if format not in ("json", "yaml"):
         raise OverridesError(f"unknown override format {format!r}; expected one of ['json', 'yaml']")
     data, locator = _parse(text, source=source, as_json=format == "json")
+
+    def origin(i: int, j: int) -> str:
+        line = locator.line(("overrides", i, "classes", j)) if locator else None
+        return f"line {line}" if line is not None else _render(("overrides", i, "classes", j))
+
+    return _build(data, source=source, locator=locator, origin=origin, classes=classes)[0]
+
+
+def _build(data: Any, *, source: str, locator: Any, origin: Callable[[int, int], str],
+           classes: Mapping[str, int] | Sequence[str] | LabelSpace | None) -> tuple[Overrides, dict[str, int], str]:
+    """Validate parsed override data, note where each class key was written (``origin(override, position)``,
+    for messages) and check the keys against ``classes``; also returns the class index and its description."""
     problems = _validate(data)
     if problems:
         _raise(problems, source=source, locator=locator)
     overrides = Overrides._from_valid(data, source=source)
-    origins = {}
-    for i, o in enumerate(data["overrides"]):
-        for j, key in enumerate(o["classes"]):
-            line = locator.line(("overrides", i, "classes", j)) if locator else None
-            origins[key] = f"line {line}" if line is not None else _render(("overrides", i, "classes", j))
+    origins = {key: origin(i, j) for i, o in enumerate(data["overrides"]) for j, key in enumerate(o["classes"])}
     object.__setattr__(overrides, "_origins", origins)
+    known: dict[str, int] = {}
+    what = ""
     if classes is not None:
         known, what = overrides._class_index(classes)
         problems = _class_problems(data, known, what)
         if problems:
             _raise(problems, source=source, locator=locator)
-    return overrides
+    return overrides, known, what
 
 
 def _parse(text: str, *, source: str, as_json: bool) -> tuple[Any, _Locator | None]:
@@ -1069,17 +1079,9 @@ def _load_csv(text: str, *, source: str, classes: Mapping[str, int] | Sequence[s
         raise OverridesError(f"{source}, line {reader.line_num}: not valid CSV: {e}") from None
     data = {"schema": SCHEMA_VERSION, "label_space": None, "default": {}, "overrides": built}
     locator = _CsvLocator(rows_of_override, class_line)
-    problems = _validate(data)
-    if problems:
-        _raise(problems, source=source, locator=locator)
-    overrides = Overrides._from_valid(data, source=source)
-    origins = {key: f"line {class_line[(i, j)]}" for i, o in enumerate(built) for j, key in enumerate(o["classes"])}
-    object.__setattr__(overrides, "_origins", origins)
+    overrides, known, what = _build(data, source=source, locator=locator,
+                                    origin=lambda i, j: f"line {class_line[(i, j)]}", classes=classes)
     if classes is not None:
-        known, what = overrides._class_index(classes)
-        problems = _class_problems(data, known, what)
-        if problems:
-            _raise(problems, source=source, locator=locator)
         for line, key, index in indices:
             if key in known and known[key] != index:
                 raise OverridesError(f"{source}, line {line}, column class_index: {key!r} has index {known[key]} "

@@ -132,8 +132,7 @@ def bootstrap_deltas(
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
-    jobs = max(1, _default_jobs() if n_jobs is None else n_jobs)
-    with ThreadPoolExecutor(jobs) as pool:
+    with ThreadPoolExecutor(_default_jobs() if n_jobs is None else n_jobs) as pool:
         list(pool.map(draw_block, range(len(starts))))
         summaries = []
         for m in range(n_metrics):
@@ -221,6 +220,8 @@ class _RCountSampler:
     _TABLE_MAX_N = 1024
 
     def __init__(self, n_images: np.ndarray, n_varying: np.ndarray) -> None:
+        from scipy import stats  # imported when used: scipy.stats takes most of a second to import
+
         self.n_images = n_images
         self.share = n_varying / np.maximum(n_images, 1)
         small = n_images <= self._TABLE_MAX_N
@@ -230,8 +231,6 @@ class _RCountSampler:
         self.pair = self.pair.ravel()
         width = int(pairs[:, 0].max(initial=0)) + 2
         r = np.arange(width)
-        from scipy import stats  # imported when used: scipy.stats takes most of a second to import
-
         cdf = stats.binom.cdf(r[None, :], pairs[:, :1], pairs[:, 1:] / np.maximum(pairs[:, :1], 1))
         cdf[r[None, :] >= pairs[:, :1]] = 1.0
         cdf[:, -1] = 2.0  # sentinel: every search stops by r = n
@@ -279,13 +278,13 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
     order = np.argsort(-picks.astype(small), kind="stable")
     picks_sorted = picks[order]
     start = (strata.offset[:, None] + (np.arange(n_draws) * n_varying)[None, :]).ravel()[order]
-    width = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]
+    choices = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]  # varying images per cell
     most = int(picks_sorted[0]) if len(picks_sorted) else 0
     still_picking = np.searchsorted(-picks_sorted, -np.arange(1, most + 1), side="right")
     sums = np.zeros((n_tables, len(picks)))
     for n_cells in still_picking:
         chosen = rng.random(n_cells)
-        chosen *= width[:n_cells]
+        chosen *= choices[:n_cells]
         index = chosen.astype(np.int64)
         index += start[:n_cells]
         for t in range(n_tables):

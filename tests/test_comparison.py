@@ -158,6 +158,13 @@ def test_errors(office_annotations, office_groups, office_space):
         compare(office_groups, reference="weak", metric="top5")
 
 
+def test_bootstrap_settings_are_checked(office_groups):
+    with pytest.raises(ComparisonError, match=r"got n_bootstrap=1000, confidence=95, n_jobs=None"):
+        compare(office_groups, reference="weak", confidence=95)
+    with pytest.raises(ComparisonError, match=r"n_jobs >= 1 .*got n_bootstrap=1000, confidence=0.95, n_jobs=0"):
+        compare(office_groups, reference="weak", n_jobs=0)
+
+
 def test_a_single_run_cannot_be_compared(office_groups):
     with pytest.raises(ComparisonError, match="at least two groups; all 1 runs are in group 'weak'"):
         compare(office_groups[:1], reference="weak")
