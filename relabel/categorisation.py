@@ -44,13 +44,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from enum import Enum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from relabel._vocab import Vocabulary
 from relabel.comparison import Comparison
 from relabel.errors import InputError, format_offenders
 from relabel.hierarchy import Hierarchy, imagenet_1k_hierarchy, load_hierarchy
@@ -68,41 +68,25 @@ __all__ = [
 ]
 
 
-class Category(str, Enum):
-    """Why a class lost predictions to a partner."""
+class Category(Vocabulary, noun="category"):
+    """Why a class lost predictions to a partner.
+
+    >>> Category.from_str("fine-grained")
+    <Category.FINE_GRAINED: 'fine-grained'>
+    """
 
     AMBIGUOUS = "ambiguous"
     CO_OCCURRING = "co-occurring"
     FINE_GRAINED = "fine-grained"
     OTHER = "other"
 
-    @classmethod
-    def from_str(cls, value: str | Category) -> Category:
-        """Parse a category name, listing the choices on error.
 
-        >>> Category.from_str("fine-grained")
-        <Category.FINE_GRAINED: 'fine-grained'>
-        """
-        try:
-            return cls(value)
-        except ValueError:
-            raise InputError(f"unknown category {value!r}; expected one of {[c.value for c in cls]}") from None
-
-
-class LossDriver(str, Enum):
+class LossDriver(Vocabulary, noun="loss driver"):
     """Which side of a pair (c, d) drives c's loss (see :func:`categorise`)."""
 
     GAINED_FALSE_POSITIVES = "gained false positives"
     LOST_TRUE_POSITIVES = "lost true positives"
     BOTH = "both"
-
-    @classmethod
-    def from_str(cls, value: str | LossDriver) -> LossDriver:
-        """Parse a loss-driver name, listing the choices on error."""
-        try:
-            return cls(value)
-        except ValueError:
-            raise InputError(f"unknown loss driver {value!r}; expected one of {[c.value for c in cls]}") from None
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from relabel._vocab import Vocabulary
 from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
@@ -29,19 +29,11 @@ from relabel.stats import benjamini_hochberg, bootstrap_deltas
 __all__ = ["Comparison", "Metric", "compare"]
 
 
-class Metric(str, Enum):
+class Metric(Vocabulary, noun="metric", error=ComparisonError):
     """Which labels judge correctness."""
 
     MULTILABEL = "multilabel"
     ORIGINAL = "original"
-
-    @classmethod
-    def from_str(cls, value: str | Metric) -> Metric:
-        """Parse a metric name, listing the choices on error."""
-        try:
-            return cls(value)
-        except ValueError:
-            raise ComparisonError(f"unknown metric {value!r}; expected one of {[m.value for m in cls]}") from None
 
 
 @dataclass(frozen=True)

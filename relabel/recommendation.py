@@ -38,12 +38,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relabel._vocab import Vocabulary
 from relabel.categorisation import Categorisation, Category
 from relabel.comparison import Comparison
 from relabel.errors import ComparisonError, InputError
 from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 
-__all__ = ["Recommendation", "recommend", "varied_parameters"]
+__all__ = ["Action", "Recommendation", "recommend", "varied_parameters"]
+
+
+class Action(Vocabulary, noun="recommendation action"):
+    """What the recommendation says for an affected class (``Recommendation.table``'s ``action``)."""
+
+    OVERRIDE = "override"
+    COVERED = "covered"
+    MULTILABEL_SCORING = "multi-label scoring"
+    NOT_AN_AUGMENTATION = "not an augmentation"
+    KEEP_DEFAULT = "keep default"
+    NO_DESCRIPTION = "no description"
 
 
 @dataclass(frozen=True)
@@ -202,13 +214,13 @@ def recommend(
                "expected_gain": np.nan}
         category = Category.from_str(r.category)
         if c in covered:
-            row.update(action="covered", reason=f"{r.class_name} is already covered by an earlier override")
+            row.update(action=Action.COVERED.value, reason=f"{r.class_name} is already covered by an earlier override")
         elif category is Category.AMBIGUOUS and not include_ambiguous:
-            row.update(action="multi-label scoring", reason=(
+            row.update(action=Action.MULTILABEL_SCORING.value, reason=(
                 f"{r.class_name} and {r.partner_name} overlap in meaning: score with multi-labels; an augmentation "
                 f"change is not expected to help (use include_ambiguous to override anyway)"))
         elif not described or default_group not in described:
-            row.update(action="no description", reason=(
+            row.update(action=Action.NO_DESCRIPTION.value, reason=(
                 "the runs manifest does not describe the groups' augmentations (a 'groups' section), "
                 "so no setting can be recommended"))
         else:
@@ -216,10 +228,10 @@ def recommend(
             choice = _choose_group(means, column, c, candidates, default_group, reference, strength, comparison)
             setting = _setting(described[choice], varied) if choice != default_group else {}
             if choice == default_group:
-                row.update(action="keep default", reason=(
+                row.update(action=Action.KEEP_DEFAULT.value, reason=(
                     f"no group is clearly better than {default_group} for {r.class_name} (within one standard error)"))
             elif not setting or _setting(described[default_group], varied) == setting:
-                row.update(action="not an augmentation", setting_group=choice, reason=(
+                row.update(action=Action.NOT_AN_AUGMENTATION.value, setting_group=choice, reason=(
                     f"{r.class_name} does better under {choice}, but {choice} and {default_group} describe the same "
                     f"augmentation: the difference is something else (e.g. weight decay); no override"))
             else:
@@ -245,7 +257,7 @@ def recommend(
                     classes=tuple(keys[t] for t in targets), transforms=setting, reason=reason, evidence=evidence,
                     side=SideInfo(lost=(keys[c],), absorbing=tuple(keys[t] for t in absorbing_side), target=side),
                 ))
-                row.update(action="override", setting_group=choice, setting=_describe_setting(setting),
+                row.update(action=Action.OVERRIDE.value, setting_group=choice, setting=_describe_setting(setting),
                            target_classes=", ".join(space.names[t] for t in targets), acc_expected=acc_choice,
                            expected_gain=acc_choice - row["acc_default"], reason=reason)
         rows.append(row)

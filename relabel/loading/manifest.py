@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relabel import _json
-from relabel.errors import InputError, format_offenders, repeated
+from relabel import _json, _yaml
+from relabel.errors import InputError, format_offenders
 from relabel.loading.runs import READER_OPTIONS, check_meta_fields, check_reader_options
 
 __all__ = ["RunSpec", "Manifest", "read_manifest"]
@@ -131,20 +131,17 @@ def _relative_file(value: Any, manifest: Path, key: str) -> str | None:
 
 def _parse_yaml(text: str, path: Path) -> Any:
     """YAML with keys repeated within a mapping refused (PyYAML would keep the last one)."""
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-            twice = repeated(k for k in keys if isinstance(k, (str, int, float, bool)) or k is None)
-            if twice:
-                raise InputError(
-                    f"{path}, line {node.start_mark.line + 1}: keys must be unique within a mapping; "
-                    f"{format_offenders(twice)} appear more than once"
-                )
-            return super().construct_mapping(node, deep=deep)
-
     try:
-        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML: {e}") from None
+        root, data = _yaml.compose(text)
+    except _yaml.YAMLSyntaxError as e:
+        at = f" (line {e.line}, column {e.column})" if e.line is not None else ""
+        raise InputError(f"{path}: not valid YAML{at}: {e.problem}") from None
+    twice = _yaml.repeated_keys(root) if root is not None else []
+    if twice:
+        first = twice[0]
+        keys = [r.key for r in twice if r.path == first.path and r.mapping_line == first.mapping_line]
+        raise InputError(
+            f"{path}, line {first.mapping_line}: keys must be unique within a mapping; "
+            f"{format_offenders(list(dict.fromkeys(keys)))} appear more than once"
+        )
+    return data
