@@ -17,10 +17,14 @@ Usually both come from an override file::
                           v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
                           v2.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
     overrides = relabel.overrides.load("overrides.json", classes=train.class_to_idx)
-    transform = overrides.build_transform(default=default, classes=train.class_to_idx)
+    transform = relabel.transforms.build_transform(overrides, default=default, classes=train.class_to_idx)
     train = relabel.transforms.ClassConditionalDataset(train, transform)
 
-How an override composes with the default pipeline is :func:`override_pipeline`'s rule.
+This module reads the format (:mod:`relabel.overrides`) and nothing reads it back: the
+override file knows no trainer. It consumes :meth:`~relabel.overrides.Overrides.resolve` (the
+overrides keyed by the trainer's class indices) and follows the format's one pipeline order
+(:data:`relabel.overrides.ORDER`). How an override composes with the default pipeline is
+:func:`override_pipeline`'s rule.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ import operator
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torchvision.transforms as transforms_v1
@@ -39,25 +44,21 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from relabel.errors import InputError, OverridesError, RelabelWarning
-from relabel.overrides import PARAMETER_DEFAULTS, Augmentation, explicit_parameters
+from relabel.overrides.files import load
+from relabel.overrides.model import Overrides
+from relabel.overrides.vocabulary import ORDER, PARAMETER_DEFAULTS, Augmentation, explicit_parameters
+
+if TYPE_CHECKING:
+    from relabel.labelspace import LabelSpace
 
 __all__ = [
     "ClassConditionalTransform",
     "ClassConditionalDataset",
+    "build_transform",
     "override_pipeline",
     "build_pipeline",
     "check_default",
 ]
-
-# The order augmentations run in torchvision's reference recipe and timm's: crop, flip, the
-# automatic policies, colour jitter. An augmentation the default pipeline lacks is inserted so.
-_ORDER = (
-    Augmentation.RANDOM_RESIZED_CROP,
-    Augmentation.HORIZONTAL_FLIP,
-    Augmentation.RAND_AUGMENT,
-    Augmentation.TRIVIAL_AUGMENT,
-    Augmentation.COLOR_JITTER,
-)
 
 # torchvision classes that implement each augmentation (v2 and v1); subclasses match too.
 _TYPES: dict[Augmentation, tuple[type, ...]] = {
@@ -116,7 +117,7 @@ class ClassConditionalTransform(v2.Transform):
         The pipeline for classes without an override.
     by_class
         ``{class index: pipeline}`` for the overridden classes. Usually built by
-        :meth:`relabel.overrides.Overrides.build_transform`.
+        :func:`build_transform`.
 
     Examples
     --------
@@ -276,6 +277,64 @@ class ClassConditionalDataset(Dataset):
         return f"{type(self).__name__}({type(self.dataset).__name__} of {len(self)}, {self.transform!r})"
 
 
+def build_transform(
+    overrides: Overrides | str | Path,
+    *,
+    default: Callable[..., Any] | None = None,
+    classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
+    size: int | Sequence[int] | None = None,
+) -> ClassConditionalTransform:
+    """A :class:`ClassConditionalTransform` from an override file (or its :class:`~relabel.overrides.Overrides`).
+
+    Parameters
+    ----------
+    overrides
+        The overrides, or the path of a file to :func:`relabel.overrides.load` (checked
+        against ``classes``).
+    default
+        The trainer's training pipeline (a ``torchvision.transforms.v2.Compose``, a v1
+        ``Compose``, or an object holding one as ``.transforms`` such as torchvision's
+        reference ``ClassificationPresetTrain``). Classes without an override get it
+        unchanged; each distinct override gets a copy changed by :func:`override_pipeline`'s
+        rule (the transform of the same type replaced by one with the override's parameters,
+        ``false`` removing it, a missing one inserted in :data:`relabel.overrides.ORDER` before
+        the tensor conversion). When ``None``, the file's own ``default`` section is built
+        (augmentations only, :func:`build_pipeline`).
+    classes
+        The trainer's classes, as for :meth:`~relabel.overrides.Overrides.resolve`: its
+        ``class_to_idx``, the class keys in index order, or a :class:`~relabel.LabelSpace`
+        (default: the built-in label space the file names).
+    size
+        Output size for a RandomResizedCrop the pipeline does not have.
+
+    Warns (:class:`~relabel.RelabelWarning`) when ``default`` differs from the file's
+    ``default`` section: the recommendation was made against another recipe.
+
+    >>> from relabel.overrides import Override, Overrides
+    >>> ov = Overrides([Override(["dog"], {"horizontal_flip": False})], default={"horizontal_flip": {"p": 0.5}})
+    >>> pipeline = v2.Compose([v2.RandomHorizontalFlip(), v2.ToImage()])
+    >>> t = build_transform(ov, default=pipeline, classes=["cat", "dog"])
+    >>> [[type(step).__name__ for step in t.transform_for(c).transforms] for c in (0, 1)]
+    [['RandomHorizontalFlip', 'ToImage'], ['ToImage']]
+    """
+    if not isinstance(overrides, Overrides):
+        overrides = load(overrides, classes=classes)
+    by_index = overrides.resolve(classes)
+    if default is None:
+        base = build_pipeline(overrides.default, size=size)
+    else:
+        check_default(default, overrides.default, source=overrides.source)
+        base = default
+    pipelines: dict[int, Any] = {}
+    built: dict[int, Any] = {}
+    for index, transforms in by_index.items():
+        key = id(transforms)  # classes of one override share its transforms: one pipeline for them
+        if key not in built:
+            built[key] = override_pipeline(base, transforms, size=size)
+        pipelines[index] = built[key]
+    return ClassConditionalTransform(base, pipelines)
+
+
 # --------------------------------------------------------------------------------------------
 # Building pipelines from override entries
 
@@ -354,7 +413,7 @@ def _check_magnitude(magnitude: int, bins: int, what: str) -> None:
 
 
 def _insert_position(steps: list[Any], aug: Augmentation, *, opaque: bool) -> int:
-    earlier = _ORDER[: _ORDER.index(aug)]
+    earlier = ORDER[: ORDER.index(aug)]
     after = [i + 1 for i, step in enumerate(steps) if any(isinstance(step, _TYPES[a]) for a in earlier)]
     if after:
         return after[-1]
@@ -403,7 +462,7 @@ def override_pipeline(
         pipeline = v2.Compose([pipeline])
         containers = [pipeline.transforms]
     top = containers[0]
-    for aug in _ORDER:
+    for aug in ORDER:
         entry = transforms.get(aug.value)
         if entry is None:
             continue
@@ -426,7 +485,7 @@ def build_pipeline(transforms: Mapping[str, Mapping[str, Any]], *, size: int | S
     the usual order, with :data:`relabel.overrides.PARAMETER_DEFAULTS` for parameters not
     named. Augmentations only: add your own conversion (``ToImage``, ``ToDtype``, ``Normalize``)."""
     steps = []
-    for aug in _ORDER:
+    for aug in ORDER:
         entry = transforms.get(aug.value)
         if entry is None or entry.get("enabled", True) is False:
             continue
@@ -471,7 +530,7 @@ def check_default(pipeline: Any, file_default: Mapping[str, Mapping[str, Any]], 
     trainer whose pipeline differs gets the override's parameters on top of another recipe.
     """
     differences = []
-    for aug in _ORDER:
+    for aug in ORDER:
         entry = file_default.get(aug.value)
         if entry is None:
             continue

@@ -485,3 +485,76 @@ def test_csv_table_is_a_dataframe_with_nullable_numbers(office_space):
     table = to_csv_table(loads(GOOD), classes=office_space)
     assert isinstance(table, pd.DataFrame)
     assert str(table["hflip_p"].dtype) == "Float64"
+
+
+# -- the package's shape (issue #13) ---------------------------------------------------------------
+
+
+class _CountingValidator:
+    """Wraps the JSON Schema validator and counts the schema passes."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def iter_errors(self, data):
+        self.calls += 1
+        return self.inner.iter_errors(data)
+
+
+def test_a_file_is_validated_once(tmp_path, monkeypatch, office_space):
+    from relabel.overrides import validation
+
+    counting = _CountingValidator(validation._validator())
+    monkeypatch.setattr(validation, "_validator", lambda: counting)
+    three = json.loads(GOOD)
+    three["overrides"].append({"classes": ["monitor"], "transforms": {"horizontal_flip": False}})
+    assert len(three["overrides"]) == 3
+    ov = load(_file(tmp_path, json.dumps(three)), classes=office_space)
+    assert len(ov.overrides) == 3 and counting.calls == 1
+    counting.calls = 0
+    load(_file(tmp_path, dumps_yaml(ov), "again.yaml"))
+    assert counting.calls == 1
+    counting.calls = 0
+    # built in Python: each override when it is made, the file's own fields once
+    Overrides(list(ov.overrides), default=ov.default)
+    assert counting.calls == 1
+    counting.calls = 0
+    [Override(o.classes, o.transforms) for o in ov.overrides]
+    assert counting.calls == 3
+
+
+def test_objects_read_from_a_file_equal_objects_built_in_python(tmp_path, office_space):
+    ov = load(_file(tmp_path, GOOD), classes=office_space)
+    rebuilt = Overrides(
+        [Override(o.classes, o.transforms, reason=o.reason, evidence=o.evidence, side=o.side) for o in ov.overrides],
+        label_space=ov.label_space, default=ov.default, params=ov.params,
+    )
+    assert rebuilt == ov and rebuilt.to_dict() == ov.to_dict()
+
+
+def test_a_class_in_two_overrides_built_in_python_names_both():
+    with pytest.raises(OverridesError) as info:
+        Overrides([Override(["a", "b"], {"horizontal_flip": True}), Override(["c", "b"], {"horizontal_flip": False})])
+    assert str(info.value) == ("overrides[1].classes[1]: class 'b' is already in overrides[0]; "
+                               "a class may appear in one override only")
+
+
+def test_the_one_pipeline_order_names_every_augmentation_once():
+    from relabel.overrides import ORDER
+
+    assert sorted(ORDER) == sorted(Augmentation) and len(set(ORDER)) == len(ORDER)
+    # crop, flip, the automatic policies, colour jitter: torchvision's reference recipe and timm's
+    assert [a.value for a in ORDER] == ["random_resized_crop", "horizontal_flip", "rand_augment",
+                                        "trivial_augment", "color_jitter"]
+
+
+def test_importing_the_format_imports_no_torch():
+    import subprocess
+    import sys
+
+    # reading and writing a file too (what the package's own modules import is the import-graph test's)
+    code = ("import sys, relabel.overrides as o; o.dumps_yaml(o.loads(sys.argv[1])); "
+            "print(sorted(m for m in ('torch', 'torchvision', 'relabel.transforms') if m in sys.modules))")
+    text = GOOD.replace('"label_space": "office"', '"label_space": null')
+    out = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

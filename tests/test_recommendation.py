@@ -14,6 +14,7 @@ from torchvision.transforms import v2
 from relabel import (Annotations, ClassConditionalDataset, InputError, LabelSpace, RelabelWarning, categorise, compare, evaluate,
                      load_overrides, pair, simulate_runs, write_overrides)
 from relabel.recommendation import recommend, varied_parameters
+from relabel.transforms import build_transform
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,7 @@ def test_end_to_end_demo_to_training_pipeline(demo, tmp_path, crop_log):
     overrides = load_overrides(path, classes=train.class_to_idx)
     pipeline = v2.Compose([v2.RandomResizedCrop(32, scale=(0.08, 1.0)), v2.ToImage(),
                            v2.ToDtype(torch.float32, scale=True)])
-    dataset = ClassConditionalDataset(train, overrides.build_transform(default=pipeline, classes=train.class_to_idx))
+    dataset = ClassConditionalDataset(train, build_transform(overrides, default=pipeline, classes=train.class_to_idx))
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=2), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
                                 torch.nn.Flatten(), torch.nn.Linear(4, 1000))

@@ -21,11 +21,12 @@ from torchvision.datasets import ImageFolder
 from torchvision.transforms import v2
 
 from relabel import InputError, OverridesError, RelabelWarning
-from relabel.overrides import Override, Overrides, build_transform, load
+from relabel.overrides import Override, Overrides, load
 from relabel.transforms import (
     ClassConditionalDataset,
     ClassConditionalTransform,
     build_pipeline,
+    build_transform,
     check_default,
     override_pipeline,
 )
@@ -148,7 +149,7 @@ def test_training_through_the_wrapper_applies_the_override_per_class(image_folde
     train = ImageFolder(image_folder)
     assert train.class_to_idx == {"cat": 0, "dog": 1, "fox": 2, "owl": 3}
     overrides = load(override_path, classes=train.class_to_idx)
-    transform = overrides.build_transform(default=default_pipeline(), classes=train.class_to_idx)
+    transform = build_transform(overrides, default=default_pipeline(), classes=train.class_to_idx)
     wrapped = ClassConditionalDataset(train, transform)
     assert wrapped.classes == CLASSES and wrapped.class_to_idx == train.class_to_idx and len(wrapped) == 32
 
@@ -221,7 +222,7 @@ def test_call_errors():
 
 
 def test_transform_is_a_v2_transform_and_pickles(override_path):
-    t = load(override_path).build_transform(default=default_pipeline(), classes=CLASSES)
+    t = build_transform(load(override_path), default=default_pipeline(), classes=CLASSES)
     assert isinstance(t, v2.Transform)
     again = pickle.loads(pickle.dumps(t))
     assert again.transform_for(0).transforms[0].scale == OVERRIDE_SCALE
@@ -299,7 +300,7 @@ def test_a_single_transform_or_function_becomes_a_compose():
 
 def test_build_pipeline_from_the_files_default(override_path):
     overrides = load(override_path)
-    t = overrides.build_transform(classes=CLASSES, size=16)
+    t = build_transform(overrides, classes=CLASSES, size=16)
     assert [type(s).__name__ for s in t.default.transforms] == ["RandomResizedCrop", "RandomHorizontalFlip"]
     assert t.default.transforms[0].scale == DEFAULT_SCALE and t.transform_for(1).transforms[0].scale == OVERRIDE_SCALE
     with pytest.raises(OverridesError, match=r"the file's default needs a RandomResizedCrop.*pass size="):
@@ -315,7 +316,7 @@ def test_a_default_pipeline_unlike_the_files_default_warns(override_path):
     overrides = load(override_path)
     other = v2.Compose([v2.RandomResizedCrop(32, scale=(0.25, 1.0)), v2.ToImage()])
     with pytest.warns(RelabelWarning) as record:
-        overrides.build_transform(default=other, classes=CLASSES)
+        build_transform(overrides, default=other, classes=CLASSES)
     message = str(record[0].message)
     assert message == (
         f"{override_path}: the default pipeline differs from the recipe the overrides were made against: "
@@ -329,7 +330,7 @@ def test_a_default_pipeline_unlike_the_files_default_warns(override_path):
 
 def test_unknown_classes_fail_before_anything_is_built(override_path):
     with pytest.raises(OverridesError, match=r"class keys not among the trainer's 2 classes: 1 offender: 'dog' \(at line 7\)"):
-        load(override_path).build_transform(default=default_pipeline(), classes={"cat": 0, "fox": 1})
+        build_transform(load(override_path), default=default_pipeline(), classes={"cat": 0, "fox": 1})
 
 
 # -- ClassConditionalDataset ----------------------------------------------------------------------
@@ -353,4 +354,34 @@ def test_dataset_wrapper_target_transform_and_plain_lists():
 def test_resolving_a_built_overrides_object_needs_the_class_list():
     ov = Overrides([Override(["cat"], {"horizontal_flip": False})], label_space="pets")
     with pytest.raises(OverridesError, match=r"label space 'pets' is not built in; pass classes="):
-        ov.build_transform(default=default_pipeline())
+        build_transform(ov, default=default_pipeline())
+
+
+# -- moved names (issue #13) -------------------------------------------------------------------------
+
+
+def test_build_transform_moved_to_the_trainer_side_and_the_old_names_warn(override_path):
+    import relabel.overrides
+
+    overrides = load(override_path)
+    new = build_transform(overrides, default=default_pipeline(), classes=CLASSES)
+    with pytest.warns(DeprecationWarning, match=r"relabel\.transforms\.build_transform"):
+        old = overrides.build_transform(default=default_pipeline(), classes=CLASSES)
+    with pytest.warns(DeprecationWarning, match=r"relabel\.transforms\.build_transform"):
+        function = relabel.overrides.build_transform
+    assert function is build_transform
+    for t in (new, old):
+        assert sorted(t.by_class) == [0, 1]
+        assert t.transform_for(0).transforms[0].scale == OVERRIDE_SCALE
+        assert t.transform_for(2).transforms[0].scale == DEFAULT_SCALE
+
+
+def test_the_trainer_side_inserts_in_the_formats_one_order():
+    import relabel.transforms
+    from relabel.overrides import ORDER
+
+    assert relabel.transforms.ORDER is ORDER
+    everything = {a.value: {} for a in ORDER}
+    built = override_pipeline(v2.Compose([v2.ToImage()]), everything, size=16)
+    assert [type(s).__name__ for s in built.transforms] == [
+        "RandomResizedCrop", "RandomHorizontalFlip", "RandAugment", "TrivialAugmentWide", "ColorJitter", "ToImage"]

@@ -1,0 +1,199 @@
+"""Reading and writing override files: JSON and YAML with line numbers, the CSV table by suffix.
+
+:func:`load` validates a file (JSON Schema, then range and uniqueness rules, then class keys
+when a class list is given) and names the file, line and field of every problem; :func:`write`
+writes one atomically. JSON is parsed twice on the way in — by :mod:`json` for the values (its
+messages name line and column) and by PyYAML for the node tree that gives each field its line —
+and keys repeated within an object are refused in both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from relabel import _atomic, _yaml
+from relabel.errors import OverridesError, format_offenders
+from relabel.overrides.model import Overrides, build
+from relabel.overrides.table import load_csv, to_csv_table
+from relabel.overrides.validation import Locator, Problem, raise_problems, render_path
+
+if TYPE_CHECKING:
+    from relabel.labelspace import LabelSpace
+
+__all__ = ["load", "loads", "dumps_json", "dumps_yaml", "write"]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def load(
+    path: str | Path,
+    *,
+    classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
+) -> Overrides:
+    """Read and validate an override file (``.json``, ``.yaml``/``.yml`` or ``.csv``).
+
+    Every problem is reported with the file, the line and the field, e.g.
+    ``overrides.json, line 12: overrides[0].transforms.random_resized_crop.scale: min 0.9 > max 0.5``.
+    With ``classes`` (a :class:`~relabel.LabelSpace`, a trainer's ``class_to_idx`` or a list of
+    class keys), class keys that are not among them are errors too.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OverridesError(f"override file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise OverridesError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return load_csv(text, source=str(path), classes=classes)
+    if suffix not in {".json", ".yaml", ".yml"}:
+        raise OverridesError(f"{path}: unsupported override file suffix {suffix!r}; use .json, .yaml, .yml or .csv")
+    return loads(text, source=str(path), format="json" if suffix == ".json" else "yaml", classes=classes)
+
+
+def loads(
+    text: str,
+    *,
+    source: str = "<overrides>",
+    format: str = "json",
+    classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
+) -> Overrides:
+    """Parse and validate override text (``format`` ``"json"`` or ``"yaml"``); see :func:`load`."""
+    if format not in ("json", "yaml"):
+        raise OverridesError(f"unknown override format {format!r}; expected one of ['json', 'yaml']")
+    data, locator = _parse(text, source=source, as_json=format == "json")
+
+    def origin(i: int, j: int) -> str:
+        line = locator.line(("overrides", i, "classes", j)) if locator else None
+        return f"line {line}" if line is not None else render_path(("overrides", i, "classes", j))
+
+    return build(data, source=source, locator=locator, origin=origin, classes=classes)[0]
+
+
+class _NodeLocator(Locator):
+    """Line numbers from a PyYAML node tree (JSON is YAML, so this serves both)."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+
+    def line(self, path: tuple[str | int, ...], *, at_key: bool = False) -> int | None:
+        import yaml
+
+        node, key_node = self.root, None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                        node, key_node = v, k
+                        break
+                else:
+                    key_node = None
+                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+                node, key_node = node.value[part], None
+            else:
+                key_node = None
+                break
+        target = key_node if (at_key and key_node is not None) else node
+        return target.start_mark.line + 1
+
+
+def _parse(text: str, *, source: str, as_json: bool) -> tuple[Any, Locator | None]:
+    data: Any = None
+    if as_json:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise OverridesError(f"{source}, line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from None
+    # Raw tabs in valid JSON are whitespace (inside strings they must be escaped), but PyYAML
+    # refuses some of them: spaces keep every line number.
+    try:
+        root, constructed = _yaml.compose(text.replace("\t", " ") if as_json else text, construct=not as_json)
+    except _yaml.YAMLSyntaxError as e:
+        if as_json:  # valid JSON that PyYAML cannot read: go on without line numbers
+            return _strict_json(text, source), None
+        raise OverridesError(f"{source}{e.where}: not valid YAML: {e.problem}") from None
+    if not as_json:
+        data = constructed
+    locator = _NodeLocator(root) if root is not None else None
+    repeated = _yaml.repeated_keys(root) if root is not None else []
+    if repeated:
+        raise_problems([Problem(r.path + (r.key,), f"field {r.key!r} appears twice in this object "
+                                                   f"(first on line {r.first_line})", line=r.line)
+                        for r in repeated], source=source, locator=locator)
+    if root is None:
+        raise OverridesError(f"{source}: the file is empty; expected an object with 'schema' and 'overrides'")
+    return data, locator
+
+
+def _strict_json(text: str, source: str) -> Any:
+    from relabel._json import RepeatedJSONKeys, loads_strict
+
+    try:
+        return loads_strict(text)
+    except RepeatedJSONKeys as e:
+        raise OverridesError(f"{source}: fields repeated within one object: {format_offenders(e.keys)}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def dumps_json(overrides: Overrides) -> str:
+    """The override file as JSON text (two-space indent; short lists and flat objects on one line)."""
+    return _json_text(overrides.to_dict(), 0) + "\n"
+
+
+def _json_text(value: Any, depth: int) -> str:
+    pad = "  " * depth
+    if isinstance(value, dict):
+        flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        if not value or (len(flat) <= 72 and all(not isinstance(v, dict) for v in value.values())
+                         and all(not isinstance(x, (dict, list)) for v in value.values() if isinstance(v, list)
+                                 for x in v)):
+            return flat
+        items = [f"{pad}  {json.dumps(k, ensure_ascii=False)}: {_json_text(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        items = [f"{pad}  {_json_text(v, depth + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def dumps_yaml(overrides: Overrides) -> str:
+    """The override file as YAML text (block style; lists of numbers or keys in flow style)."""
+    import yaml
+
+    return yaml.safe_dump(overrides.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+
+
+def write(
+    overrides: Overrides,
+    path: str | Path,
+    *,
+    classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
+) -> Path:
+    """Write the file atomically (temp file + rename); the format follows the suffix.
+
+    ``.json`` and ``.yaml``/``.yml`` hold everything; ``.csv`` is
+    :func:`~relabel.overrides.to_csv_table` (``classes`` gives its ``class_index`` column).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = dumps_json(overrides)
+    elif suffix in {".yaml", ".yml"}:
+        text = dumps_yaml(overrides)
+    elif suffix == ".csv":
+        text = to_csv_table(overrides, classes=classes).to_csv(index=False)
+    else:
+        raise OverridesError(f"unsupported override file suffix {suffix!r}; use .json, .yaml, .yml or .csv")
+    return _atomic.write_text(path, text)

@@ -1,0 +1,342 @@
+"""Checking an override document: the published JSON Schema, then the rules a schema cannot say.
+
+A problem carries a path into the document (``("overrides", 1, "transforms", "color_jitter",
+"strength")``); a :class:`Locator` turns the path into a line (JSON/YAML) or a CSV line and
+column, so that every message names the file, the line and the field::
+
+    overrides.json, line 12: overrides[0].transforms.random_resized_crop.scale: min 0.9 > max 0.5
+
+The checks are split so that each piece of a document is checked once: :func:`schema_problems`
+(JSON Schema, with messages in the field's words), :func:`range_problems` (``min <= max``,
+RandAugment's magnitude below its bins) and :func:`duplicate_problems` (a class in one
+override only); :func:`problems` runs them on a whole file. :func:`class_problems` checks the
+class keys against a trainer's classes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from relabel.errors import OverridesError
+from relabel.overrides.vocabulary import RANGES, SCHEMA_VERSION, Augmentation
+
+__all__ = [
+    "Problem",
+    "Locator",
+    "schema",
+    "problems",
+    "schema_problems",
+    "sections_problems",
+    "range_problems",
+    "duplicate_problems",
+    "class_problems",
+    "raise_problems",
+    "render_path",
+    "suggest",
+    "jsonable",
+]
+
+DocPath = tuple[str | int, ...]
+"""A path into a document: keys and list positions."""
+
+_MAX_PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document, at ``path``."""
+
+    path: DocPath
+    message: str
+    at_key: bool = False  # point at the key's line (unknown fields), not the value's
+    related: DocPath | None = None  # another place the message refers to as {at}
+    line: int | None = None  # known directly (repeated keys), not through the path
+
+
+def schema() -> dict[str, Any]:
+    """The published JSON Schema of the format (``relabel/overrides.schema.json``)."""
+    return json.loads(_schema_text())
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files("relabel").joinpath("overrides.schema.json").read_text(encoding="utf-8")
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(_schema_text()))
+
+
+def problems(data: Any) -> list[Problem]:
+    """Everything wrong with a whole file's data: the schema first, then (if it passes) the rules."""
+    found = schema_problems(data)
+    if found:
+        return found
+    return sections_problems(data) + duplicate_problems(data["overrides"])
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """What the JSON Schema refuses, in the field's words."""
+    return [p for error in _validator().iter_errors(data) for p in _explain(error)]
+
+
+def sections_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """:func:`range_problems` of the ``default`` section and of every override's ``transforms``."""
+    found = range_problems(("default",), data.get("default") or {})
+    for i, o in enumerate(data["overrides"]):
+        found += range_problems(("overrides", i, "transforms"), o["transforms"])
+    return found
+
+
+def range_problems(where: DocPath, transforms: Mapping[str, Any]) -> list[Problem]:
+    """``[min, max]`` ranges with min > max, and a RandAugment magnitude not below its bins."""
+    found: list[Problem] = []
+    for name, entry in transforms.items():
+        if not isinstance(entry, dict):
+            continue
+        for rng in RANGES:
+            if rng in entry and entry[rng][0] > entry[rng][1]:
+                lo, hi = entry[rng]
+                found.append(Problem(where + (name, rng), f"min {_num(lo)} > max {_num(hi)}"))
+        magnitude, bins = entry.get("magnitude"), entry.get("num_magnitude_bins")
+        if magnitude is not None and bins is not None and magnitude >= bins:
+            found.append(Problem(where + (name, "magnitude"),
+                                 f"magnitude {magnitude} must be below num_magnitude_bins {bins}"))
+    return found
+
+
+def duplicate_problems(overrides: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """Class keys listed twice, within one override or across two."""
+    found: list[Problem] = []
+    first_seen: dict[str, tuple[int, int]] = {}
+    for i, o in enumerate(overrides):
+        for j, key in enumerate(o["classes"]):
+            if key not in first_seen:
+                first_seen[key] = (i, j)
+                continue
+            i0, j0 = first_seen[key]
+            here = ("overrides", i, "classes", j)
+            there = ("overrides", i0, "classes", j0)
+            if i0 == i:
+                found.append(Problem(here, f"class {key!r} is listed twice in this override (first as "
+                                           f"classes[{j0}]{{at}})", related=there))
+            else:
+                found.append(Problem(here, f"class {key!r} is already in overrides[{i0}]{{at}}; a class may appear "
+                                           f"in one override only", related=there))
+    return found
+
+
+def class_problems(data: Mapping[str, Any], known: Mapping[str, int], what: str) -> list[Problem]:
+    """Class keys (in ``classes`` and ``side``) that are not among a trainer's classes ``known``."""
+    found = []
+    for i, o in enumerate(data["overrides"]):
+        places = [(("classes",), o["classes"])]
+        side = o.get("side") or {}
+        places += [(("side", name), side[name]) for name in ("lost", "absorbing") if name in side]
+        for sub, keys in places:
+            for j, key in enumerate(keys):
+                if key not in known:
+                    found.append(Problem(("overrides", i, *sub, j),
+                                         f"unknown class key {key!r}{suggest(key, list(known))}; not among {what}"))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Messages in the field's words
+
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "a list",
+    "string": "text",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {_num(value)}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return f"a list ({_short(value)})"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _num(x: Any) -> str:
+    return repr(float(x)) if isinstance(x, float) else str(x)
+
+
+def _is_transforms_path(path: DocPath) -> bool:
+    return path == ("default",) or (len(path) == 3 and path[0] == "overrides" and path[2] == "transforms")
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _explain(error: Any) -> list[Problem]:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    instance = error.instance
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
+        if _is_transforms_path(path):
+            noun = "transform"
+        elif len(path) >= 2 and _is_transforms_path(path[:-1]):
+            noun = f"parameter of {path[-1]}"
+        else:
+            noun = "field"
+        return [
+            Problem(path + (k,), f"unknown {noun} {k!r}{suggest(str(k), allowed)}; expected one of {allowed}",
+                    at_key=True)
+            for k in extras
+        ]
+    if kind == "required":
+        return [Problem(path, f"missing required field {k!r}") for k in error.validator_value if k not in instance]
+    if kind == "type":
+        expected = error.validator_value
+        words = (" or ".join(_TYPE_WORDS.get(t, t) for t in expected) if isinstance(expected, list)
+                 else _TYPE_WORDS.get(expected, expected))
+        if expected == ["boolean", "object"]:
+            words = "true, false or an object"
+        hint = ""
+        if (len(path) >= 2 and path[-2] == "classes" and isinstance(instance, (int, float))
+                and not isinstance(instance, bool)):
+            hint = f" (class keys are text: write '{_num(instance)}' in quotes)"
+        elif isinstance(instance, str) and expected in ("number", "integer") and _looks_numeric(instance):
+            hint = " (YAML 1.1 reads numbers like 1e-3 as text: write 0.001)"
+        return [Problem(path, f"expected {words}, got {_describe(instance)}{hint}")]
+    if kind == "const":
+        hint = f" (this relabel reads {SCHEMA_VERSION!r})" if path == ("schema",) else ""
+        return [Problem(path, f"expected {error.validator_value!r}, got {_describe(instance)}{hint}")]
+    if kind == "enum":
+        return [Problem(path, f"expected one of {list(error.validator_value)}, got {_describe(instance)}")]
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if len(path) >= 2 and path[-2] == "scale":
+            hint = ""
+            if isinstance(instance, (int, float)) and 2 <= instance <= 100:
+                hint = f" (a percentage? write {instance / 100:g})"
+            return [Problem(path, f"expected a fraction in (0, 1], got {_num(instance)}{hint}")]
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
+        return [Problem(path, f"expected a value {op} {_num(error.validator_value)}, got {_num(instance)}")]
+    if kind in ("minItems", "maxItems"):
+        if path and path[-1] in RANGES:
+            return [Problem(path, f"expected [min, max] (two numbers), got {_short(instance)}")]
+        if path and path[-1] == "classes":
+            return [Problem(path, "expected at least one class key")]
+    if kind == "minLength":
+        return [Problem(path, "expected a non-empty class key")]
+    if kind == "minProperties":
+        return [Problem(path, f"expected at least one transform; choose from {Augmentation.choices()}")]
+    return [Problem(path, error.message)]
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Where a problem is, and raising them together
+
+
+def render_path(path: Sequence[str | int]) -> str:
+    """A path as the messages write it: ``overrides[0].transforms.random_resized_crop``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Locator:
+    """Where a path into the document is in the file; this base knows no lines (a document built in Python)."""
+
+    def line(self, path: DocPath, *, at_key: bool = False) -> int | None:
+        """The file's line of ``path`` (of its key with ``at_key``), if known."""
+        return None
+
+    def field(self, path: DocPath) -> str:
+        """How a message names the field at ``path``."""
+        return render_path(path)
+
+
+def _format(problem: Problem, source: str | None, locator: Locator | None, strip: DocPath = ()) -> tuple[int, str]:
+    locator = locator or Locator()
+    line = problem.line if problem.line is not None else locator.line(problem.path, at_key=problem.at_key)
+    at = ""
+    if problem.related is not None:
+        related_line = locator.line(problem.related)
+        at = f" (line {related_line})" if related_line is not None else ""
+    message = problem.message.replace("{at}", at)
+    path = problem.path[len(strip):] if problem.path[: len(strip)] == strip else problem.path
+    where = locator.field(path)
+    parts = [p for p in (source, f"line {line}" if line is not None else None) if p]
+    head = ", ".join(parts)
+    text = f"{where}: {message}" if where else message
+    return (line if line is not None else 0), (f"{head}: {text}" if head else text)
+
+
+def raise_problems(found: list[Problem], *, source: str | None, locator: Locator | None, strip: DocPath = ()) -> None:
+    """Raise one :class:`~relabel.errors.OverridesError` listing every problem, in line order."""
+    formatted = sorted({_format(p, source, locator, strip) for p in found})
+    lines = [text for _, text in formatted]
+    if len(lines) == 1:
+        raise OverridesError(lines[0])
+    shown = lines[:_MAX_PROBLEMS_SHOWN]
+    more = len(lines) - len(shown)
+    head = f"{source}: {len(lines)} problems" if source else f"invalid overrides: {len(lines)} problems"
+    tail = [f"... and {more} more"] if more else []
+    raise OverridesError("\n".join([head, *shown, *tail]))
+
+
+def jsonable(value: Any, where: str) -> Any:
+    """Plain JSON values: tuples → lists, numpy scalars/arrays → Python, NaN/inf → None."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Enum):
+        return jsonable(value.value, where)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, where) for v in value]
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalars and arrays, tensors
+        return jsonable(value.tolist(), where)
+    if hasattr(value, "isoformat"):  # dates and times YAML may produce
+        return value.isoformat()
+    raise OverridesError(f"{where}: values must be JSON values (numbers, text, lists, objects); "
+                         f"got {type(value).__name__}")
