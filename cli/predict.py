@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from relabel.cli.render import render_written
+from relabel.inference.options import Decode, Interpolation, OnError, Precision
 
 
 class _Triple(click.ParamType):
@@ -52,23 +53,23 @@ class _Triple(click.ParamType):
               help="Image-key column of an HF dataset [default: a key-like text column, else the image file names].")
 @click.option("--device", default="auto", show_default=True, metavar="auto|cpu|cuda|cuda:N",
               help="Where the model runs (under torchrun: each rank's own GPU).")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp16", "fp32"]), default="auto", show_default=True,
+@click.option("--precision", type=click.Choice(Precision.choices()), default="auto", show_default=True,
               help="auto = bf16 autocast on CUDA, fp32 on CPU.")
 @click.option("--batch-size", type=click.IntRange(1), help="Images per forward pass [default: 256 on CUDA, 32 on CPU].")
 @click.option("--workers", type=click.IntRange(0),
               help="Parallel decode workers [default: CPU cores per local rank less one, at most 16].")
-@click.option("--decode", type=click.Choice(["cpu", "device"]), default="cpu", show_default=True,
+@click.option("--decode", type=click.Choice(Decode.choices()), default="cpu", show_default=True,
               help="Decode and resize in CPU workers, or in batches on the model's device (nvJPEG on CUDA).")
 @click.option("--resize", "resize_size", type=click.IntRange(1),
               help="Shorter side after resizing [default: the model's own, else 256].")
 @click.option("--crop", "crop_size", type=click.IntRange(1), help="Centre-crop size [default: the model's own, else 224].")
-@click.option("--interpolation", type=click.Choice(["bilinear", "bicubic", "nearest"]),
+@click.option("--interpolation", type=click.Choice(Interpolation.choices()),
               help="Resize interpolation [default: the model's own, else bilinear].")
 @click.option("--mean", type=_Triple(), help="Normalisation mean [default: the model's own, else ImageNet's].")
 @click.option("--std", type=_Triple(), help="Normalisation std [default: the model's own, else ImageNet's].")
 @click.option("--shard-size", default=1024, show_default=True, type=click.IntRange(1),
               help="Images per shard (the unit of resuming).")
-@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+@click.option("--on-error", type=click.Choice(OnError.choices()), default="fail", show_default=True,
               help="An unreadable image stops the run, or is left out with a warning.")
 @click.option("--restart", is_flag=True, help="Discard shards left by an earlier, different prediction into --out.")
 def predict(model: str, data: str, out: str, weights: str | None, arch: str | None, num_classes: int | None,
@@ -104,8 +105,8 @@ def predict(model: str, data: str, out: str, weights: str | None, arch: str | No
     run = run_predict(
         loaded, data, label_space=label_space, out=out, name=name, group=group, strength=strength, seed=seed,
         topk=topk, keep_logits=keep_logits, split=split, image_column=image_column, key_column=key_column,
-        device=device, precision=precision, batch_size=batch_size, workers=workers, decode=decode,  # type: ignore[arg-type]
-        shard_size=shard_size, on_error=on_error, restart=restart,  # type: ignore[arg-type]
+        device=device, precision=precision, batch_size=batch_size, workers=workers, decode=decode,
+        shard_size=shard_size, on_error=on_error, restart=restart,
     )
     if int(os.environ.get("RANK", "0")) == 0:
         k = run.topk_ids.shape[1]

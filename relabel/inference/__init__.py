@@ -1,12 +1,25 @@
 """Inference: models evaluated on image folders or HF datasets → runs (``relabel predict``).
 
-This package imports torch; ``import relabel`` does not import it until ``relabel.predict``
-(or anything else from here) is asked for.
+The first step of the data flow: it makes :class:`~relabel.loading.runs.Run` objects and
+imports nothing of the later stages. :mod:`~relabel.inference.prediction` is the job,
+:mod:`~relabel.inference.decode` reading and decoding images, :mod:`~relabel.inference.shards`
+the shards on disk, :mod:`~relabel.inference.models` loading models, and
+:mod:`~relabel.inference.options` the closed vocabularies of the settings.
+
+Most of this package imports torch; ``import relabel`` (and ``relabel.inference.options``)
+does not import it until ``relabel.predict`` or a name below is asked for.
 """
 
-from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, open_images
-from relabel.inference.models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocess, load_model
-from relabel.inference.prediction import predict, shards_dir
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, open_images
+    from relabel.inference.models import IMAGENET_MEAN, IMAGENET_STD, LoadedModel, Preprocess, load_model
+    from relabel.inference.prediction import predict
+    from relabel.inference.shards import shards_dir
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -20,3 +33,16 @@ __all__ = [
     "predict",
     "shards_dir",
 ]
+
+_WHERE = {
+    "IMAGE_SUFFIXES": "data", "ImageSource": "data", "open_images": "data",
+    "IMAGENET_MEAN": "models", "IMAGENET_STD": "models", "LoadedModel": "models", "Preprocess": "models",
+    "load_model": "models", "predict": "prediction", "shards_dir": "shards",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names above, imported (with torch) when first asked for."""
+    if name in _WHERE:
+        return getattr(import_module(f"relabel.inference.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'relabel.inference' has no attribute {name!r}")

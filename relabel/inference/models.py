@@ -27,20 +27,20 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
 
 from relabel.errors import InputError, RelabelWarning, format_offenders
+from relabel.inference.options import Interpolation
 
 __all__ = ["Preprocess", "LoadedModel", "load_model", "Interpolation", "IMAGENET_MEAN", "IMAGENET_STD"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-Interpolation = Literal["bilinear", "bicubic", "nearest"]
-_INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+_INTERPOLATIONS = tuple(Interpolation.choices())
 
 #: Keys under which training scripts commonly nest the state dict in a checkpoint.
 _STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net")
@@ -69,7 +69,7 @@ class Preprocess:
     crop_size: int = 224
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
-    interpolation: Interpolation = "bilinear"
+    interpolation: str = "bilinear"
 
     def __post_init__(self) -> None:
         for name in ("resize_size", "crop_size"):

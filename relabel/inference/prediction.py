@@ -21,54 +21,61 @@ assembled and written atomically only when every shard is there, so an interrupt
 leaves a partial ``OUT``. Under ``torchrun`` each rank takes every ``world``-th shard, and
 rank 0 merges them in image order after all ranks are done: the output is the same, row for
 row, as a single process's.
+
+This module is the job (options, device, the batch loop); decoding is
+:mod:`relabel.inference.decode`, shards on disk :mod:`relabel.inference.shards`, and the run
+file's schema :mod:`relabel.loading.runs` (inference makes runs: it imports nothing of the
+later stages).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from relabel.errors import InputError, LabelSpaceError, RelabelWarning, format_offenders
-from relabel.export import atomic_path, write_run
+from relabel.errors import InputError, LabelSpaceError
 from relabel.inference.data import ImageSource, open_images
+from relabel.inference.decode import (
+    DecodedImages,
+    EncodedImages,
+    collate_decoded,
+    collate_encoded,
+    decode_on_device,
+)
 from relabel.inference.distributed import Ranks, join
 from relabel.inference.models import LoadedModel, Preprocess, load_model
+from relabel.inference.options import Decode, OnError, Precision
+from relabel.inference.shards import (
+    PLAN_VERSION,
+    Shard,
+    ShardResult,
+    ShardWriter,
+    assemble,
+    finished,
+    merge,
+    prepare,
+    read_run,
+    shards_dir,
+)
 from relabel.labelspace import LabelSpace, load_label_space
-from relabel.loading.runs import DEFAULT_TOPK, Run, RunMeta, check_meta_fields, run_to_arrow
+from relabel.loading.runs import DEFAULT_TOPK, Run, RunMeta, check_meta_fields
 from relabel.progress import progress
 
 __all__ = ["predict", "Precision", "Decode", "OnError", "shards_dir"]
 
-Precision = Literal["auto", "bf16", "fp16", "fp32"]
-Decode = Literal["cpu", "device"]
-OnError = Literal["fail", "skip"]
 
-_PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-_DECODES = ("cpu", "device")
-_ON_ERROR = ("fail", "skip")
-_SHARD_KEY = b"relabel.shard"
-_PLAN_VERSION = 1
 DEFAULT_SHARD_SIZE = 1024
-
-
-def shards_dir(out: str | Path) -> Path:
-    """Where the shards of ``out`` live while a prediction is under way: ``OUT.shards/``."""
-    out = Path(out)
-    return out.with_name(out.name + ".shards")
 
 
 def predict(
@@ -91,13 +98,13 @@ def predict(
     image_column: str | None = None,
     key_column: str | None = None,
     device: str | torch.device | None = None,
-    precision: Precision = "auto",
+    precision: Precision | str = "auto",
     batch_size: int | None = None,
     workers: int | None = None,
-    decode: Decode = "cpu",
+    decode: Decode | str = "cpu",
     channels_last: bool = True,
     shard_size: int = DEFAULT_SHARD_SIZE,
-    on_error: OnError = "fail",
+    on_error: OnError | str = "fail",
     restart: bool = False,
 ) -> Run:
     """Evaluate ``model`` on the images of ``data`` and return (and with ``out``, write) a run.
@@ -212,12 +219,13 @@ def _check_options(topk: int, batch_size: int | None, workers: int | None, shard
         positive(batch_size, "batch_size")
     if workers is not None:
         positive(workers, "workers", 0)
-    for value, choices, what in ((precision, _PRECISIONS, "precision"), (decode, _DECODES, "decode"),
-                                 (on_error, _ON_ERROR, "on_error")):
-        if value not in choices:
-            raise InputError(f"predict: {what} must be one of {list(choices)}; found {value!r}")
-    return _Settings(int(topk), batch_size, workers, int(shard_size), precision, decode, on_error,
-                     bool(keep_logits), bool(channels_last))
+    words = []
+    for value, vocabulary, what in ((precision, Precision, "precision"), (decode, Decode, "decode"),
+                                    (on_error, OnError, "on_error")):
+        if value not in vocabulary.choices():
+            raise InputError(f"predict: {what} must be one of {vocabulary.choices()}; found {value!r}")
+        words.append(vocabulary(value).value)  # plain text: it goes into the plan
+    return _Settings(int(topk), batch_size, workers, int(shard_size), *words, bool(keep_logits), bool(channels_last))
 
 
 def _resolve_precision(precision: str, device_type: str, capability: tuple[int, int] | None) -> str:
@@ -252,30 +260,6 @@ def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.devic
     return chosen
 
 
-# ---------------------------------------------------------------- the job
-
-
-@dataclass
-class _Shard:
-    index: int
-    start: int
-    stop: int
-
-    @property
-    def file(self) -> str:
-        return f"shard-{self.index:05d}.parquet"
-
-
-@dataclass
-class _Result:
-    """One shard's predictions; ``skipped`` holds (key, reason) of unreadable images."""
-
-    shard: _Shard
-    images: np.ndarray
-    ids: np.ndarray
-    scores: np.ndarray
-    logits: np.ndarray | None
-    skipped: list[tuple[str, str]]
 
 
 class _Job:
@@ -297,7 +281,7 @@ class _Job:
                                 workers=workers, precision=precision)
         n = len(source)
         size = self.settings.shard_size
-        self.shards = [_Shard(i, start, min(start + size, n)) for i, start in enumerate(range(0, n, size))]
+        self.shards = [Shard(i, start, min(start + size, n)) for i, start in enumerate(range(0, n, size))]
         self.mine = [s for s in self.shards if s.index % ranks.world == ranks.rank]
 
     # -- the plan of a sharded run
@@ -305,7 +289,7 @@ class _Job:
     def plan(self) -> dict[str, Any]:
         keys = hashlib.sha256("\n".join(self.source.keys.tolist()).encode()).hexdigest()
         return {
-            "version": _PLAN_VERSION,
+            "version": PLAN_VERSION,
             "n_images": len(self.source),
             "image_keys_sha256": keys,
             "shard_size": self.settings.shard_size,
@@ -321,23 +305,23 @@ class _Job:
     def run(self, meta: RunMeta, out: Path | None, restart: bool) -> Run:
         if out is None:
             results = list(self._drive(self.mine, sink=None))
-            return _assemble(meta, results, source=f"predict({self.loaded.name})")
+            return assemble(meta, results, source=f"predict({self.loaded.name})")
         folder = shards_dir(out)
         plan = self.plan()
         plan_id = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
         error: BaseException | None = None
         if self.ranks.is_main:
             try:
-                _prepare(folder, plan, restart)
+                prepare(folder, plan, restart)
             except Exception as e:
                 error = e
         self.ranks.agree(error)
 
         error = None
         try:
-            todo = [s for s in self.mine if not _finished(folder / s.file, s, plan_id)]
+            todo = [s for s in self.mine if not finished(folder / s.file, s, plan_id)]
             done = len(self.mine) - len(todo)
-            sink = _ShardWriter(folder, plan_id)
+            sink = ShardWriter(folder, plan_id)
             for _ in self._drive(todo, sink=sink, resumed=done):
                 pass
         except Exception as e:
@@ -353,26 +337,26 @@ class _Job:
         run = None
         if self.ranks.is_main:
             try:
-                run = _merge(folder, self.shards, plan_id, meta, out)
+                run = merge(folder, self.shards, plan_id, meta, out)
             except Exception as e:
                 error = e
         self.ranks.agree(error)
         if run is None:
-            return _read_run(out, meta)
+            return read_run(out, meta)
         shutil.rmtree(folder, ignore_errors=True)
         return run
 
     # -- inference
 
-    def _drive(self, shards: list[_Shard], *, sink: Callable[[_Result], None] | None,
-               resumed: int = 0) -> Iterator[_Result]:
+    def _drive(self, shards: list[Shard], *, sink: Callable[[ShardResult], None] | None,
+               resumed: int = 0) -> Iterator[ShardResult]:
         """Run the model over ``shards``; yield each shard's result (after ``sink`` wrote it)."""
         total = sum(s.stop - s.start for s in shards)
         if not shards:
             return
-        results: list[_Result] = []
+        results: list[ShardResult] = []
 
-        def collect(result: _Result) -> None:
+        def collect(result: ShardResult) -> None:
             if sink is not None:
                 sink(result)
             results.append(result)
@@ -388,7 +372,7 @@ class _Job:
                 yield results.pop(0)
         yield from results
 
-    def _batches(self, shards: list[_Shard], emit: Callable[[_Result], None]) -> Iterator[int]:
+    def _batches(self, shards: list[Shard], emit: Callable[[ShardResult], None]) -> Iterator[int]:
         """Run every batch; yield the number of images each batch held; ``emit`` each finished shard."""
         from torch.utils.data import DataLoader
 
@@ -397,10 +381,10 @@ class _Job:
         batches = [list(range(b, min(b + settings.batch_size, s.stop)))
                    for s in shards for b in range(s.start, s.stop, settings.batch_size)]
         on_device = settings.decode == "device"
-        dataset = _Encoded(self.source, pre) if on_device else _Decoded(self.source, pre)
+        dataset = EncodedImages(self.source, pre) if on_device else DecodedImages(self.source, pre)
         loader = DataLoader(
             dataset, batch_sampler=batches, num_workers=settings.workers,
-            collate_fn=_collate_encoded if on_device else _collate_decoded,
+            collate_fn=collate_encoded if on_device else collate_decoded,
             pin_memory=self.cuda and not on_device,
             prefetch_factor=4 if settings.workers else None,
         )
@@ -417,7 +401,7 @@ class _Job:
             for images, indices, errors in loader:
                 errors = list(errors)
                 if on_device:
-                    images, decode_errors = _decode_on_device(images, self.device, pre)
+                    images, decode_errors = decode_on_device(images, self.device, pre)
                     errors = [a or b for a, b in zip(errors, decode_errors)]
                 self._check_errors(indices, errors)
                 x = images.to(self.device, non_blocking=True)
@@ -443,8 +427,8 @@ class _Job:
             if pending is not None:
                 yield from self._finish(pending, state, shard_iter, emit)
 
-    def _finish(self, pending: _Pending, state: _ShardState, shard_iter: Iterator[_Shard],
-                emit: Callable[[_Result], None]) -> Iterator[int]:
+    def _finish(self, pending: _Pending, state: _ShardState, shard_iter: Iterator[Shard],
+                emit: Callable[[ShardResult], None]) -> Iterator[int]:
         ids, scores, logits = pending.host()
         keys = self.source.keys
         for index, error in zip(pending.indices, pending.errors):
@@ -581,16 +565,16 @@ class _Pending:
 
 
 class _ShardState:
-    def __init__(self, shard: _Shard) -> None:
+    def __init__(self, shard: Shard) -> None:
         self.reset(shard)
 
-    def reset(self, shard: _Shard) -> None:
+    def reset(self, shard: Shard) -> None:
         self.shard = shard
         self.parts: list[Any] = []
         self.skipped: list[tuple[str, str]] = []
         self.seen = 0
 
-    def result(self, keys: np.ndarray) -> _Result:
+    def result(self, keys: np.ndarray) -> ShardResult:
         images, ids, scores, logits = [], [], [], []
         for indices, errors, part_ids, part_scores, part_logits in self.parts:
             keep = np.asarray([not e for e in errors], dtype=bool)
@@ -599,7 +583,7 @@ class _ShardState:
             scores.append(part_scores[keep])
             if part_logits is not None:
                 logits.append(part_logits[keep])
-        return _Result(self.shard, np.concatenate(images).astype(object), np.concatenate(ids),
+        return ShardResult(self.shard, np.concatenate(images).astype(object), np.concatenate(ids),
                        np.concatenate(scores), np.concatenate(logits) if logits else None, list(self.skipped))
 
 
@@ -608,305 +592,4 @@ def _ticks(counts: Iterator[int]) -> Iterator[None]:
     for n in counts:
         for _ in range(n):
             yield None
-
-
-# ---------------------------------------------------------------- reading and decoding
-
-
-_MODES = {"bilinear": "BILINEAR", "bicubic": "BICUBIC", "nearest": "NEAREST"}
-
-
-def _interpolation(pre: Preprocess) -> Any:
-    from torchvision.transforms import InterpolationMode
-
-    return getattr(InterpolationMode, _MODES[pre.interpolation])
-
-
-class _Decoded:
-    """Image ``i`` decoded, resized and centre-cropped by PIL (torchvision's eval pipeline), as uint8 CHW."""
-
-    def __init__(self, source: ImageSource, pre: Preprocess) -> None:
-        self.source, self.pre = source, pre
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
-        image, error = _pil_crop(partial(self.source.open_pil, index), self.pre)
-        return image, index, error
-
-
-class _Encoded:
-    """Image ``i``'s encoded bytes (1-D uint8) if it is a JPEG the device decodes, else as :class:`_Decoded` gives it.
-
-    JPEGs are decoded later, in batches, on the device; anything else (see :func:`_device_decodable`) is decoded,
-    resized and cropped here by PIL, so that it gets exactly the pixels ``decode="cpu"`` gives it.
-    """
-
-    def __init__(self, source: ImageSource, pre: Preprocess) -> None:
-        self.source, self.pre = source, pre
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
-        try:
-            data = self.source.read_bytes(index)
-        except Exception as e:
-            return torch.zeros(3, self.pre.crop_size, self.pre.crop_size, dtype=torch.uint8), index, _reason(e)
-        if not data:
-            return torch.zeros(3, self.pre.crop_size, self.pre.crop_size, dtype=torch.uint8), index, "empty file"
-        if _device_decodable(data):
-            return torch.frombuffer(bytearray(data), dtype=torch.uint8), index, ""
-        image, error = _pil_crop(partial(_open_rgb, data), self.pre)
-        return image, index, error
-
-
-def _pil_crop(open_image: Callable[[], Any], pre: Preprocess) -> tuple[torch.Tensor, str]:
-    """The opened image resized and centre-cropped by PIL, as uint8 CHW; or zeros and why it could not be read."""
-    from torchvision.transforms import functional as F
-
-    try:
-        image = open_image()
-        image = F.resize(image, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
-        image = F.center_crop(image, [pre.crop_size])
-        return F.pil_to_tensor(image), ""
-    except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError, …
-        return torch.zeros(3, pre.crop_size, pre.crop_size, dtype=torch.uint8), _reason(e)
-
-
-def _open_rgb(data: bytes) -> Any:
-    """Encoded bytes decoded by PIL, in RGB (as :meth:`ImageSource.open_pil` decodes a file)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB")
-
-
-#: Frame types (SOFn markers) decoded on the device: baseline, extended and progressive Huffman-coded JPEG.
-_DEVICE_FRAMES = (0xC0, 0xC1, 0xC2)
-#: Markers without a length field.
-_STANDALONE = frozenset([0x01, *range(0xD0, 0xD8)])
-
-
-def _device_decodable(data: bytes) -> bool:
-    """Whether ``data`` is a JPEG that ``decode_jpeg`` decodes on the device: 8-bit, Huffman-coded, grey or YCbCr.
-
-    Everything else is left to PIL, which reads it as ``decode="cpu"`` does: PNG, BMP, TIFF, GIF, WebP, CMYK and
-    YCCK JPEGs (torchvision leaves them out of its nvJPEG tests), JPEGs coded in RGB (Adobe transform 0),
-    arithmetic-coded, lossless or 12-bit JPEGs, and files whose header cannot be read.
-    """
-    if data[:2] != b"\xff\xd8":
-        return False
-    i, adobe_rgb = 2, False
-    while i + 3 < len(data):
-        if data[i] != 0xFF:
-            return False
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-        elif marker in _STANDALONE:
-            i += 2
-        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # the frame header: SOFn
-            if i + 9 >= len(data):
-                return False
-            components = data[i + 9]
-            return (marker in _DEVICE_FRAMES and data[i + 4] == 8 and components in (1, 3)
-                    and not (components == 3 and adobe_rgb))
-        elif marker in (0xD9, 0xDA):  # end of image, or a scan before any frame header
-            return False
-        else:
-            if marker == 0xEE and data[i + 4:i + 9] == b"Adobe" and i + 15 < len(data):
-                adobe_rgb = data[i + 15] == 0  # colour transform 0: RGB or CMYK, not YCbCr or YCCK
-            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
-    return False
-
-
-def _reason(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-
-
-def _collate_decoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    images, indices, errors = zip(*items)
-    return torch.stack(images), torch.tensor(indices, dtype=torch.int64), list(errors)
-
-
-def _collate_encoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[list[torch.Tensor], torch.Tensor, list[str]]:
-    data, indices, errors = zip(*items)
-    return list(data), torch.tensor(indices, dtype=torch.int64), list(errors)
-
-
-def _decode_on_device(data: list[torch.Tensor], device: torch.device,
-                      pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
-    """Decode a batch of encoded JPEGs on ``device``, then resize and crop them there.
-
-    ``data`` holds encoded JPEGs (1-D) and images the workers already decoded, resized and cropped (3-D). The JPEGs
-    are decoded together with ``torchvision.io.decode_jpeg`` (nvJPEG on CUDA); when the batch call fails, each is
-    decoded alone, and one the device decoder refuses is decoded by PIL. Images of the same size are resized
-    together.
-    """
-
-    with warnings.catch_warnings():  # torchvision 0.29 deprecates its decoders in favour of TorchCodec
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return _decode_and_resize(data, device, pre)
-
-
-def _decode_and_resize(data: list[torch.Tensor], device: torch.device,
-                       pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
-    from torchvision.io import ImageReadMode, decode_jpeg
-    from torchvision.transforms import functional as F
-
-    size = pre.crop_size
-    out = torch.zeros(len(data), 3, size, size, dtype=torch.uint8, device=device)
-    errors = [""] * len(data)
-    ready = [i for i, d in enumerate(data) if d.ndim == 3]
-    if ready:
-        out[ready] = torch.stack([data[i] for i in ready]).to(device)
-    jpegs = [i for i, d in enumerate(data) if d.ndim == 1]
-    decoded: dict[int, torch.Tensor] = {}
-    if jpegs:
-        try:
-            decoded = dict(zip(jpegs, decode_jpeg([data[i] for i in jpegs], mode=ImageReadMode.RGB, device=device)))
-        except RuntimeError:  # one bad file fails the whole batch
-            for i in jpegs:
-                try:
-                    decoded[i] = decode_jpeg(data[i], mode=ImageReadMode.RGB, device=device)
-                except RuntimeError:  # PIL reads it as decode="cpu" does, or names the problem
-                    image, errors[i] = _pil_crop(partial(_open_rgb, data[i].numpy().tobytes()), pre)
-                    out[i] = image.to(device)
-    by_shape: dict[tuple[int, int], list[int]] = {}
-    for i, image in decoded.items():
-        by_shape.setdefault(tuple(image.shape[-2:]), []).append(i)
-    for rows in by_shape.values():
-        group = torch.stack([decoded[i] for i in rows])
-        group = F.resize(group, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
-        out[rows] = F.center_crop(group, [size])
-    return out, errors
-
-
-# ---------------------------------------------------------------- shards on disk
-
-
-def _prepare(folder: Path, plan: dict[str, Any], restart: bool) -> None:
-    """Make ``folder`` hold this plan: refuse (or with ``restart`` discard) shards of another plan."""
-    plan_file = folder / "plan.json"
-    if restart and folder.exists():
-        shutil.rmtree(folder)
-    if plan_file.is_file():
-        try:
-            old = json.loads(plan_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = None
-        if old != plan:
-            differ = sorted(k for k in set(plan) | set(old or {}) if (old or {}).get(k) != plan.get(k))
-            raise InputError(
-                f"{folder} holds shards of another prediction (it differs in {', '.join(differ)}); pass "
-                f"restart=True (CLI: --restart) to discard them, or choose another output file"
-            )
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(plan_file) as tmp:
-        tmp.write_text(json.dumps(plan, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def _shard_info(path: Path) -> dict[str, Any] | None:
-    import pyarrow.parquet as pq
-
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-        return json.loads(metadata[_SHARD_KEY])
-    except Exception:  # unreadable or foreign file: recompute the shard
-        return None
-
-
-def _finished(path: Path, shard: _Shard, plan_id: str) -> bool:
-    """Whether ``path`` is this shard, written under this plan (a shard is written whole or not at all)."""
-    if not path.is_file():
-        return False
-    info = _shard_info(path)
-    return info is not None and info.get("plan") == plan_id and (info.get("index"), info.get("start"),
-                                                                 info.get("stop")) == (shard.index, shard.start,
-                                                                                       shard.stop)
-
-
-class _ShardWriter:
-    def __init__(self, folder: Path, plan_id: str) -> None:
-        self.folder, self.plan_id = folder, plan_id
-
-    def __call__(self, result: _Result) -> None:
-        import pyarrow.parquet as pq
-
-        shard = result.shard
-        table = run_to_arrow(Run(RunMeta("shard"), result.images, result.ids, result.scores, result.logits))
-        info = {"plan": self.plan_id, "index": shard.index, "start": shard.start, "stop": shard.stop,
-                "skipped": result.skipped}
-        table = table.replace_schema_metadata({_SHARD_KEY: json.dumps(info).encode()})
-        with atomic_path(self.folder / shard.file) as tmp:
-            pq.write_table(table, tmp)
-
-
-def _arrays(table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """image, topk_ids, topk_scores, logits of a table in relabel's run schema."""
-
-    def matrix(name: str, dtype: Any) -> np.ndarray | None:
-        if name not in table.column_names:
-            return None
-        column = table[name].combine_chunks()
-        width = column.type.list_size
-        return column.flatten().to_numpy(zero_copy_only=False).astype(dtype).reshape(len(column), width)
-
-    images = np.asarray(table["image"].to_pylist(), dtype=object)
-    return images, matrix("topk_ids", np.int64), matrix("topk_scores", np.float32), matrix("logits", np.float32)
-
-
-def _merge(folder: Path, shards: list[_Shard], plan_id: str, meta: RunMeta, out: Path) -> Run:
-    """Concatenate every shard in image order and write the run atomically."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    missing = [s.file for s in shards if not _finished(folder / s.file, s, plan_id)]
-    if missing:
-        raise InputError(f"{folder}: cannot merge, shards {format_offenders(missing)} are missing or incomplete")
-    tables, skipped = [], []
-    for shard in shards:
-        table = pq.read_table(folder / shard.file)
-        skipped += json.loads(table.schema.metadata[_SHARD_KEY])["skipped"]
-        tables.append(table.replace_schema_metadata(None))
-    images, ids, scores, logits = _arrays(pa.concat_tables(tables))
-    if len(images) == 0:
-        raise InputError(f"{out}: no image could be read ({format_offenders([k for k, _ in skipped])})")
-    _warn_skipped(skipped)
-    run = Run(meta, images, ids, scores, logits, source=str(out))
-    write_run(run, out)
-    return run
-
-
-def _read_run(out: Path, meta: RunMeta) -> Run:
-    import pyarrow.parquet as pq
-
-    images, ids, scores, logits = _arrays(pq.read_table(out))
-    return Run(meta, images, ids, scores, logits, source=str(out))
-
-
-def _assemble(meta: RunMeta, results: list[_Result], *, source: str) -> Run:
-    results = sorted(results, key=lambda r: r.shard.index)
-    skipped = [s for r in results for s in r.skipped]
-    kept = [r for r in results if len(r.images)]
-    if not kept:
-        raise InputError(f"{source}: no image could be read ({format_offenders([k for k, _ in skipped])})")
-    _warn_skipped(skipped)
-    logits = np.concatenate([r.logits for r in kept]) if kept[0].logits is not None else None
-    return Run(meta, np.concatenate([r.images for r in kept]).astype(object), np.concatenate([r.ids for r in kept]),
-               np.concatenate([r.scores for r in kept]), logits, source=source)
-
-
-def _warn_skipped(skipped: list[Any]) -> None:
-    if skipped:
-        first_reason = skipped[0][1]
-        warnings.warn(
-            f"skipped {len(skipped)} unreadable image{'s' if len(skipped) != 1 else ''} "
-            f"({format_offenders([k for k, _ in skipped])}; first reason: {first_reason})",
-            RelabelWarning, stacklevel=5,
-        )
 

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from relabel import _json, _tables
+from relabel._atomic import atomic_path
 from relabel.errors import InputError, LabelSpaceError, format_offenders, repeated
 from relabel.labelspace import LabelSpace
 from relabel.loading.annotations import image_key, val_image_keys
@@ -38,6 +39,8 @@ __all__ = [
     "run_from_table",
     "run_from_arrays",
     "run_to_arrow",
+    "run_from_arrow",
+    "write_run",
     "READER_OPTIONS",
     "check_reader_options",
     "check_meta_fields",
@@ -489,6 +492,52 @@ def run_to_arrow(run: Run) -> pa.Table:
         )
     table = pa.table(columns)
     return table.replace_schema_metadata({METADATA_KEY: json.dumps(run.meta.to_dict()).encode()})
+
+
+def write_run(run: Run, path: str | Path) -> Path:
+    """Write a run in relabel's Parquet schema (:func:`run_to_arrow`), atomically; :func:`load_run` reads it back."""
+    import pyarrow.parquet as pq
+
+    with atomic_path(path) as tmp:
+        pq.write_table(run_to_arrow(run), tmp)
+    return Path(path)
+
+
+def run_from_arrow(
+    table: pa.Table,
+    *,
+    meta: RunMeta,
+    label_space: LabelSpace | None = None,
+    trusted: bool = False,
+    keep_logits: bool = True,
+    source: str = "",
+) -> Run:
+    """A run from a table in relabel's own schema (``image``, ``topk_ids``, ``topk_scores``, ``logits``).
+
+    The one reader of the schema :func:`run_to_arrow` writes. A table from a user's file
+    (``trusted=False``, what :func:`load_run` reads) is checked against ``label_space`` column
+    by column: keys, list widths, nulls, class-id range, finite logits. ``trusted=True`` is for
+    a table relabel wrote itself within one job (inference shards and their merge): it is read
+    as it is, without a label space.
+    """
+    where = source or "run table"
+    if not trusted:
+        if label_space is None:
+            raise InputError(f"{where}: reading a run table needs the label space its class ids index")
+        return _run_from_relabel_arrow(table, meta, label_space, where, keep_logits)
+
+    def matrix(name: str, dtype: Any) -> np.ndarray | None:
+        if name not in table.column_names or (name == "logits" and not keep_logits):
+            return None
+        column = table[name].combine_chunks()
+        width = column.type.list_size
+        return column.flatten().to_numpy(zero_copy_only=False).astype(dtype).reshape(len(column), width)
+
+    images = np.asarray(table["image"].to_pylist(), dtype=object)
+    ids = matrix("topk_ids", np.int64)
+    if ids is None:
+        raise InputError(f"{where}: a run table needs a 'topk_ids' column; found {table.column_names}")
+    return Run(meta, images, ids, matrix("topk_scores", np.float32), matrix("logits", np.float32), source=source)
 
 
 def _list_column_to_array(column: pa.ChunkedArray, images: np.ndarray, where: str, *, ids: bool) -> np.ndarray:

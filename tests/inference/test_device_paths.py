@@ -14,7 +14,8 @@ from torch import nn
 
 from relabel import RelabelWarning
 from relabel.inference import load_model, predict
-from relabel.inference.prediction import _device_decodable, _prepare_module, _resolve_precision
+from relabel.inference.decode import device_decodable
+from relabel.inference.prediction import _prepare_module, _resolve_precision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_predict import SMALL, tiny_net  # noqa: E402
@@ -52,18 +53,18 @@ def _adobe(jpeg: bytes, transform: int) -> bytes:
 def test_only_plain_jpegs_are_left_to_the_device_decoder():
     rgb = Image.fromarray(_pixels(0))
     jpeg = _encoded(rgb, format="JPEG", quality=90)
-    assert _device_decodable(jpeg)
-    assert _device_decodable(_encoded(rgb, format="JPEG", progressive=True))
-    assert _device_decodable(_encoded(rgb.convert("L"), format="JPEG"))  # grey: nvJPEG gives R = G = B
-    assert _device_decodable(_encoded(rgb, format="JPEG", icc_profile=b"\0" * 70_000))  # frame header after 64 KB
-    assert _device_decodable(_adobe(jpeg, transform=1))
-    assert not _device_decodable(_adobe(jpeg, transform=0))  # RGB-coded, not YCbCr
-    assert not _device_decodable(_encoded(rgb.convert("CMYK"), format="JPEG"))
+    assert device_decodable(jpeg)
+    assert device_decodable(_encoded(rgb, format="JPEG", progressive=True))
+    assert device_decodable(_encoded(rgb.convert("L"), format="JPEG"))  # grey: nvJPEG gives R = G = B
+    assert device_decodable(_encoded(rgb, format="JPEG", icc_profile=b"\0" * 70_000))  # frame header after 64 KB
+    assert device_decodable(_adobe(jpeg, transform=1))
+    assert not device_decodable(_adobe(jpeg, transform=0))  # RGB-coded, not YCbCr
+    assert not device_decodable(_encoded(rgb.convert("CMYK"), format="JPEG"))
     for kwargs in ({"format": "PNG"}, {"format": "BMP"}, {"format": "GIF"}, {"format": "TIFF"}):
-        assert not _device_decodable(_encoded(rgb, **kwargs))
-    assert not _device_decodable(jpeg[:40])  # cut before its frame header
-    assert not _device_decodable(b"\xff\xd8 not really a JPEG")
-    assert not _device_decodable(b"")
+        assert not device_decodable(_encoded(rgb, **kwargs))
+    assert not device_decodable(jpeg[:40])  # cut before its frame header
+    assert not device_decodable(b"\xff\xd8 not really a JPEG")
+    assert not device_decodable(b"")
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def formats(tmp_path):
         files["k.webp"] = (rgb[11], {"format": "WEBP", "lossless": True})
     for name, (image, kwargs) in files.items():
         (root / name).write_bytes(_encoded(image, **kwargs))
-    by_pil = [name for name in sorted(files) if not _device_decodable((root / name).read_bytes())]
+    by_pil = [name for name in sorted(files) if not device_decodable((root / name).read_bytes())]
     return root, sorted(files), by_pil
 
 

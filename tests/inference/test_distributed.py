@@ -23,17 +23,17 @@ from test_predict import SMALL, image_tree, tiny_net  # noqa: E402
 SCRIPT = """
 import os, sys
 sys.path.insert(0, {here!r})
-from relabel.inference import predict, prediction
+from relabel.inference import predict, shards
 from test_predict import SMALL, tiny_net
 
 written = []
-write = prediction._ShardWriter.__call__
+write = shards.ShardWriter.__call__
 
 def record(self, result):
     write(self, result)
     written.append(result.shard.index)
 
-prediction._ShardWriter.__call__ = record
+shards.ShardWriter.__call__ = record
 run = predict(tiny_net(), sys.argv[1], out=sys.argv[2], preprocess=SMALL, workers=int(sys.argv[3]), shard_size=3,
               batch_size=2, keep_logits=True, on_error="skip", name="dist", group="g", seed=1)
 print(f"rank {{os.environ['RANK']}} of {{os.environ['WORLD_SIZE']}} wrote {{written}} and returned {{run.n_images}} images",

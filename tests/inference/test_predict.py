@@ -14,7 +14,7 @@ from torchvision import transforms as T
 
 from relabel import InputError, LabelSpace, LabelSpaceError, RelabelWarning, load_run
 from relabel.inference import Preprocess, open_images, predict, shards_dir
-from relabel.inference import prediction as predict_module
+from relabel.inference import shards as shards_module
 
 SMALL = Preprocess(resize_size=36, crop_size=32)
 
@@ -163,7 +163,7 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tree, tmp_path
                     keep_logits=True)
 
     out = tmp_path / "resumed.parquet"
-    write = predict_module._ShardWriter.__call__
+    write = shards_module.ShardWriter.__call__
     written: list[int] = []
 
     def interrupt_after_two(self, result):
@@ -172,14 +172,14 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tree, tmp_path
         write(self, result)
         written.append(result.shard.index)
 
-    monkeypatch.setattr(predict_module._ShardWriter, "__call__", interrupt_after_two)
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", interrupt_after_two)
     with pytest.raises(_Interrupted):
         predict(net, root, out=out, preprocess=SMALL, workers=0, shard_size=3, keep_logits=True)
     assert not out.exists()  # never a partial final file
     assert sorted(p.name for p in shards_dir(out).iterdir()) == ["plan.json", "shard-00000.parquet",
                                                                  "shard-00001.parquet"]
 
-    monkeypatch.setattr(predict_module._ShardWriter, "__call__", write)
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", write)
     seen = _count_images(net)
     resumed = predict(net, root, out=out, preprocess=SMALL, workers=0, shard_size=3, keep_logits=True)
     assert sum(seen) == len(keys) - 6  # the two finished shards were not recomputed
@@ -195,7 +195,7 @@ def test_shards_of_another_prediction_are_refused_unless_restarted(tree, tmp_pat
     root, keys = tree
     net = tiny_net()
     out = tmp_path / "run.parquet"
-    monkeypatch.setattr(predict_module._ShardWriter, "__call__", _raise_after_first(predict_module._ShardWriter.__call__))
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", _raise_after_first(shards_module.ShardWriter.__call__))
     with pytest.raises(_Interrupted):
         predict(net, root, out=out, preprocess=SMALL, workers=0, shard_size=4)
     monkeypatch.undo()
@@ -217,7 +217,7 @@ def test_an_unreadable_shard_file_is_recomputed(tree, tmp_path, monkeypatch):
     root, keys = tree
     net = tiny_net()
     out = tmp_path / "run.parquet"
-    monkeypatch.setattr(predict_module._ShardWriter, "__call__", _raise_after_first(predict_module._ShardWriter.__call__))
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", _raise_after_first(shards_module.ShardWriter.__call__))
     with pytest.raises(_Interrupted):
         predict(net, root, out=out, preprocess=SMALL, workers=0, shard_size=4)
     monkeypatch.undo()
@@ -263,7 +263,7 @@ def test_unreadable_images_are_skipped_with_a_warning_and_a_count(tree_with_bad_
 def test_skipped_images_are_counted_across_a_resume(tree_with_bad_images, tmp_path, monkeypatch):
     root, keys = tree_with_bad_images
     out = tmp_path / "run.parquet"
-    monkeypatch.setattr(predict_module._ShardWriter, "__call__", _raise_after_first(predict_module._ShardWriter.__call__))
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", _raise_after_first(shards_module.ShardWriter.__call__))
     with pytest.raises(_Interrupted):  # the first shard holds n01/broken.jpg
         predict(tiny_net(), root, out=out, preprocess=SMALL, workers=0, on_error="skip", shard_size=4)
     monkeypatch.undo()
