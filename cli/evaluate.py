@@ -13,8 +13,7 @@ from relabel.cli.render import render_comparison, render_evaluations, render_rec
 from relabel.comparison import compare
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel.export import (write_categorisation, write_comparison, write_evaluations, write_recommendation,
-                            write_recommendation_table)
+from relabel.export import write_recommendation, write_results
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
@@ -89,14 +88,12 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
             raise click.UsageError("--recommend needs --reference GROUP: overrides come from a comparison")
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
-    written = write_evaluations(evaluations, out, simulated=demo) if out else []
-    if recommendation is not None:
+    written = []
+    if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
+        written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
+                                 override_file=recommend_path)
+    if recommendation is not None and recommend_path is not None:
         written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
-        if out:
-            written += write_recommendation_table(recommendation, out, override_file=recommend_path)
-    if comparison is not None and categorisation is not None and out:
-        written += write_comparison(comparison, out)
-        written += write_categorisation(categorisation, out)
     if report_dir:
         from relabel.report import build_report, write_report
 

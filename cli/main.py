@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from relabel import __version__
+from relabel._version import __version__
 from relabel.errors import RelabelError, RelabelWarning
 from relabel.progress import enable as enable_progress
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import click
 
+from relabel.comparison import Metric
 from relabel.loading.manifest import RunSpec
+from relabel.overrides import Side
 
 
 class RunSpecType(click.ParamType):
@@ -55,7 +57,7 @@ def recommendation_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--include-ambiguous", is_flag=True,
                      help="Also override ambiguous classes (by default they get the advice to score with multi-labels)."),
-        click.option("--target", type=click.Choice(["both", "lost", "absorbing"]), default="both", show_default=True,
+        click.option("--target", type=click.Choice(Side.choices()), default=Side.BOTH.value, show_default=True,
                      help="Which side of a pair gets the override: the class that lost accuracy, the partner that "
                           "absorbed its predictions, or both."),
         click.option("--default-group", metavar="GROUP",
@@ -80,7 +82,7 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="False discovery rate (Benjamini-Hochberg across classes)."),
         click.option("--min-drop", default="5", show_default=True, type=PercentagePoints(),
                      help="Smallest accuracy drop, in percentage points, for a class to count as affected."),
-        click.option("--metric", type=click.Choice(["multilabel", "original"]),
+        click.option("--metric", type=click.Choice(Metric.choices()),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
         click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|imagenet-1k|FILE",

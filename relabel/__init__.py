@@ -8,8 +8,7 @@ The data flow is the architecture::
                                                    (groups, seeds)┘
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from relabel._version import __version__
 from relabel.errors import (
     ComparisonError,
     DownloadError,
@@ -32,13 +31,15 @@ from relabel.categorisation import (
 from relabel.comparison import Comparison, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
 from relabel.export import (
+    Results,
+    read_results,
     write_categorisation,
     write_comparison,
     write_evaluations,
     write_overrides,
     write_recommendation,
     write_recommendation_table,
-    write_run,
+    write_results,
     write_table,
 )
 from relabel.hierarchy import Hierarchy, imagenet_1k_hierarchy, load_hierarchy
@@ -46,18 +47,13 @@ from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import Manifest, RunSpec, read_manifest
-from relabel.loading.runs import Run, RunMeta, load_run
+from relabel.loading.runs import Run, RunMeta, load_run, write_run
 from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
-
-try:
-    __version__ = version("relabel")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "Annotations",
@@ -85,6 +81,7 @@ __all__ = [
     "PairingError",
     "Recommendation",
     "Report",
+    "Results",
     "RelabelError",
     "RelabelWarning",
     "Run",
@@ -96,6 +93,7 @@ __all__ = [
     "__version__",
     "categorise",
     "build_report",
+    "build_transform",
     "compare",
     "decide",
     "evaluate",
@@ -113,6 +111,7 @@ __all__ = [
     "pair_evidence",
     "predict",
     "read_manifest",
+    "read_results",
     "recommend",
     "simulate_runs",
     "write_categorisation",
@@ -122,6 +121,7 @@ __all__ = [
     "write_recommendation",
     "write_recommendation_table",
     "write_report",
+    "write_results",
     "write_run",
     "write_table",
 ]
@@ -133,7 +133,7 @@ def __getattr__(name: str) -> object:
         from relabel.inference import predict
 
         return predict
-    if name in ("ClassConditionalTransform", "ClassConditionalDataset"):
+    if name in ("ClassConditionalTransform", "ClassConditionalDataset", "build_transform"):
         import relabel.transforms
 
         return getattr(relabel.transforms, name)

@@ -24,7 +24,7 @@ from relabel.labelspace import LabelSpace
 from relabel.loading.runs import RunMeta
 from relabel.pairing import PairedRun
 
-__all__ = ["Evaluation", "evaluate", "evaluation_table", "multilabel_gaps", "pair_accuracy"]
+__all__ = ["Evaluation", "evaluate", "evaluation_table", "multilabel_gaps", "overall_table", "pair_accuracy"]
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,23 @@ def evaluation_table(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
         frame.insert(3, "seed", ev.meta.seed)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+OVERALL_COLUMNS = ("run", "group", "strength", "seed", "n_images", "n_annotated", "n_multilabel", "acc_original",
+                   "acc_multilabel")
+"""The columns of :func:`overall_table`, in order."""
+
+
+def overall_table(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """One row per run: ``run``, ``group``, ``strength``, ``seed`` and its ``overall`` values.
+
+    ``n_images`` (images the run covers), ``n_annotated``, ``n_multilabel``, ``acc_original``
+    (top-1) and ``acc_multilabel`` (top-1 in the multi-label set): what ``overall.parquet``
+    holds and a report's run table shows.
+    """
+    rows = [{"run": ev.meta.name, "group": ev.meta.group, "strength": ev.meta.strength, "seed": ev.meta.seed,
+             **ev.overall} for ev in evaluations]
+    return pd.DataFrame(rows, columns=list(dict.fromkeys([*OVERALL_COLUMNS, *(k for row in rows for k in row)])))
 
 
 def multilabel_gaps(evaluations: Sequence[Evaluation]) -> pd.DataFrame:

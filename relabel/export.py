@@ -1,35 +1,50 @@
-"""Export: every file relabel writes goes through here, atomically (temp file + rename).
+"""Export: the results folder, both ways, and the files the last stages hand to people and trainers.
 
-A failed write leaves no half-written file and never touches the target; existing files are
-replaced only when the caller asked for that path.
+Stage: last (after :mod:`relabel.recommendation`). This module owns the results folder that
+``relabel evaluate --out DIR`` writes and ``relabel report DIR`` reads: the names of its files
+(:data:`RESULT_FILES`), their columns, and both directions —
+
+* ``write_*`` put one stage's tables (Parquet + CSV) and settings (JSON) into a folder, each
+  file atomically; :func:`write_results` writes a whole results folder at once, beside the
+  old one and swapped in, so that the folder holds the old results or the new ones and never
+  a mix (files of yours in it are kept);
+* :func:`read_results` reads a folder back into the objects that were written (nothing is
+  recomputed), checking each table's columns and naming the file of any problem.
+
+Relabel's run Parquet belongs to :mod:`relabel.loading.runs` (``write_run``), override files
+to :mod:`relabel.overrides` (``write``); every write goes through :mod:`relabel._atomic`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from relabel import _atomic
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
-from relabel.errors import InputError
-from relabel.evaluation import Evaluation, evaluation_table
-from relabel.loading.runs import Run, run_to_arrow
-
-if TYPE_CHECKING:
-    from relabel.overrides import Overrides
-    from relabel.recommendation import Recommendation
+from relabel.errors import InputError, RelabelWarning
+from relabel.evaluation import Evaluation, evaluation_table, overall_table
+from relabel.labelspace import LabelSpace, imagenet_1k
+from relabel.overrides import Overrides
+from relabel.overrides import load as load_overrides
+from relabel.overrides import write as write_override_file
+from relabel.recommendation import Recommendation
 
 __all__ = [
-    "atomic_path",
+    "RESULT_FILES",
+    "Results",
+    "read_results",
+    "write_results",
     "write_table",
-    "write_run",
     "write_evaluations",
     "write_comparison",
     "write_categorisation",
@@ -38,44 +53,57 @@ __all__ = [
     "write_recommendation_table",
 ]
 
+_TABLES: dict[str, tuple[str, ...]] = {
+    # name: the columns a reader needs (every table is written as NAME.parquet and NAME.csv)
+    "overall": ("run", "group", "n_images", "acc_original", "acc_multilabel"),
+    "per_class": ("run", "group", "class_index", "class_key", "class_name", "n_images", "acc_original",
+                  "acc_multilabel"),
+    "comparison_summary": ("group", "mean_delta_original", "mean_delta_multilabel", "n_affected",
+                           "n_affected_original", "n_explained_by_multilabels"),
+    "comparison_per_class": ("class_index", "class_key", "class_name", "group", "n_images", "acc_original_reference",
+                             "acc_original", "delta_original", "ci_low_original", "ci_high_original",
+                             "q_value_original", "affected", "explained_by_multilabels"),
+    "comparison_group_means": ("class_index", "group", "strength", "acc_original", "acc_multilabel"),
+    "comparison_flows": ("class_index", "group", "partner_index", "share_reference", "share_treatment",
+                         "share_delta", "rank"),
+    "comparison_curves": (),
+    "comparison_best_strength": (),
+    "categorisation_pairs": ("class_index", "group", "partner_index", "partner_name", "rank", "category", "reason"),
+    "categorisation_classes": ("class_index", "group", "category", "reason", "loss_driver"),
+    "recommendation": ("class_index", "class_key", "class_name", "action", "setting_group", "reason"),
+}
+_PARAMS = ("evaluate_params", "comparison_params", "categorisation_params", "recommendation_params")
 
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it is renamed onto ``path``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+RESULT_FILES: frozenset[str] = frozenset(
+    [f"{name}{suffix}" for name in _TABLES for suffix in (".parquet", ".csv")] + [f"{name}.json" for name in _PARAMS]
+)
+"""Every file name a results folder may hold; anything else in the folder is the user's."""
 
 
-def _write(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    with atomic_path(path) as tmp:
-        writer(tmp)
-    return Path(path)
+# --------------------------------------------------------------------------------------------
+# Writing
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame as Parquet or CSV, chosen by the suffix."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
-        return _write(path, lambda tmp: table.to_parquet(tmp, index=False))
-    if suffix == ".csv":
-        return _write(path, lambda tmp: table.to_csv(tmp, index=False))
-    raise ValueError(f"unsupported table format {suffix!r}; use .parquet or .csv")
+    if suffix not in (".parquet", ".csv"):
+        raise ValueError(f"unsupported table format {suffix!r}; use .parquet or .csv")
+    with _atomic.atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_csv(tmp, index=False)
+    return Path(path)
 
 
-def write_run(run: Run, path: str | Path) -> Path:
-    """Write a run in relabel's Parquet schema (metadata in the schema metadata)."""
-    import pyarrow.parquet as pq
+def _write_tables(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    return [write_table(table, out / f"{name}{suffix}") for name, table in tables.items()
+            for suffix in (".parquet", ".csv")]
 
-    return _write(path, lambda tmp: pq.write_table(run_to_arrow(run), tmp))
+
+def _write_json(data: object, path: Path) -> Path:
+    return _atomic.write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path, *, simulated: bool = False) -> list[Path]:
@@ -85,15 +113,7 @@ def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path, *, sim
     demo), so that a report made later from the folder says so.
     """
     out = Path(out_dir)
-    per_class = evaluation_table(evaluations)
-    overall = pd.DataFrame(
-        [{"run": ev.meta.name, "group": ev.meta.group, "strength": ev.meta.strength, "seed": ev.meta.seed, **ev.overall}
-         for ev in evaluations]
-    )
-    written = []
-    for name, table in (("per_class", per_class), ("overall", overall)):
-        for suffix in (".parquet", ".csv"):
-            written.append(write_table(table, out / f"{name}{suffix}"))
+    written = _write_tables({"per_class": evaluation_table(evaluations), "overall": overall_table(evaluations)}, out)
     params = {"simulated": simulated, "runs": [ev.meta.to_dict() | ev.params for ev in evaluations]}
     written.append(_write_json(params, out / "evaluate_params.json"))
     return written
@@ -115,12 +135,7 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
         "comparison_curves": comparison.curves,
         "comparison_best_strength": comparison.best_strength,
     }
-    written = []
-    for name, table in tables.items():
-        if table.empty and not len(table.columns):
-            continue
-        for suffix in (".parquet", ".csv"):
-            written.append(write_table(table, out / f"{name}{suffix}"))
+    written = _write_tables({name: t for name, t in tables.items() if not (t.empty and not len(t.columns))}, out)
     params = {**comparison.params, "notes": list(comparison.notes)}
     written.append(_write_json(params, out / "comparison_params.json"))
     return written
@@ -129,30 +144,23 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
 def write_categorisation(categorisation: Categorisation, out_dir: str | Path) -> list[Path]:
     """Write the pair and class tables (Parquet + CSV) and the thresholds used (JSON) into ``out_dir``."""
     out = Path(out_dir)
-    written = []
-    for name, table in (("categorisation_pairs", categorisation.pairs), ("categorisation_classes", categorisation.classes)):
-        for suffix in (".parquet", ".csv"):
-            written.append(write_table(table, out / f"{name}{suffix}"))
+    written = _write_tables({"categorisation_pairs": categorisation.pairs,
+                             "categorisation_classes": categorisation.classes}, out)
     written.append(_write_json(categorisation.params, out / "categorisation_params.json"))
     return written
 
 
-def _write_json(data: object, path: Path) -> Path:
-    return _write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8"))
-
-
 def write_overrides(overrides: Overrides, path: str | Path, *, classes: Any = None) -> Path:
     """Write an override file atomically: ``.json``, ``.yaml``/``.yml`` or ``.csv`` (``classes`` gives ``class_index``)."""
-    from relabel.overrides import write
-
-    return write(overrides, path, classes=classes)
+    return write_override_file(overrides, path, classes=classes)
 
 
 def write_recommendation(recommendation: Recommendation, path: str | Path, *, label_space: Any = None) -> list[Path]:
     """Write the override file (format by suffix: .json, .yaml, .yml) and a flat CSV beside it."""
     target = Path(path)
     if target.suffix.lower() not in {".json", ".yaml", ".yml"}:
-        raise InputError(f"override file {target}: expected a .json, .yaml or .yml name (a flat .csv is written beside it)")
+        raise InputError(f"override file {target}: expected a .json, .yaml or .yml name (a flat .csv is written "
+                         f"beside it)")
     written = [write_overrides(recommendation.overrides, target, classes=label_space)]
     written.append(write_overrides(recommendation.overrides, target.with_suffix(".csv"), classes=label_space))
     return written
@@ -165,10 +173,214 @@ def write_recommendation_table(recommendation: Recommendation, out_dir: str | Pa
     ``recommendation_params.json`` also records where the override file was written
     (``override_file``, relative to ``out_dir``), so that ``relabel report`` finds it.
     """
-    out = Path(out_dir)
-    written = [write_table(recommendation.table, out / f"recommendation{suffix}") for suffix in (".parquet", ".csv")]
+    return _write_recommendation_table(recommendation, Path(out_dir), Path(out_dir), override_file)
+
+
+def _write_recommendation_table(recommendation: Recommendation, out: Path, final: Path,
+                                override_file: str | Path | None) -> list[Path]:
+    """As :func:`write_recommendation_table`, into ``out``, for a folder that will be at ``final``."""
+    written = _write_tables({"recommendation": recommendation.table}, out)
     info: dict[str, Any] = {"params": recommendation.params, "effect": recommendation.effect}
     if override_file is not None:
-        info["override_file"] = os.path.relpath(Path(override_file).resolve(), out.resolve())
+        info["override_file"] = os.path.relpath(Path(override_file).resolve(), final.resolve())
     written.append(_write_json(info, out / "recommendation_params.json"))
     return written
+
+
+def write_results(
+    out_dir: str | Path,
+    evaluations: Sequence[Evaluation],
+    comparison: Comparison | None = None,
+    categorisation: Categorisation | None = None,
+    recommendation: Recommendation | None = None,
+    *,
+    simulated: bool = False,
+    override_file: str | Path | None = None,
+) -> list[Path]:
+    """Write a whole results folder, all at once: the old results or the new ones, never a mix.
+
+    The folder is filled beside ``out_dir`` and swapped in (:func:`relabel._atomic.atomic_dir`):
+    a run killed half way leaves the earlier results as they were, and results files of an
+    earlier run that this one does not write (a comparison, when this run has none) are gone
+    afterwards. Files and folders of your own in ``out_dir`` (an override file, a report) are
+    kept. Returns the paths written, inside ``out_dir``.
+    """
+    final = Path(out_dir)
+    with _atomic.atomic_dir(final, owned=RESULT_FILES.__contains__) as staging:
+        written = write_evaluations(list(evaluations), staging, simulated=simulated)
+        if comparison is not None:
+            written += write_comparison(comparison, staging)
+        if categorisation is not None:
+            written += write_categorisation(categorisation, staging)
+        if recommendation is not None:
+            written += _write_recommendation_table(recommendation, staging, final, override_file)
+        names = [path.name for path in written]
+    return [final / name for name in names]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results folder read back: the objects (and tables) that were written into it.
+
+    Attributes
+    ----------
+    runs
+        ``overall.parquet``: one row per run (:func:`relabel.evaluation.overall_table`).
+    per_class
+        ``per_class.parquet``: per-class rows of every run (:func:`relabel.evaluation.evaluation_table`).
+    comparison, categorisation, recommendation
+        The later stages' results, where the folder holds them (``None`` otherwise).
+    overrides
+        The override file ``recommendation_params.json`` names (when it is still there), or
+        the one given to :func:`read_results`.
+    simulated
+        ``evaluate_params.json`` says the predictions were simulated (the demo).
+    source
+        The folder.
+    """
+
+    runs: pd.DataFrame
+    per_class: pd.DataFrame
+    comparison: Comparison | None
+    categorisation: Categorisation | None
+    recommendation: Recommendation | None
+    overrides: Overrides | None
+    simulated: bool
+    source: str
+
+
+def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides | None = None) -> Results:
+    """Read a folder that ``relabel evaluate --out DIR`` (or :func:`write_results`) wrote.
+
+    The tables are read as they were written: ``overall`` and ``per_class`` (always),
+    ``comparison_*`` with ``comparison_params.json``, ``categorisation_*`` with
+    ``categorisation_params.json``, and ``recommendation`` with ``recommendation_params.json``,
+    which names the override file; ``overrides`` (a file or its content) is used instead when
+    given. Every table's columns are checked; a missing or damaged file is an
+    :class:`~relabel.errors.InputError` naming it. Nothing is recomputed.
+    """
+    folder = Path(results_dir)
+    if not folder.is_dir():
+        raise InputError(f"results folder {folder} does not exist (write one with relabel evaluate --out {folder})")
+    runs = _table(folder, "overall")
+    per_class = _table(folder, "per_class")
+    space = _label_space(per_class, folder)
+    comparison = _comparison(folder, space) if (folder / "comparison_per_class.parquet").exists() else None
+    categorisation = None
+    if (folder / "categorisation_classes.parquet").exists():
+        if comparison is None:
+            raise InputError(f"results folder {folder}: categorisation tables without comparison_per_class.parquet")
+        categorisation = Categorisation(_table(folder, "categorisation_pairs"),
+                                        _table(folder, "categorisation_classes"),
+                                        _json(folder / "categorisation_params.json"))
+    if overrides is not None and not isinstance(overrides, Overrides):
+        overrides = load_overrides(overrides)
+    recommendation = None
+    if (folder / "recommendation.parquet").exists():
+        recommendation, overrides = _recommendation(folder, overrides)
+    info = folder / "evaluate_params.json"
+    simulated = bool(_json(info).get("simulated", False)) if info.exists() else False
+    return Results(runs=runs, per_class=per_class, comparison=comparison, categorisation=categorisation,
+                   recommendation=recommendation, overrides=overrides, simulated=simulated, source=str(folder))
+
+
+def _table(folder: Path, name: str, *, optional: bool = False) -> pd.DataFrame:
+    path = folder / f"{name}.parquet"
+    if not path.exists():
+        if optional:
+            return pd.DataFrame()
+        raise InputError(f"results folder {folder}: {path.name} is missing (relabel evaluate --out {folder} writes it"
+                         + ("" if name in ("overall", "per_class") else " when given --reference") + ")")
+    try:
+        table = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise InputError(f"{path}: not a readable Parquet file ({type(e).__name__}: {e})") from None
+    missing = [c for c in _TABLES[name] if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: expected relabel's columns; missing {missing} (found {list(table.columns)[:12]})")
+    return table.reset_index(drop=True)
+
+
+def _json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise InputError(f"{path} is missing (relabel evaluate --out writes it beside the tables)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def _recommendation(folder: Path, overrides: Overrides | None) -> tuple[Recommendation, Overrides | None]:
+    """The recommendation table and, unless one was given, the override file it names (when still there)."""
+    path = folder / "recommendation_params.json"
+    info = _json(path)
+    effect, params = info.get("effect"), info.get("params")
+    expected = ("mean_acc_default", "mean_acc_expected", "expected_change")
+    if not isinstance(effect, dict) or any(not isinstance(effect.get(k), (int, float)) for k in expected):
+        raise InputError(f"{path}: expected 'effect' with numbers {list(expected)}, found {effect!r}")
+    if not isinstance(params, dict) or "default_group" not in params:
+        raise InputError(f"{path}: expected 'params' with the key 'default_group', found {params!r}")
+    named = info.get("override_file")
+    if overrides is None and isinstance(named, str):
+        recorded = Path(os.path.normpath(folder / named))
+        if recorded.is_file():
+            overrides = load_overrides(recorded)
+        else:
+            warnings.warn(f"{path} names the override file {recorded}, which is not there: the report shows the "
+                          f"recommendation without overrides (give --overrides FILE)", RelabelWarning, stacklevel=3)
+    content = overrides if overrides is not None else Overrides(())
+    return Recommendation(content, _table(folder, "recommendation"), effect, params), overrides
+
+
+def _label_space(per_class: pd.DataFrame, folder: Path) -> LabelSpace:
+    first = per_class[per_class["run"] == per_class["run"].iloc[0]] if len(per_class) else per_class
+    first = first.sort_values("class_index", kind="stable")
+    if first.empty or not np.array_equal(first["class_index"].to_numpy(), np.arange(len(first))):
+        raise InputError(f"{folder / 'per_class.parquet'}: expected one row per class 0..K-1 for each run")
+    keys = tuple(str(k) for k in first["class_key"])
+    names = tuple(str(n) for n in first["class_name"])
+    if len(keys) == 1000:
+        builtin = imagenet_1k()
+        if builtin.keys == keys:
+            return builtin
+    return LabelSpace(keys=keys, names=names, name="results")
+
+
+def _comparison(folder: Path, space: LabelSpace) -> Comparison:
+    params = _json(folder / "comparison_params.json")
+    notes = tuple(str(n) for n in params.pop("notes", []) or [])
+    for key in ("reference", "metric", "min_drop", "fdr", "n_bootstrap", "seed"):
+        if key not in params:
+            raise InputError(f"{folder / 'comparison_params.json'}: expected the key {key!r}")
+    flows = _table(folder, "comparison_flows").drop(columns=["partner_key", "partner_name"], errors="ignore")
+    return Comparison(
+        label_space=space,
+        group_means=_table(folder, "comparison_group_means"),
+        per_class=_table(folder, "comparison_per_class"),
+        flows=flows,
+        summary=_table(folder, "comparison_summary"),
+        curves=_table(folder, "comparison_curves", optional=True),
+        best_strength=_table(folder, "comparison_best_strength", optional=True),
+        params=params,
+        notes=notes,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Names that moved to the module that owns them: still importable from here, with a warning."""
+    if name == "atomic_path":
+        from relabel._atomic import atomic_path as moved
+    elif name == "write_run":
+        from relabel.loading.runs import write_run as moved
+    else:
+        raise AttributeError(f"module 'relabel.export' has no attribute {name!r}")
+    warnings.warn(f"relabel.export.{name} moved to {moved.__module__}.{name}; import it from there",
+                  DeprecationWarning, stacklevel=2)
+    return moved

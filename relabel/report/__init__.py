@@ -5,7 +5,8 @@ the result objects and never recomputes a statistic.
 
 * :func:`build_report` gathers ``Evaluation`` objects and, where computed, the ``Comparison``,
   ``Categorisation`` and ``Recommendation`` into a :class:`Report`;
-* :func:`load_report` reads the same from a folder written by ``relabel evaluate --out DIR``;
+* :func:`load_report` gathers the same from a folder written by ``relabel evaluate --out DIR``
+  (read by :func:`relabel.export.read_results`: the report itself opens no file);
 * :func:`write_report` writes ``index.html`` (self-contained: no network needed),
   ``figures/*.png`` (matplotlib, imported only here: ``pip install 'relabel[report]'``) and
   ``summary.md``.
@@ -22,8 +23,7 @@ Examples
 >>> write_report(report, "report/")                                         # doctest: +SKIP
 """
 
-from relabel.report.content import Report, build_report
-from relabel.report.results import load_report
+from relabel.report.content import Report, build_report, load_report
 from relabel.report.writer import write_report
 
 __all__ = ["Report", "build_report", "load_report", "write_report"]

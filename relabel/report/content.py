@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,14 +26,12 @@ import pandas as pd
 
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
-from relabel.evaluation import Evaluation, evaluation_table
+from relabel.evaluation import Evaluation, evaluation_table, overall_table
+from relabel.export import read_results
 from relabel.overrides import Override, Overrides
 from relabel.recommendation import Recommendation
 
-__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table"]
-
-RUN_COLUMNS = ["run", "group", "strength", "seed", "n_images", "n_annotated", "n_multilabel", "acc_original",
-               "acc_multilabel"]
+__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table", "load_report"]
 
 
 @dataclass(frozen=True)
@@ -106,21 +105,51 @@ def build_report(
     simulated
         Say on every page and summary that the predictions are simulated (the demo).
     """
-    runs = pd.DataFrame(
-        [{"run": ev.meta.name, "group": ev.meta.group, "strength": ev.meta.strength, "seed": ev.meta.seed, **ev.overall}
-         for ev in evaluations],
-        columns=RUN_COLUMNS,
-    )
     overrides = recommendation.overrides if recommendation is not None else None
     return Report(
         title=title or default_title(comparison),
-        runs=runs,
+        runs=overall_table(evaluations),
         per_class=evaluation_table(evaluations),
         comparison=comparison,
         categorisation=categorisation,
         recommendation=recommendation,
         overrides=overrides,
         simulated=simulated,
+    )
+
+
+def load_report(
+    results_dir: str | Path,
+    *,
+    overrides: str | Path | Overrides | None = None,
+    title: str | None = None,
+    simulated: bool | None = None,
+) -> Report:
+    """A :class:`Report` of the results ``relabel evaluate --out DIR`` wrote into ``results_dir``.
+
+    The folder is read by :func:`relabel.export.read_results` (its owner); nothing is recomputed.
+
+    Parameters
+    ----------
+    overrides
+        An override file (or its content) to show each affected class's override from; default:
+        the file ``recommendation_params.json`` names, when it is still there.
+    title
+        The page's heading; default "relabel report" with the reference group.
+    simulated
+        Mark the predictions as simulated; default: what ``evaluate_params.json`` says, else no.
+    """
+    results = read_results(results_dir, overrides=overrides)
+    return Report(
+        title=title or default_title(results.comparison),
+        runs=results.runs,
+        per_class=results.per_class,
+        comparison=results.comparison,
+        categorisation=results.categorisation,
+        recommendation=results.recommendation,
+        overrides=results.overrides,
+        simulated=results.simulated if simulated is None else simulated,
+        source=results.source,
     )
 
 

@@ -2,7 +2,8 @@
 
 No network is needed to open it: the figures are embedded as base64 PNG (they are also written
 beside it), the style and the script (plain JavaScript: sorting and filtering the per-class
-table) are inline, and a Content-Security-Policy forbids every other source. Every text that
+table) are inline, and a Content-Security-Policy forbids every other source. The style and the
+script are package data beside this module (``page.css``, ``page.js``), inlined as they are. Every text that
 comes from a user file (class names and keys, group and run names, reasons) goes through
 :func:`html.escape`, so a class named ``<script>…</script>`` is shown as text.
 
@@ -15,8 +16,13 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from typing import Any
 
+from relabel._version import __version__
+
+from relabel.recommendation import Action
 from relabel.report.content import (
     AffectedClass,
     Report,
@@ -70,8 +76,6 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
     if affected:
         nav.append(("affected", f"Affected classes ({len(affected)})"))
     nav.append(("classes", "All classes"))
-    from relabel import __version__
-
     banner = f'<p class="simulated" role="alert">{e(SIMULATED)}</p>' if report.simulated else ""
     source = f" from <code>{e(report.source)}</code>" if report.source else ""
     return f"""<!DOCTYPE html>
@@ -83,7 +87,7 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
 <meta name="generator" content="relabel {e(__version__)}">
 <link rel="icon" href="data:,">
 <title>{e(report.title)}</title>
-<style>{_STYLE}</style>
+<style>{_asset("page.css")}</style>
 </head>
 <body>
 <header>
@@ -99,10 +103,16 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
 summary in <code>summary.md</code>. Nothing on this page was recomputed: every number comes from relabel's
 result tables.</p></footer>
 <pre id="selftest" hidden></pre>
-<script>{_SCRIPT}</script>
+<script>{_asset("page.js")}</script>
 </body>
 </html>
 """
+
+
+@cache
+def _asset(name: str) -> str:
+    """The page's style or script, shipped as package data beside this module."""
+    return resources.files("relabel.report").joinpath(name).read_text(encoding="utf-8")
 
 
 def _settings(report: Report) -> str:
@@ -174,7 +184,7 @@ def _headline(report: Report, max_classes: int) -> str:
     effect = ""
     rec = report.recommendation
     if rec is not None and rec.effect:
-        n_override = int((rec.table["action"] == "override").sum())
+        n_override = int((rec.table["action"] == Action.OVERRIDE.value).sum())
         effect = (
             f'<p>Recommendation: keep <b>{e(rec.params.get("default_group"))}</b> as the default recipe and override '
             f'the augmentation of {n_override} affected class{"es" if n_override != 1 else ""} (and their partners, '
@@ -440,179 +450,3 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
     return f"<tr{css}{attrs}>{''.join(cells)}</tr>"
 
 
-_STYLE = """
-:root { --fg: #1d2329; --muted: #66707a; --line: #e3e7eb; --bg: #ffffff; --soft: #f5f7f9;
-        --red: #c0392b; --orange: #e08a1e; --blue: #2c6fbb; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--fg); background: var(--bg); }
-header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
-header { padding-top: 20px; border-bottom: 1px solid var(--line); }
-h1 { font-size: 26px; margin: 8px 0 4px; }
-h2 { font-size: 20px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 16px; margin: 0 0 6px; }
-nav { margin: 8px 0 12px; } nav a { color: var(--blue); text-decoration: none; } nav a:hover { text-decoration: underline; }
-.meta, .muted, figcaption { color: var(--muted); }
-.meta { font-size: 13px; margin: 0; }
-.simulated { background: #fdecea; border: 1px solid #f5c2bd; color: #8a1f11; padding: 10px 14px; border-radius: 6px;
-             font-weight: 600; margin: 0 0 8px; }
-.cards { display: flex; flex-wrap: wrap; gap: 14px; }
-.card { flex: 1 1 340px; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; background: var(--soft); }
-.card p { margin: 4px 0; } .card a { color: var(--blue); }
-.big { font-size: 18px; } .big b { font-size: 26px; color: var(--red); }
-.chip { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 600;
-        background: #e8ebee; color: #333; margin: 2px 4px 2px 0; }
-.cat-ambiguous { background: #ece3f7; color: #5b2d8e; } .cat-co-occurring { background: #dff3ef; color: #13665a; }
-.cat-fine-grained { background: #e1ecf8; color: #1f4f8a; } .cat-other { background: #eceff1; color: #444; }
-table { border-collapse: collapse; font-size: 13px; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.groups { margin: 16px 0 4px; }
-figure { margin: 8px 0; } figure img { max-width: 100%; height: auto; } figure.wide img { max-width: 760px; }
-figcaption { font-size: 13px; max-width: 760px; }
-article.affected { border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 0 0 14px; }
-.key { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--muted); font-weight: normal; }
-.split { display: flex; flex-wrap: wrap; gap: 18px; } .split > div:first-child { flex: 0 0 auto; max-width: 440px; }
-.split > div:last-child { flex: 1 1 380px; min-width: 0; }
-.reason { font-size: 15px; }
-table.evidence caption { text-align: left; font-size: 12px; color: var(--muted); }
-.override { background: #eef6ee; border-left: 3px solid #3c8d40; padding: 6px 10px; }
-.filters { display: flex; flex-wrap: wrap; gap: 16px; align-items: center; margin: 8px 0; }
-.filters input[type=search] { padding: 4px 8px; width: 260px; }
-.scroll { max-height: 640px; overflow: auto; border: 1px solid var(--line); }
-table.classes thead th { position: sticky; top: 0; background: var(--soft); vertical-align: bottom; }
-table.classes { font-size: 12.5px; }
-table.classes th button { font: inherit; font-weight: 600; border: 0; background: none; padding: 0; cursor: pointer;
-                          color: inherit; text-align: left; }
-th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
-tr.is-affected td:first-child { border-left: 3px solid var(--red); font-weight: 600; }
-tr.is-explained td:first-child { border-left: 3px solid var(--orange); }
-.note { color: #7a5a00; }
-footer { margin: 32px auto; font-size: 13px; color: var(--muted); border-top: 1px solid var(--line); }
-code { font-size: 90%; }
-"""
-
-_SCRIPT = r"""
-(function () {
-  "use strict";
-  var table = document.getElementById("class-table");
-  if (!table) { return; }
-  var tbody = table.tBodies[0];
-  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  var rows = Array.prototype.slice.call(tbody.rows);
-  var filter = document.getElementById("filter");
-  var groupFilter = document.getElementById("group-filter");
-  var statusFilter = document.getElementById("status-filter");
-  var count = document.getElementById("count");
-  var state = { column: -1, ascending: true };
-
-  function value(row, i, numeric) {
-    var cell = row.cells[i];
-    if (!numeric) { return cell.textContent.toLowerCase(); }
-    var v = cell.getAttribute("data-v");
-    return v === null || v === "" ? null : parseFloat(v);
-  }
-
-  function sortBy(i, ascending) {
-    var numeric = heads[i].getAttribute("data-type") === "num";
-    var keyed = rows.map(function (row, position) { return { row: row, key: value(row, i, numeric), position: position }; });
-    keyed.sort(function (a, b) {
-      if (a.key === null || b.key === null) {
-        if (a.key === b.key) { return a.position - b.position; }
-        return a.key === null ? 1 : -1;  // missing values last in both directions
-      }
-      var order = numeric ? a.key - b.key : a.key.localeCompare(b.key);
-      if (order === 0) { return a.position - b.position; }
-      return ascending ? order : -order;
-    });
-    rows = keyed.map(function (k) { return k.row; });
-    var fragment = document.createDocumentFragment();
-    rows.forEach(function (row) { fragment.appendChild(row); });
-    tbody.appendChild(fragment);
-    heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
-    heads[i].setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    state.column = i;
-    state.ascending = ascending;
-  }
-
-  function applyFilters() {
-    var text = filter ? filter.value.trim().toLowerCase() : "";
-    var group = groupFilter ? groupFilter.value : "";
-    var onlyMarked = statusFilter ? statusFilter.checked : false;
-    var shown = 0;
-    rows.forEach(function (row) {
-      var visible = (!text || row.getAttribute("data-search").indexOf(text) !== -1) &&
-        (!group || row.getAttribute("data-group") === group) &&
-        (!onlyMarked || row.getAttribute("data-status") !== "");
-      row.hidden = !visible;
-      if (visible) { shown += 1; }
-    });
-    if (count) { count.textContent = "showing " + shown + " of " + rows.length + " rows"; }
-  }
-
-  heads.forEach(function (head, i) {
-    if (head.getAttribute("aria-sort") === "ascending") { state.column = i; }
-    head.querySelector("button").addEventListener("click", function () {
-      sortBy(i, state.column === i ? !state.ascending : true);
-    });
-  });
-  [filter, groupFilter, statusFilter].forEach(function (input) {
-    if (input) { input.addEventListener(input.type === "checkbox" ? "change" : "input", applyFilters); }
-  });
-  applyFilters();
-
-  if (/[?&]selftest=1(&|$)/.test(window.location.search)) { window.addEventListener("load", selftest); }
-
-  function columnOf(key) {
-    for (var i = 0; i < heads.length; i++) { if (heads[i].getAttribute("data-key") === key) { return i; } }
-    return -1;
-  }
-  function visibleValues(i, numeric) {
-    return rows.filter(function (r) { return !r.hidden; }).map(function (r) { return value(r, i, numeric); });
-  }
-  function ordered(values, ascending) {
-    var present = values.filter(function (v) { return v !== null; });
-    for (var k = 1; k < present.length; k++) {
-      var order = typeof present[k] === "number" ? present[k] - present[k - 1] : present[k].localeCompare(present[k - 1]);
-      if (ascending ? order < 0 : order > 0) { return false; }
-    }
-    return values.slice(present.length).every(function (v) { return v === null; });
-  }
-  function selftest() {
-    var out = { checks: {} };
-    try {
-      var numeric = columnOf("delta_multilabel") >= 0 ? columnOf("delta_multilabel") : columnOf("delta_original");
-      if (numeric < 0) { numeric = columnOf("acc_original"); }
-      var button = heads[numeric].querySelector("button");
-      button.click();
-      out.checks.first_click_sorts = ordered(visibleValues(numeric, true), state.ascending);
-      out.first_click = state.ascending ? "ascending" : "descending";
-      button.click();
-      out.checks.second_click_reverses = ordered(visibleValues(numeric, true), state.ascending) &&
-        out.first_click !== (state.ascending ? "ascending" : "descending");
-      out.top_after_second_click = rows[0].cells[columnOf("class_name")].textContent;
-      var name = columnOf("class_name");
-      heads[name].querySelector("button").click();
-      out.checks.text_sorts = ordered(visibleValues(name, false), true);
-      out.first_by_name = rows[0].cells[name].textContent;
-      out.rows = rows.length;
-      if (filter) {
-        filter.value = rows[0].cells[columnOf("class_key")].textContent.toLowerCase();
-        filter.dispatchEvent(new Event("input"));
-        var visible = rows.filter(function (r) { return !r.hidden; }).length;
-        out.checks.filter_narrows = visible >= 1 && visible < rows.length;
-        filter.value = "";
-        filter.dispatchEvent(new Event("input"));
-        out.checks.filter_clears = rows.every(function (r) { return !r.hidden; });
-      }
-      out.scripts = document.getElementsByTagName("script").length;
-      out.images = Array.prototype.map.call(document.images, function (img) { return img.complete && img.naturalWidth > 0; });
-      out.ok = Object.keys(out.checks).every(function (k) { return out.checks[k] === true; });
-    } catch (err) {
-      out.ok = false;
-      out.error = String(err && err.stack || err);
-    }
-    document.getElementById("selftest").textContent = JSON.stringify(out);
-  }
-})();
-"""

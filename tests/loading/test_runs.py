@@ -20,7 +20,7 @@ import torch
 from numpy.testing import assert_allclose, assert_array_equal
 
 import relabel
-import relabel.export
+import relabel.loading.runs
 from relabel import InputError, LabelSpace, LabelSpaceError, Run, RunMeta, load_run
 
 IMAGES = ["img0.jpg", "img1.jpg", "img2.jpg"]
@@ -77,8 +77,8 @@ def test_write_run_then_load_run_round_trips_ids_scores_logits_and_metadata(tmp_
     run = Run(RunMeta("r1", "rrc-0.08", 0.08, 3), np.array(IMAGES, dtype=object),
               np.array([[0, 1], [2, 0], [1, 3]]), np.array([[0.6, 0.2], [0.8, 0.1], [0.8, 0.1]], dtype=np.float32),
               logits)
-    assert relabel.write_run is relabel.export.write_run
-    path = relabel.export.write_run(run, tmp_path / "r1.parquet")
+    assert relabel.write_run is relabel.loading.runs.write_run
+    path = relabel.loading.runs.write_run(run, tmp_path / "r1.parquet")
 
     schema = pq.read_schema(path)
     loaded = load_run(path, label_space=office_space, keep_logits=True)
