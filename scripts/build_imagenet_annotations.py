@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the ImageNet-1k class and WordNet-hierarchy tables shipped in ``annotations/``.
+"""Build the ImageNet-1k class and WordNet-hierarchy tables shipped in ``relabel/annotations/``.
 
 Inputs
 ------
@@ -39,7 +39,7 @@ is the length of the *shortest* hypernym path from the root (root depth 0).
 Usage
 -----
     python scripts/build_imagenet_annotations.py \\
-        --wordnet /usr/share/wordnet/data.noun --labels PATH --out annotations/
+        --wordnet /usr/share/wordnet/data.noun --labels PATH --out relabel/annotations/
 
 Add ``--check`` to rebuild in memory and compare with the files already in
 ``--out`` instead of writing them (exit status 1 if any differs).
@@ -338,7 +338,7 @@ def build_tables(
     nodes, edges = collect_hierarchy(class_wnids, synsets)
 
     class_rows = [
-        (index, wnid, name, "|".join(spaced(l) for l in synsets[wnid].lemmas))
+        (index, wnid, name, "|".join(spaced(lemma) for lemma in synsets[wnid].lemmas))
         for index, (wnid, name) in enumerate(labels)
     ]
     edge_rows = sorted(edges)
@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="file whose lines start with the 1000 wnids in class-index order; only the "
                              "wnids are read (default: imagenet_x/annotations/imagenet_labels.txt of the "
                              "installed imagenet-x)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "annotations",
-                        help="output directory (default: the repository's annotations/)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "relabel" / "annotations",
+                        help="output directory (default: the repository's relabel/annotations/)")
     parser.add_argument("--check", action="store_true",
                         help="compare with the files in --out instead of writing them")
     args = parser.parse_args(argv)

@@ -84,7 +84,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         categorisation = categorise(comparison, annotations_used, hierarchy=None if hierarchy == "none" else hierarchy)
     recommendation = None
     if recommend_path is not None:
-        if categorisation is None:
+        if comparison is None or categorisation is None:
             raise click.UsageError("--recommend needs --reference GROUP: overrides come from a comparison")
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
@@ -109,7 +109,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     render_written(written)
 
 
-def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[str, Any]]:
+def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
     from relabel.synthetic import simulate_runs
 
     ann = load_annotations("real")
