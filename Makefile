@@ -1,11 +1,12 @@
 # Two set-up commands, each making its own virtual environment:
 #   make demo   installs relabel with the demo extra and runs the embedded demo
-#   make test   installs relabel with the test extra and runs the test suite
+#   make test   installs relabel with the test extra, then runs ruff, mypy and the test suite
+#   make lint   ruff and mypy only (configured in pyproject.toml)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +18,14 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'

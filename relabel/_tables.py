@@ -214,7 +214,7 @@ def parse_list_cell(cell: Any) -> list[Any]:
     return parts
 
 
-def parse_list_cells(cells: Sequence[Any], owners: Sequence[Any], *, where: str, what: str) -> list[list[Any]]:
+def parse_list_cells(cells: Sequence[Any], owners: Sequence[Any] | np.ndarray, *, where: str, what: str) -> list[list[Any]]:
     """:func:`parse_list_cell` on each cell; a cell that cannot be read is an error naming its image."""
     out = []
     for owner, cell in zip(owners, cells):

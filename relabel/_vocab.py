@@ -17,7 +17,7 @@ the API and the command line always accept the same words::
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from relabel.errors import InputError
 
@@ -43,6 +43,9 @@ class Vocabulary(str, Enum):
     relabel.errors.InputError: unknown colour 'green'; expected one of ['red', 'blue']
     """
 
+    _noun: ClassVar[str]
+    _error: ClassVar[type[Exception]]
+
     def __init_subclass__(cls, *, noun: str = "value", error: type[Exception] = InputError, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._noun = noun
@@ -56,9 +59,7 @@ class Vocabulary(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            error: type[Exception] = getattr(cls, "_error", InputError)
-            noun: str = getattr(cls, "_noun", "value")
-            raise error(f"unknown {noun} {value!r}; expected one of {cls.choices()}") from None
+            raise cls._error(f"unknown {cls._noun} {value!r}; expected one of {cls.choices()}") from None
 
     @classmethod
     def choices(cls) -> list[str]:

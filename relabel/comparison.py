@@ -98,7 +98,7 @@ def _group_runs(evaluations: Sequence[Evaluation]) -> dict[str, list[Evaluation]
         )
     groups: dict[str, list[Evaluation]] = {}
     for ev in evaluations:
-        groups.setdefault(ev.meta.group, []).append(ev)
+        groups.setdefault(str(ev.meta.group), []).append(ev)
     return groups
 
 

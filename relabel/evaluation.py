@@ -63,9 +63,9 @@ def _multilabel_correct(paired: PairedRun) -> np.ndarray:
     """1.0 where top-1 lies in the image's multi-label set, 0.0 where not, NaN where the set is empty."""
     annotations = paired.annotations
     n = paired.n_images
-    if not annotations.has_multilabels:
-        return np.full(n, np.nan)
     indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    if indptr is None or indices is None:  # no multi-label sets
+        return np.full(n, np.nan)
     starts = indptr[paired.rows]
     lengths = indptr[paired.rows + 1] - starts
     owner = np.repeat(np.arange(n), lengths)

@@ -375,6 +375,7 @@ def _comparison(folder: Path, space: LabelSpace) -> Comparison:
 
 def __getattr__(name: str) -> Any:
     """Names that moved to the module that owns them: still importable from here, with a warning."""
+    moved: Any
     if name == "atomic_path":
         from relabel._atomic import atomic_path as moved
     elif name == "write_run":

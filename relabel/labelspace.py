@@ -87,7 +87,7 @@ class LabelSpace:
         plain = [v.strip() if isinstance(v, str) else v for v in values]
         integers = [_as_integer(v) for v in plain]
         if plain and all(i is not None and i >= 0 for i in integers):
-            return cls.from_names([str(i) for i in range(max(integers) + 1)], name=name)  # type: ignore[type-var]
+            return cls.from_names([str(i) for i in range(max(integers) + 1)], name=name)  # type: ignore[type-var, operator]
         return cls.from_names(sorted({str(v) for v in plain}), name=name)
 
     def table(self) -> pd.DataFrame:
@@ -118,7 +118,7 @@ class LabelSpace:
         """
         return self._resolve_names(np.asarray(names, dtype=object), where=where.removesuffix(": ") or "")
 
-    def indices(self, values: Any, *, where: str, owners: Sequence[Any] | None = None) -> np.ndarray:
+    def indices(self, values: Any, *, where: str, owners: Sequence[Any] | np.ndarray | None = None) -> np.ndarray:
         """Class indices of ``values`` (1-D, or 2-D with one row per image), checked against the space.
 
         A value that is an integer (an int, an integral float, or ASCII text such as ``"3"``)

@@ -112,7 +112,8 @@ def bootstrap_deltas(
 
     # a class's active strata are consecutive rows (strata are numbered class-major)
     active_class = strata.active >> n_metrics
-    first_row = np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class) else []
+    first_row = (np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class)
+                 else np.zeros(0, dtype=np.int64))
     classes_with_rows = active_class[first_row]
     class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
     block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))

@@ -171,9 +171,9 @@ def _movable(annotations: Annotations, partner_of: np.ndarray, artefact_classes:
     true = annotations.original
     partner = partner_of[true]
     in_pair = partner >= 0
-    if not annotations.has_multilabels:
-        return in_pair
     indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    if indptr is None or indices is None:  # no multi-label sets
+        return in_pair
     owner = np.repeat(np.arange(annotations.n_images), np.diff(indptr))
     partner_valid = np.zeros(annotations.n_images, dtype=bool)
     partner_valid[owner[indices == partner[owner]]] = True
@@ -194,8 +194,8 @@ def _image_predictions(annotations: Annotations, rng: np.random.Generator) -> tu
     right = true.copy()
     offsets = rng.integers(1, 6, size=n) * rng.choice([-1, 1], size=n)
     wrong = (true + offsets) % k
-    if annotations.has_multilabels:
-        indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    if indptr is not None and indices is not None:  # multi-label sets
         lengths = np.diff(indptr)
         owner = np.repeat(np.arange(n), lengths)
         other = indices != true[owner]

@@ -545,7 +545,8 @@ def check_default(pipeline: Any, file_default: Mapping[str, Mapping[str, Any]], 
         actual = _read(aug, found[0])
         for name, value in explicit_parameters(aug, entry).items():
             if name in actual and not _same(actual[name], value):
-                differences.append(f"{aug.value}.{name} is {_show(value)} in the file's default, {_show(actual[name])} in your pipeline")
+                differences.append(f"{aug.value}.{name} is {_show(value)} in the file's default, "
+                                   f"{_show(actual[name])} in your pipeline")
     if differences:
         where = f"{source}: " if source else ""
         warnings.warn(

@@ -230,7 +230,8 @@ def test_wrong_schema_version(tmp_path):
 
 def test_unknown_transform(tmp_path):
     path, message = _bad(tmp_path, '"horizontal_flip": false', '"rotate": 15')
-    assert message == f"{path}, line 21: overrides[1].transforms.rotate: unknown transform 'rotate'; expected one of {AUGMENTATIONS}"
+    assert message == (f"{path}, line 21: overrides[1].transforms.rotate: unknown transform 'rotate'; "
+                       f"expected one of {AUGMENTATIONS}")
 
 
 def test_misspelt_transform_gets_a_suggestion(tmp_path):
@@ -278,7 +279,8 @@ def test_ratio_min_above_max_in_the_default(tmp_path):
 
 def test_range_needs_two_numbers(tmp_path):
     path, message = _bad(tmp_path, '{"scale": [0.5, 1.0]}', '{"scale": [0.5]}')
-    assert message == f"{path}, line 12: overrides[0].transforms.random_resized_crop.scale: expected [min, max] (two numbers), got [0.5]"
+    assert message == (f"{path}, line 12: overrides[0].transforms.random_resized_crop.scale: "
+                       f"expected [min, max] (two numbers), got [0.5]")
 
 
 def test_unknown_class_key_against_a_label_space(tmp_path, office_space):
@@ -302,7 +304,8 @@ def test_class_in_two_overrides(tmp_path):
 
 def test_class_twice_in_one_override(tmp_path):
     path, message = _bad(tmp_path, '["desk"]', '["desk", "desk"]')
-    assert message == f"{path}, line 19: overrides[1].classes[1]: class 'desk' is listed twice in this override (first as classes[0] (line 19))"
+    assert message == (f"{path}, line 19: overrides[1].classes[1]: class 'desk' is listed twice in this override "
+                       f"(first as classes[0] (line 19))")
 
 
 def test_malformed_json(tmp_path):
@@ -327,7 +330,8 @@ def test_missing_field(tmp_path):
 
 def test_wrong_types(tmp_path):
     path, message = _bad(tmp_path, '"horizontal_flip": false', '"horizontal_flip": "yes"')
-    assert message == f"{path}, line 21: overrides[1].transforms.horizontal_flip: expected true, false or an object, got the text 'yes'"
+    assert message == (f"{path}, line 21: overrides[1].transforms.horizontal_flip: "
+                       f"expected true, false or an object, got the text 'yes'")
     path, message = _bad(tmp_path, '"strength": 0.2', '"strength": -1')
     assert message == f"{path}, line 22: overrides[1].transforms.color_jitter.strength: expected a value >= 0, got -1"
 
@@ -336,12 +340,14 @@ def test_rand_augment_ranges(tmp_path):
     path, message = _bad(tmp_path, '"horizontal_flip": false', '"rand_augment": {"magnitude": 31}')
     assert message == f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: expected a value <= 30, got 31"
     path, message = _bad(tmp_path, '"horizontal_flip": false', '"rand_augment": {"magnitude": 12, "num_magnitude_bins": 10}')
-    assert message == f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: magnitude 12 must be below num_magnitude_bins 10"
+    assert message == (f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: "
+                       f"magnitude 12 must be below num_magnitude_bins 10")
 
 
 def test_side_target_vocabulary(tmp_path):
     path, message = _bad(tmp_path, '"target": "both"', '"target": "partner"')
-    assert message == f"{path}, line 16: overrides[0].side.target: expected one of ['lost', 'absorbing', 'both'], got the text 'partner'"
+    assert message == (f"{path}, line 16: overrides[0].side.target: expected one of ['lost', 'absorbing', 'both'], "
+                       f"got the text 'partner'")
 
 
 def test_empty_and_non_object_files(tmp_path):
@@ -371,9 +377,11 @@ def test_csv_errors_have_lines_and_columns(tmp_path, office_space):
     path = _file(tmp_path, header + "laptop,0,half,1.0,0,x\n", "o.csv")
     assert _error(path) == f"{path}, line 2, column rrc_scale_min: expected a number, got 'half'"
     path = _file(tmp_path, header + "laptop,0,50,1.0,0,x\n", "o.csv")
-    assert _error(path) == f"{path}, line 2: column rrc_scale_min: expected a fraction in (0, 1], got 50.0 (a percentage? write 0.5)"
+    assert _error(path) == (f"{path}, line 2: column rrc_scale_min: expected a fraction in (0, 1], got 50.0 "
+                            f"(a percentage? write 0.5)")
     path = _file(tmp_path, header + "laptop,0,0.5,1.0,0,x\nlaptop,0,0.5,1.0,1,x\n", "o.csv")
-    assert _error(path) == f"{path}, line 3: class_key: class 'laptop' is already in overrides[0] (line 2); a class may appear in one override only"
+    assert _error(path) == (f"{path}, line 3: class_key: class 'laptop' is already in overrides[0] (line 2); "
+                            f"a class may appear in one override only")
     path = _file(tmp_path, header + "laptop,0,0.5,1.0,0,x\nnotebook,1,0.6,1.0,0,x\n", "o.csv")
     assert _error(path) == (f"{path}, line 3: rows of override '0' must agree on every parameter and the reason "
                             f"(this row differs from line 2)")
@@ -405,7 +413,8 @@ def test_python_construction_is_validated():
     assert str(info.value) == f"transforms.blur: unknown transform 'blur'; expected one of {AUGMENTATIONS}"
     with pytest.raises(OverridesError) as info:
         Overrides([Override(["a"], {"horizontal_flip": True}), Override(["a"], {"horizontal_flip": False})])
-    assert str(info.value) == "overrides[1].classes[0]: class 'a' is already in overrides[0]; a class may appear in one override only"
+    assert str(info.value) == ("overrides[1].classes[0]: class 'a' is already in overrides[0]; "
+                               "a class may appear in one override only")
     with pytest.raises(OverridesError, match=r"schema: expected 'relabel.overrides/1'"):
         Overrides([], schema="relabel.overrides/0")
     with pytest.raises(OverridesError, match=r"list of class keys, got the text 'a'"):

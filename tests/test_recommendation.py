@@ -42,7 +42,8 @@ def test_demo_overrides_both_sides_of_real_drops_and_advises_multilabels_for_amb
         c = keys.index(lost)
         assert override.classes == (lost, keys[planted[c]])
         assert override.transforms == {"random_resized_crop": {"scale": (0.5, 1.0)}}
-        assert override.reason and override.evidence["acc_multilabel"]["rrc-0.5"] > override.evidence["acc_multilabel"]["rrc-0.08"]
+        evidence = override.evidence["acc_multilabel"]
+        assert override.reason and evidence["rrc-0.5"] > evidence["rrc-0.08"]
     assert rec.overrides.default == {"random_resized_crop": {"scale": (0.08, 1.0)}}
     assert rec.effect["expected_change"] == pytest.approx(rec.effect["mean_acc_expected"] - rec.effect["mean_acc_default"])
 

@@ -56,7 +56,7 @@ def _images(n_per_class: int = 8, size: int = 64) -> list[tuple[Image.Image, int
     rng = np.random.default_rng(0)
     out = []
     for label in range(len(CLASSES)):
-        for i in range(n_per_class):
+        for _ in range(n_per_class):
             pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
             pixels[..., label % 3] //= 4  # a little class signal
             out.append((Image.fromarray(pixels), label))
@@ -247,7 +247,8 @@ def test_override_replaces_the_matching_step_and_keeps_the_rest():
 
 
 def test_override_inherits_unnamed_parameters_from_the_pipeline():
-    default = v2.Compose([v2.RandomResizedCrop(20, scale=(0.2, 1.0), ratio=(0.5, 2.0), interpolation=v2.InterpolationMode.BICUBIC),
+    default = v2.Compose([v2.RandomResizedCrop(20, scale=(0.2, 1.0), ratio=(0.5, 2.0),
+                                               interpolation=v2.InterpolationMode.BICUBIC),
                           v2.RandAugment(num_ops=3, magnitude=5), v2.ToImage()])
     new = override_pipeline(default, {"random_resized_crop": {"scale": (0.6, 1.0)}, "rand_augment": {"magnitude": 2}})
     crop, augment, _ = new.transforms
@@ -267,7 +268,8 @@ def test_override_removes_and_inserts_in_the_usual_order():
     jitter = new.transforms[3]
     assert jitter.brightness == (0.6, 1.4) and jitter.hue == (-0.1, 0.1)
     # nothing before it in the usual order: inserted before the tensor conversion
-    new = override_pipeline(v2.Compose([v2.Resize(16), v2.ToImage(), v2.ToDtype(torch.float32)]), {"color_jitter": {"brightness": 0.2}})
+    new = override_pipeline(v2.Compose([v2.Resize(16), v2.ToImage(), v2.ToDtype(torch.float32)]),
+                            {"color_jitter": {"brightness": 0.2}})
     assert [type(s).__name__ for s in new.transforms] == ["Resize", "ColorJitter", "ToImage", "ToDtype"]
 
 
@@ -346,7 +348,7 @@ def test_dataset_wrapper_target_transform_and_plain_lists():
     wrapped = ClassConditionalDataset(data, _marking_transform(), target_transform=lambda t: t * 10)
     assert [(im.mode, t) for im, t in (wrapped[0], wrapped[1])] == [("L", 10), ("RGB", 20)]
     with pytest.raises(AttributeError, match="has no classes"):
-        wrapped.classes
+        _ = wrapped.classes
     with pytest.raises(InputError, match=r"items must be \(image, target\) pairs"):
         ClassConditionalDataset([Image.new("RGB", (4, 4))], _marking_transform())[0]
 

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 import torch
+from torch.utils.data import Dataset
 
 from relabel.inference.data import ImageSource
 from relabel.inference.models import Preprocess
@@ -39,7 +40,7 @@ def _interpolation(pre: Preprocess) -> Any:
     return getattr(InterpolationMode, _MODES[pre.interpolation])
 
 
-class DecodedImages:
+class DecodedImages(Dataset):
     """Image ``i`` decoded, resized and centre-cropped by PIL (torchvision's eval pipeline), as uint8 CHW."""
 
     def __init__(self, source: ImageSource, pre: Preprocess) -> None:
@@ -53,7 +54,7 @@ class DecodedImages:
         return image, index, error
 
 
-class EncodedImages:
+class EncodedImages(Dataset):
     """Image ``i``'s encoded bytes (1-D uint8) if it is a JPEG the device decodes, else as
     :class:`DecodedImages` gives it.
 
@@ -193,7 +194,7 @@ def _decode_and_resize(data: list[torch.Tensor], device: torch.device,
                 except RuntimeError:  # PIL reads it as decode="cpu" does, or names the problem
                     image, errors[i] = _pil_crop(partial(_open_rgb, data[i].numpy().tobytes()), pre)
                     out[i] = image.to(device)
-    by_shape: dict[tuple[int, int], list[int]] = {}
+    by_shape: dict[tuple[int, ...], list[int]] = {}
     for i, image in decoded.items():
         by_shape.setdefault(tuple(image.shape[-2:]), []).append(i)
     for rows in by_shape.values():

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from relabel._vocab import Vocabulary
 from relabel.errors import InputError, LabelSpaceError
 from relabel.inference.data import ImageSource, open_images
 from relabel.inference.decode import (
@@ -219,13 +220,14 @@ def _check_options(topk: int, batch_size: int | None, workers: int | None, shard
         positive(batch_size, "batch_size")
     if workers is not None:
         positive(workers, "workers", 0)
-    words = []
-    for value, vocabulary, what in ((precision, Precision, "precision"), (decode, Decode, "decode"),
-                                    (on_error, OnError, "on_error")):
+    def word(value: Any, vocabulary: type[Vocabulary], what: str) -> str:
         if value not in vocabulary.choices():
             raise InputError(f"predict: {what} must be one of {vocabulary.choices()}; found {value!r}")
-        words.append(vocabulary(value).value)  # plain text: it goes into the plan
-    return _Settings(int(topk), batch_size, workers, int(shard_size), *words, bool(keep_logits), bool(channels_last))
+        return str(vocabulary(value).value)  # plain text: it goes into the plan
+
+    return _Settings(int(topk), batch_size, workers, int(shard_size), word(precision, Precision, "precision"),
+                     word(decode, Decode, "decode"), word(on_error, OnError, "on_error"), bool(keep_logits),
+                     bool(channels_last))
 
 
 def _resolve_precision(precision: str, device_type: str, capability: tuple[int, int] | None) -> str:
@@ -277,8 +279,9 @@ class _Job:
         workers = settings.workers
         if workers is None:
             workers = max(0, min(16, cpus // max(1, ranks.local_world) - 1))
-        self.settings = replace(settings, batch_size=settings.batch_size or (256 if self.cuda else 32),
-                                workers=workers, precision=precision)
+        self.batch_size: int = settings.batch_size or (256 if self.cuda else 32)
+        self.workers: int = workers
+        self.settings = replace(settings, batch_size=self.batch_size, workers=workers, precision=precision)
         n = len(source)
         size = self.settings.shard_size
         self.shards = [Shard(i, start, min(start + size, n)) for i, start in enumerate(range(0, n, size))]
@@ -374,19 +377,19 @@ class _Job:
 
     def _batches(self, shards: list[Shard], emit: Callable[[ShardResult], None]) -> Iterator[int]:
         """Run every batch; yield the number of images each batch held; ``emit`` each finished shard."""
-        from torch.utils.data import DataLoader
+        from torch.utils.data import DataLoader, Dataset
 
         settings, pre = self.settings, self.loaded.preprocess
         module = _prepare_module(self.loaded, self.device, settings.channels_last)
-        batches = [list(range(b, min(b + settings.batch_size, s.stop)))
-                   for s in shards for b in range(s.start, s.stop, settings.batch_size)]
+        batches = [list(range(b, min(b + self.batch_size, s.stop)))
+                   for s in shards for b in range(s.start, s.stop, self.batch_size)]
         on_device = settings.decode == "device"
-        dataset = EncodedImages(self.source, pre) if on_device else DecodedImages(self.source, pre)
-        loader = DataLoader(
-            dataset, batch_sampler=batches, num_workers=settings.workers,
+        dataset: Dataset[Any] = EncodedImages(self.source, pre) if on_device else DecodedImages(self.source, pre)
+        loader: DataLoader[Any] = DataLoader(
+            dataset, batch_sampler=batches, num_workers=self.workers,
             collate_fn=collate_encoded if on_device else collate_decoded,
             pin_memory=self.cuda and not on_device,
-            prefetch_factor=4 if settings.workers else None,
+            prefetch_factor=4 if self.workers else None,
         )
         mean = torch.tensor(pre.mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(pre.std, device=self.device).view(1, 3, 1, 1)

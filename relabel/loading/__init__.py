@@ -31,11 +31,11 @@ def load_runs(specs: Sequence[RunSpec | str | Path], *, label_space: LabelSpace)
     A :class:`RunSpec`'s reader options were checked when it was made, so they always fit
     :func:`load_run`.
     """
-    specs = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
+    checked = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
     runs = [
         load_run(spec.path, label_space=label_space, name=spec.name, group=spec.group,
                  strength=spec.strength, seed=spec.seed, **spec.options)
-        for spec in specs
+        for spec in checked
     ]
     twice = repeated(r.meta.name for r in runs)
     if twice:

@@ -105,8 +105,8 @@ class Annotations:
     @classmethod
     def from_lists(
         cls,
-        images: Sequence[str],
-        original: Sequence[Any],
+        images: Sequence[str] | np.ndarray,
+        original: Sequence[Any] | np.ndarray,
         multilabels: Sequence[Sequence[Any]] | None = None,
         *,
         label_space: LabelSpace,
@@ -518,7 +518,8 @@ def load_annotations(
     """
     space = load_label_space(label_space) if label_space is not None else None
     originals = _load_originals(original_labels) if original_labels is not None else None
-    columns = {"image_column": image_column, "original_column": original_column, "labels_column": labels_column}
+    columns: dict[str, Any] = {"image_column": image_column, "original_column": original_column,
+                               "labels_column": labels_column}
     if isinstance(source, pd.DataFrame):
         return annotations_from_table(source, label_space=space, original_labels=originals, source="DataFrame",
                                       **columns)

@@ -7,7 +7,14 @@ list<float>, optional ``logits`` fixed-size list; metadata under the schema key
 ``relabel``), any CSV/Parquet/JSON table with an image column and a predicted-class or top-k
 column (timm ``inference.py`` output included), ``.npy``/``.npz`` arrays and torch tensor
 files (loaded with ``weights_only=True``) with an image-order file. All validation happens
-here; class ids are resolved and range-checked by :meth:`LabelSpace.indices`.
+here; class ids are resolved and range-checked by :meth:`LabelSpace.indices`. This module owns
+relabel's run Parquet both ways: :func:`run_to_arrow` / :func:`write_run` and the one reader of
+that schema, :func:`run_from_arrow`.
+
+Why it is longer than ~600 lines: it is the single place where a run file from a user is
+checked, and every reader's checks share the same helpers (list columns, finite scores, image
+keys, the label space); splitting the foreign formats (tables, arrays, torch files) into their
+own module is the natural next cut, left for after the reader work of issue #12 lands here.
 """
 
 from __future__ import annotations
@@ -90,7 +97,7 @@ def check_reader_options(options: Mapping[str, Any], *, where: str) -> dict[str,
         elif expected == "true or false":
             ok = isinstance(value, (bool, np.bool_))
         else:
-            ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1
+            ok = bool(isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1)
         if not ok:
             raise InputError(f"{where}: reader option {key!r} must be {expected}; found {value!r}")
     return dict(options)
@@ -260,7 +267,7 @@ def _check_finite(values: np.ndarray, images: np.ndarray, where: str, field: str
 
 
 def run_from_arrays(
-    images: Sequence[Any],
+    images: Sequence[Any] | np.ndarray,
     values: Any,
     *,
     meta: RunMeta,
@@ -818,7 +825,8 @@ def _run_from_array_file(
     topk: int,
 ) -> Run:
     where = str(path)
-    value_key = next((k for k in ("logits", "topk_ids", "ids", "preds", "predictions", "values") if k in arrays), None)
+    value_key: str | None = next(
+        (k for k in ("logits", "topk_ids", "ids", "preds", "predictions", "values") if k in arrays), None)
     if value_key is None:
         numeric = [k for k, v in arrays.items() if v.dtype.kind in "fiu"]
         if len(numeric) != 1:

@@ -86,7 +86,7 @@ def to_csv_table(
     table = pd.DataFrame(rows, columns=[*_CSV_FIXED, *(c for c, *_ in columns), *_CSV_TRAILING])
     table["class_index"] = table["class_index"].astype("int64")
     table["override"] = table["override"].astype("int64")
-    for column, aug, param, item in columns:
+    for column, _, param, _ in columns:
         table[column] = table[column].astype("Int64" if param in INTEGER_PARAMETERS else "Float64")
     return table
 
@@ -188,7 +188,7 @@ def load_csv(text: str, *, source: str, classes: Mapping[str, int] | Sequence[st
             rows_of_override[i].append(line)
     except csv.Error as e:
         raise OverridesError(f"{source}, line {reader.line_num}: not valid CSV: {e}") from None
-    data = {"schema": SCHEMA_VERSION, "label_space": None, "default": {}, "overrides": built}
+    data: dict[str, Any] = {"schema": SCHEMA_VERSION, "label_space": None, "default": {}, "overrides": built}
     locator = _CsvLocator(rows_of_override, class_line)
     overrides, known, what = build(data, source=source, locator=locator,
                                     origin=lambda i, j: f"line {class_line[(i, j)]}", classes=classes)
@@ -217,7 +217,7 @@ def _csv_transforms(cells: dict[str, str], augs: list[Augmentation], param_colum
                 ranges.setdefault(param, [None, None])[item] = value
         for param, pair in ranges.items():
             if None in pair:
-                missing = [c for c, a, p, i in CSV_COLUMNS if a is aug and p == param and pair[i] is None]
+                missing = [c for c, a, p, i in CSV_COLUMNS if a is aug and p == param and i is not None and pair[i] is None]
                 raise OverridesError(f"{source}, line {line}, column {missing[0]}: empty, but its partner is given; "
                                      f"give both ends of the range or neither")
             values[param] = pair

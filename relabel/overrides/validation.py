@@ -141,7 +141,7 @@ def class_problems(data: Mapping[str, Any], known: Mapping[str, int], what: str)
     """Class keys (in ``classes`` and ``side``) that are not among a trainer's classes ``known``."""
     found = []
     for i, o in enumerate(data["overrides"]):
-        places = [(("classes",), o["classes"])]
+        places: list[tuple[tuple[str, ...], Any]] = [(("classes",), o["classes"])]
         side = o.get("side") or {}
         places += [(("side", name), side[name]) for name in ("lost", "absorbing") if name in side]
         for sub, keys in places:
@@ -223,7 +223,7 @@ def _explain(error: Any) -> list[Problem]:
         return [Problem(path, f"missing required field {k!r}") for k in error.validator_value if k not in instance]
     if kind == "type":
         expected = error.validator_value
-        words = (" or ".join(_TYPE_WORDS.get(t, t) for t in expected) if isinstance(expected, list)
+        words = (" or ".join(_TYPE_WORDS.get(t, str(t)) for t in expected) if isinstance(expected, list)
                  else _TYPE_WORDS.get(expected, expected))
         if expected == ["boolean", "object"]:
             words = "true, false or an object"

@@ -622,7 +622,8 @@ def test_parquet_written_by_pandas_with_the_image_as_index(tmp_path, office_spac
 
 def test_annotations_compare_by_identity_without_raising(office_annotations):
     assert office_annotations == office_annotations
-    same = Annotations.from_lists(office_annotations.images, office_annotations.original, label_space=office_annotations.label_space)
+    same = Annotations.from_lists(office_annotations.images, office_annotations.original,
+                                  label_space=office_annotations.label_space)
     assert office_annotations != same  # used to raise: numpy arrays in a generated __eq__
 
 
