@@ -184,3 +184,35 @@ def test_torch_free_modules_import_no_torch(module):
     code = f"import sys, {module}; print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- one owner per format ------------------------------------------------------------------------
+
+_READS = {"open", "read_parquet", "read_csv", "read_table", "read_text", "read_bytes", "load", "loads", "read_json"}
+
+
+def _file_reads(path: Path) -> list[str]:
+    """Calls that read a file (or parse file text), outside ``_asset`` (the page's own package data)."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    allowed = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "_asset"
+               for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in allowed:
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in _READS:
+                found.append(f"{path.name}:{node.lineno} {name}()")
+    return found
+
+
+def test_the_report_renders_objects_and_reads_no_file():
+    """The results folder is read by its owner, relabel.export.read_results; the report only renders."""
+    reads = [r for path in sorted((PACKAGE / "report").glob("*.py")) for r in _file_reads(path)]
+    assert reads == []
+    assert "relabel.export" in GRAPH["relabel.report.content"]  # load_report goes through the owner
+
+
+def test_inference_writes_runs_through_their_owner():
+    assert not any(t.startswith("relabel.export") for m, ts in GRAPH.items() if m.startswith("relabel.inference")
+                   for t in ts)
+    assert "relabel.loading.runs" in GRAPH["relabel.inference.shards"]

@@ -35,7 +35,9 @@ the stages that write it:
 * :mod:`~relabel.overrides.table` — the flat CSV table.
 
 The trainer side consumes :meth:`Overrides.resolve`: :func:`relabel.transforms.build_transform`
-builds torchvision pipelines from it.
+builds torchvision pipelines from it. Arrows only go down to the format: a new augmentation is
+an entry in ``vocabulary`` (and the schema), a new trainer an adapter beside ``transforms``
+that reads ``resolve(classes)``; neither touches the other.
 """
 
 from __future__ import annotations
