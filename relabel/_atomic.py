@@ -105,10 +105,12 @@ def atomic_dir(path: str | Path, *, owned: Callable[[str], bool] | None = None) 
     Default: the writer owns everything. Temporary files that an interrupted write left in the
     old folder are dropped. A failed block removes the new folder and leaves the
     old one as it was.
+
+    The old folder's entry is replaced, so a process whose working folder was ``path`` itself
+    finds itself in the removed old folder; this process is moved into the new one (a shell
+    sitting in ``path`` sees the new files after ``cd .``).
     """
-    target = Path(path)
-    if target.is_symlink():
-        target = target.resolve()
+    target = Path(path).resolve()  # "." or a link: the folder itself, beside its parent
     if target.exists() and not target.is_dir():
         raise InputError(f"cannot write the folder {target}: it is a file")
     _parent(target)
@@ -119,7 +121,10 @@ def atomic_dir(path: str | Path, *, owned: Callable[[str], bool] | None = None) 
         if not target.exists():
             os.rename(staging, target)
             return
+        inside = _cwd() == target
         _swap(staging, target)  # staging now holds the old folder
+        if inside:
+            os.chdir(target)
         for entry in list(staging.iterdir()):
             keep = owned is not None and not owned(entry.name) and not _leftover(entry.name)
             if keep and not (target / entry.name).exists():
@@ -127,6 +132,13 @@ def atomic_dir(path: str | Path, *, owned: Callable[[str], bool] | None = None) 
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cwd() -> Path | None:
+    try:
+        return Path.cwd().resolve()
+    except OSError:  # the working folder was removed
+        return None
 
 
 def _leftover(name: str) -> bool:

@@ -148,3 +148,15 @@ def test_a_killed_writer_leaves_the_old_folder_whole(tmp_path):
     # what the killed writer filled stays beside the folder, hidden; readers look inside the folder only
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "results"]
     assert all(name.startswith(".results.") and name.endswith(".new") for name in leftovers)
+
+
+def test_the_current_folder_can_be_the_target(tmp_path, monkeypatch):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "old.csv").write_text("old")
+    monkeypatch.chdir(folder)
+    with atomic_dir(".", owned=lambda name: name.endswith(".csv")) as staging:
+        (staging / "new.csv").write_text("new")
+    assert Path.cwd() == folder.resolve() and sorted(os.listdir(".")) == ["new.csv"]
+    write_text("later.txt", "relative paths still land in the folder")
+    assert (folder / "later.txt").is_file()
