@@ -147,17 +147,19 @@ def _reason(error: Exception) -> str:
 
 
 def collate_decoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """A batch of :class:`DecodedImages` items: stacked images, their indices, their errors."""
     images, indices, errors = zip(*items)
     return torch.stack(images), torch.tensor(indices, dtype=torch.int64), list(errors)
 
 
 def collate_encoded(items: list[tuple[torch.Tensor, int, str]]) -> tuple[list[torch.Tensor], torch.Tensor, list[str]]:
+    """A batch of :class:`EncodedImages` items: the list of byte tensors and images, indices, errors."""
     data, indices, errors = zip(*items)
     return list(data), torch.tensor(indices, dtype=torch.int64), list(errors)
 
 
 def decode_on_device(data: list[torch.Tensor], device: torch.device,
-                      pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
+                     pre: Preprocess) -> tuple[torch.Tensor, list[str]]:
     """Decode a batch of encoded JPEGs on ``device``, then resize and crop them there.
 
     ``data`` holds encoded JPEGs (1-D) and images the workers already decoded, resized and cropped (3-D). The JPEGs
@@ -202,4 +204,3 @@ def _decode_and_resize(data: list[torch.Tensor], device: torch.device,
         group = F.resize(group, [pre.resize_size], interpolation=_interpolation(pre), antialias=True)
         out[rows] = F.center_crop(group, [size])
     return out, errors
-

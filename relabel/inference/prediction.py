@@ -262,6 +262,7 @@ def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.devic
     return chosen
 
 
+# ---------------------------------------------------------------- the job
 
 
 class _Job:
@@ -587,7 +588,7 @@ class _ShardState:
             if part_logits is not None:
                 logits.append(part_logits[keep])
         return ShardResult(self.shard, np.concatenate(images).astype(object), np.concatenate(ids),
-                       np.concatenate(scores), np.concatenate(logits) if logits else None, list(self.skipped))
+                           np.concatenate(scores), np.concatenate(logits) if logits else None, list(self.skipped))
 
 
 def _ticks(counts: Iterator[int]) -> Iterator[None]:
@@ -595,4 +596,3 @@ def _ticks(counts: Iterator[int]) -> Iterator[None]:
     for n in counts:
         for _ in range(n):
             yield None
-

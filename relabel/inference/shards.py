@@ -174,4 +174,3 @@ def warn_skipped(skipped: list[Any]) -> None:
             f"({format_offenders([k for k, _ in skipped])}; first reason: {first_reason})",
             RelabelWarning, stacklevel=5,
         )
-

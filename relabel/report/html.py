@@ -448,5 +448,3 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
     attrs = f' data-group="{e(r.get("group", ""))}" data-status="{e(status)}" data-search="{e(search.lower())}"'
     css = ' class="is-affected"' if status == "affected" else (' class="is-explained"' if status else "")
     return f"<tr{css}{attrs}>{''.join(cells)}</tr>"
-
-
