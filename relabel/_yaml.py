@@ -5,6 +5,11 @@ override's ``classes`` that silently drops data. :func:`compose` parses one docu
 node tree (which knows every line) and its value; :func:`repeated_keys` finds the keys a
 mapping repeats, with their lines, so that each reader can refuse them in its own words.
 PyYAML is imported when a YAML file is read, not before.
+
+Aliases and anchors (``&a`` … ``*a``) are refused: a 477-byte document of nested aliases
+("billion laughs") expands to billions of nodes, and neither a manifest nor an override file
+needs them. Nesting so deep that PyYAML's composer runs out of stack is an error too, and
+:func:`deeper_than` finds nesting beyond a reader's limit without recursing.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["YAMLSyntaxError", "RepeatedKey", "compose", "repeated_keys"]
+__all__ = ["YAMLSyntaxError", "RepeatedKey", "compose", "repeated_keys", "deeper_than"]
 
 
 class YAMLSyntaxError(Exception):
@@ -47,10 +52,16 @@ def compose(text: str, *, construct: bool = True) -> tuple[Any, Any]:
     """
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = _loader_class()(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if construct and root is not None else None
+    except _AliasRefused as e:
+        raise YAMLSyntaxError(e.problem, e.line, e.column) from None
+    except RecursionError:
+        raise YAMLSyntaxError("nested too deeply for YAML to read") from None
+    except ValueError as e:  # e.g. an integer longer than Python converts
+        raise YAMLSyntaxError(f"a value YAML cannot read: {e}") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or str(e)
@@ -62,6 +73,50 @@ def compose(text: str, *, construct: bool = True) -> tuple[Any, Any]:
     finally:
         loader.dispose()
     return root, data
+
+
+class _AliasRefused(Exception):
+    def __init__(self, problem: str, line: int, column: int) -> None:
+        super().__init__(problem)
+        self.problem, self.line, self.column = problem, line, column
+
+
+_LOADER: Any = None
+
+
+def _loader_class() -> Any:
+    """PyYAML's safe loader with aliases and anchors refused (made once, when YAML is first read)."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class NoAliasLoader(yaml.SafeLoader):
+            def compose_node(self, parent: Any, index: Any) -> Any:
+                event = self.peek_event()
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                    what = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
+                    raise _AliasRefused(f"{what}{event.anchor}): aliases and anchors are not allowed; write the values "
+                                        f"out", event.start_mark.line + 1, event.start_mark.column + 1)
+                return super().compose_node(parent, index)
+
+        _LOADER = NoAliasLoader
+    return _LOADER
+
+
+def deeper_than(root: Any, limit: int) -> int | None:
+    """The line of the first node nested more than ``limit`` levels below ``root``, or ``None`` (no recursion)."""
+    import yaml
+
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return int(node.start_mark.line) + 1
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, depth + 1) for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, depth + 1) for v in node.value)
+    return None
 
 
 def repeated_keys(node: Any, path: tuple[str | int, ...] = ()) -> list[RepeatedKey]:
