@@ -120,7 +120,7 @@ def loads(
     data, locator = _parse(text, source=source, as_json=format == "json")
 
     def origin(i: int, j: int) -> str:
-        line = locator.line(("overrides", i, "classes", j)) if locator else None
+        line = locator.line(("overrides", i, "classes", j))
         return f"line {line}" if line is not None else render_path(("overrides", i, "classes", j))
 
     return build(data, source=source, locator=locator, origin=origin, classes=classes, skip_absent=skip_absent)[0]
@@ -173,48 +173,67 @@ class _NodeLocator(Locator):
         return target.start_mark.line + 1
 
 
-def _parse(text: str, *, source: str, as_json: bool) -> tuple[Any, Locator | None]:
-    data: Any = None
+class _LazyLocator(Locator):
+    """Lines of a JSON document, found only when a message needs one (PyYAML's node tree is slow to build)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._inner: Locator | None = None
+        self._tried = False
+
+    def line(self, path: tuple[str | int, ...], *, at_key: bool = False) -> int | None:
+        if not self._tried:
+            self._tried = True
+            root = _json_nodes(self.text)
+            self._inner = _NodeLocator(root) if root is not None else None
+        return self._inner.line(path, at_key=at_key) if self._inner is not None else None
+
+
+def _json_nodes(text: str) -> Any:
+    """The YAML node tree of JSON text (for line numbers), or ``None`` when PyYAML cannot read it."""
+    try:
+        # Raw tabs in valid JSON are whitespace (inside strings they must be escaped), but PyYAML
+        # refuses some of them: spaces keep every line number.
+        return _yaml.compose(text.replace("\t", " "), construct=False, max_depth=MAX_DEPTH)[0]
+    except _yaml.YAMLSyntaxError:
+        return None
+
+
+def _parse(text: str, *, source: str, as_json: bool) -> tuple[Any, Locator]:
     if as_json:
+        from relabel._json import RepeatedJSONKeys, loads_strict
+
         _json_depth_problem(text, source)
+        if not text.strip():
+            raise OverridesError(f"{source}: the file is empty; expected an object with 'schema' and 'overrides'")
         try:
-            data = json.loads(text)
+            data = loads_strict(text)
         except json.JSONDecodeError as e:
             raise OverridesError(f"{source}, line {e.lineno}, column {e.colno}: not valid JSON: {e.msg}") from None
+        except RepeatedJSONKeys as e:
+            root = _json_nodes(text)
+            if root is not None:
+                _refuse_repeated(root, source)
+            raise OverridesError(f"{source}: fields repeated within one object: {format_offenders(e.keys)}") from None
         except ValueError as e:  # an integer longer than Python converts
             raise OverridesError(f"{source}: not a number relabel can read: {e}") from None
-    # Raw tabs in valid JSON are whitespace (inside strings they must be escaped), but PyYAML
-    # refuses some of them: spaces keep every line number.
+        return data, _LazyLocator(text)
     try:
-        root, constructed = _yaml.compose(text.replace("\t", " ") if as_json else text, construct=not as_json)
+        root, data = _yaml.compose(text, max_depth=MAX_DEPTH)
     except _yaml.YAMLSyntaxError as e:
-        if as_json:  # valid JSON that PyYAML cannot read: go on without line numbers
-            return _strict_json(text, source), None
         raise OverridesError(f"{source}{e.where}: not valid YAML: {e.problem}") from None
-    if not as_json:
-        data = constructed
-        deep = _yaml.deeper_than(root, MAX_DEPTH) if root is not None else None
-        if deep is not None:
-            raise OverridesError(f"{source}, line {deep}: nested more than {MAX_DEPTH} levels deep; an override file "
-                                 f"needs far fewer")
-    locator = _NodeLocator(root) if root is not None else None
-    repeated = _yaml.repeated_keys(root) if root is not None else []
+    if root is None:
+        raise OverridesError(f"{source}: the file is empty; expected an object with 'schema' and 'overrides'")
+    _refuse_repeated(root, source)
+    return data, _NodeLocator(root)
+
+
+def _refuse_repeated(root: Any, source: str) -> None:
+    repeated = _yaml.repeated_keys(root)
     if repeated:
         raise_problems([Problem(r.path + (r.key,), f"field {r.key!r} appears twice in this object "
                                                    f"(first on line {r.first_line})", line=r.line)
-                        for r in repeated], source=source, locator=locator)
-    if root is None:
-        raise OverridesError(f"{source}: the file is empty; expected an object with 'schema' and 'overrides'")
-    return data, locator
-
-
-def _strict_json(text: str, source: str) -> Any:
-    from relabel._json import RepeatedJSONKeys, loads_strict
-
-    try:
-        return loads_strict(text)
-    except RepeatedJSONKeys as e:
-        raise OverridesError(f"{source}: fields repeated within one object: {format_offenders(e.keys)}") from None
+                        for r in repeated], source=source, locator=_NodeLocator(root))
 
 
 # --------------------------------------------------------------------------------------------

@@ -181,7 +181,8 @@ class Overrides:
     params: Mapping[str, Any] = field(default_factory=dict)
     schema: str = SCHEMA_VERSION
     source: str | None = field(default=None, compare=False)
-    _origins: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _origins: dict[str, tuple[int, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _origin: Callable[[int, int], str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         items = tuple(self.overrides)
@@ -231,6 +232,7 @@ class Overrides:
             ("schema", SCHEMA_VERSION),
             ("source", source),
             ("_origins", {}),
+            ("_origin", None),
         ):
             object.__setattr__(self, name, value)
         return self
@@ -360,7 +362,8 @@ class Overrides:
         return {str(k): i for i, k in enumerate(classes)}, f"the trainer's {len(classes)} classes"
 
     def _unknown_message(self, unknown: list[str], what: str) -> str:
-        where = [self._origins[k] for k in unknown[:5] if k in self._origins]
+        origin = self._origin
+        where = [origin(*self._origins[k]) for k in unknown[:5] if k in self._origins] if origin is not None else []
         located = f" (at {'; '.join(where)})" if where else ""
         return f"{self._prefix()}class keys not among {what}: {format_offenders(unknown)}{located}"
 
@@ -396,8 +399,9 @@ def build(
     if found:
         raise_problems(found, source=source, locator=locator)
     overrides = Overrides._from_valid(data, source=source)
-    origins = {key: origin(i, j) for i, o in enumerate(data["overrides"]) for j, key in enumerate(o["classes"])}
+    origins = {key: (i, j) for i, o in enumerate(data["overrides"]) for j, key in enumerate(o["classes"])}
     object.__setattr__(overrides, "_origins", origins)
+    object.__setattr__(overrides, "_origin", origin)
     known: dict[str, int] = {}
     what = ""
     if classes is not None:
