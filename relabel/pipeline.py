@@ -31,7 +31,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torchvision.transforms as transforms_v1
@@ -60,7 +60,7 @@ _TIMM_CONVERSION = ("timm.data.transforms:MaybeToTensor", "timm.data.transforms:
                     "timm.data.transforms:ToNumpy", "timm.data.transforms:ToTensor")
 
 
-def _tv(names: Sequence[str]) -> tuple[type, ...]:
+def _tv(names: Sequence[str]) -> tuple[Any, ...]:
     return tuple(t for module in (v2, transforms_v1) for name in names
                  if isinstance(t := getattr(module, name, None), type))
 
@@ -100,8 +100,9 @@ def identify(step: Any) -> Augmentation | None:
         types = _types(aug)
         if types and isinstance(step, types):
             return aug
-    if isinstance(step, _RANDOM_APPLY) and len(step.transforms) == 1:
-        inner = identify(step.transforms[0])
+    wrapped: Any = step
+    if isinstance(wrapped, _RANDOM_APPLY) and len(wrapped.transforms) == 1:
+        inner = identify(wrapped.transforms[0])
         if inner is not None and _wraps_p(inner):
             return inner
     return None
@@ -164,15 +165,17 @@ def _find(pipeline: Any, aug: Augmentation) -> list[Any]:
 
 
 @cache
-def _signature(cls: type) -> tuple[str, ...]:
-    return tuple(name for name, p in inspect.signature(cls.__init__).parameters.items()
+def _signature(cls: Any) -> tuple[str, ...]:
+    return tuple(name for name, p in inspect.signature(cls).parameters.items()
                  if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
 
 
 def _unwrap(step: Any) -> tuple[Any, float | None]:
     """The augmentation inside a ``RandomApply`` of one, and its ``p`` (``None`` when not wrapped)."""
-    if isinstance(step, _RANDOM_APPLY) and identify(step) is not None and not isinstance(step, _types(identify(step))):
-        return step.transforms[0], float(step.p)
+    aug: Augmentation | None = identify(step)
+    wrapper: Any = step
+    if aug is not None and isinstance(wrapper, _RANDOM_APPLY) and not isinstance(wrapper, _types(aug)):
+        return wrapper.transforms[0], float(wrapper.p)
     return step, None
 
 
@@ -271,7 +274,7 @@ def _rebuild(aug: Augmentation, old: Any, params: Mapping[str, Any], *, size: An
     else:
         _refuse_foreign(aug, own, "torchvision", what)
         cls = type(inner)
-        kwargs = {name: getattr(inner, name) for name in _signature(cls) if hasattr(inner, name)}
+        kwargs = {name: getattr(inner, name) for name in _signature(cast(Any, cls)) if hasattr(inner, name)}
         if aug is Augmentation.COLOR_JITTER:
             kwargs = {name: _range_arg(getattr(inner, name)) for name in ("brightness", "contrast", "saturation", "hue")}
         kwargs.update({k: _ctor_value(aug, k, v) for k, v in own.items()})
@@ -374,11 +377,12 @@ def _insert_position(top: list[Any], aug: Augmentation) -> int:
     if aug.spec.stage == "tensor":
         after = [i + 1 for i, step in enumerate(top) if _is_conversion(step) or identify(step) in earlier]
         return after[-1] if after else len(top)
-    after = [i + 1 for i, step in enumerate(top) if identify(step) in earlier and identify(step).spec.stage == "image"]
+    found = [identify(step) for step in top]
+    after = [i + 1 for i, a in enumerate(found) if a is not None and a in earlier and a.spec.stage == "image"]
     if after:
         return after[-1]
-    return next((i for i, step in enumerate(top) if _is_conversion(step) or (
-        identify(step) is not None and identify(step).spec.stage == "tensor")), len(top))
+    return next((i for i, (step, a) in enumerate(zip(top, found)) if _is_conversion(step) or (
+        a is not None and a.spec.stage == "tensor")), len(top))
 
 
 def override_pipeline(

@@ -142,7 +142,8 @@ def _checked_augmentations(augmentations: Mapping[str, Any]) -> tuple[dict[str, 
             if params is not None and not isinstance(params, (Mapping, str)):
                 raise InputError(f"{where}, {name}: expected a mapping of parameters, found {params!r}")
             try:
-                checked = Override(["group"], {aug.value: params if params is not None else True}).transforms[aug.value]
+                entry: Any = params if params is not None else True
+                checked = Override(("group",), {aug.value: entry}).transforms[aug.value]
             except OverridesError as e:
                 raise InputError(f"{where}: {e}") from None
             out[str(group)][aug.value] = explicit_parameters(aug, checked) if checked != {"enabled": False} else {}

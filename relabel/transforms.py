@@ -294,7 +294,10 @@ class ClassConditionalDataset(Dataset):
         )
 
     def _classes_or_none(self) -> dict[str, int] | None:
-        for holder in (self.dataset, getattr(self.dataset, "reader", None)):
+        holders = [self.dataset]
+        while isinstance(holders[-1], torch.utils.data.Subset):  # random_split and friends
+            holders.append(holders[-1].dataset)
+        for holder in (*holders, getattr(self.dataset, "reader", None)):
             own = getattr(holder, "class_to_idx", None)
             if own:
                 return dict(own)
@@ -344,13 +347,13 @@ def _without_transform(dataset: Any) -> tuple[Any, Any]:
         stripped, own = _without_transform(inner)
         if own is None:
             return dataset, None
-        out = copy.copy(dataset)
-        out.dataset = stripped
-        return out, own
+        subset: Any = copy.copy(dataset)
+        subset.dataset = stripped
+        return subset, own
     own = getattr(dataset, "transform", None)
     if own is None:
         return dataset, None
-    out = copy.copy(dataset)
+    out: Any = copy.copy(dataset)
     out.transform = None
     if getattr(out, "transforms", None) is not None and not isinstance(out.transforms, (list, tuple)):
         out.transforms = None  # torchvision's VisionDataset keeps transform also inside .transforms

@@ -34,7 +34,7 @@ __all__ = ["CSV_COLUMNS", "STATE_VALUES", "to_csv_table", "load_csv"]
 
 
 def _columns() -> tuple[tuple[str, Augmentation, str, int | None], ...]:
-    out = []
+    out: list[tuple[str, Augmentation, str, int | None]] = []
     for s in SPECS:
         for p in s.parameters:
             if p.name == "strength":
