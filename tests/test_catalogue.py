@@ -187,3 +187,13 @@ def test_one_number_for_a_range_reads_as_torchvision_reads_it():
     assert t["random_rotation"]["degrees"] == (-15.0, 15.0)  # like RandomRotation(15)
     assert t["gaussian_blur"] == {"kernel_size": (3, 3), "sigma": (1.5, 1.5)}  # like GaussianBlur(3, sigma=1.5)
     assert t["jpeg"]["quality"] == (70, 70)
+
+
+def test_docs_list_every_augmentation_and_its_parameters():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "overrides.md").read_text(encoding="utf-8")
+    for s in SPECS:
+        assert f"| `{s.name}` |" in doc, s.name
+        for p in s.parameters:
+            assert f"`{p.name}`" in doc
