@@ -341,7 +341,7 @@ def map_to_wordnet(
      ['mouse', 'n02330245', 'noun.animal', 'exact lemma'], ['IV', None, None, 'unmapped']]
     >>> office = map_to_wordnet(["keyboard", "monitor", "mouse"]).table
     >>> office[["class_name", "synset", "lexname"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
-    [['keyboard', 'n03614007', 'noun.artifact'], ['monitor', 'n03782006', 'noun.artifact'],
+    [['keyboard', 'n03614007', 'noun.artifact'], ['monitor', 'n03782190', 'noun.artifact'],
      ['mouse', 'n03793489', 'noun.artifact']]
     """
     space = label_space if isinstance(label_space, LabelSpace) else LabelSpace.from_names(list(label_space))
