@@ -113,7 +113,9 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
             if r.class_index not in why.index:
                 continue
             w = why.loc[r.class_index]
-            click.echo(f"  {click.style(r.class_name, bold=True)} [{w['category']}; {w['loss_driver']}]: {w['reason']}")
+            tags = "; ".join(str(x) for x in (w["category"], w.get("confidence") and f"{w['confidence']} confidence",
+                                                w["loss_driver"]) if x)
+            click.echo(f"  {click.style(r.class_name, bold=True)} [{tags}]: {w['reason']}")
             if w["other_pairs"]:
                 click.echo(f"      also lost predictions to: {w['other_pairs']}")
         if len(affected) > top:

@@ -130,7 +130,7 @@ def _headline(report: Report, max_classes: int) -> str:
     for group in compared_groups(report):
         row = groups[groups["group"] == group].iloc[0]
         counts = category_counts(report, group)
-        chips = " ".join(f'<span class="chip cat-{e(k)}">{e(k)} {v}</span>' for k, v in counts.items())
+        chips = " ".join(f'<span class="chip cat-{e(k.replace(" ", "-"))}">{e(k)} {v}</span>' for k, v in counts.items())
         explained = explained_classes(report, group)
         explained_line = ""
         if report.has_multilabels:
@@ -264,7 +264,7 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
     badge = ""
     if a.why is not None:
         category = str(a.why["category"])
-        badge = f'<span class="chip cat-{e(category)}">{e(category)}</span>'
+        badge = f'<span class="chip cat-{e(category.replace(" ", "-"))}">{e(category)}</span>'
         driver = f' <span class="muted">({e(a.why["loss_driver"])})</span>' if a.why["loss_driver"] else ""
         why = f'<p class="reason">{e(a.why["reason"])}{driver}</p>'
         if a.why.get("other_pairs"):
@@ -463,7 +463,7 @@ nav { margin: 8px 0 12px; } nav a { color: var(--blue); text-decoration: none; }
 .chip { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 600;
         background: #e8ebee; color: #333; margin: 2px 4px 2px 0; }
 .cat-ambiguous { background: #ece3f7; color: #5b2d8e; } .cat-co-occurring { background: #dff3ef; color: #13665a; }
-.cat-fine-grained { background: #e1ecf8; color: #1f4f8a; } .cat-other { background: #eceff1; color: #444; }
+.cat-fine-grained { background: #e1ecf8; color: #1f4f8a; } .cat-unrelated, .cat-insufficient-evidence { background: #eceff1; color: #444; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
