@@ -24,6 +24,7 @@ from relabel.categorisation import (
     Categorisation,
     Category,
     CategoryThresholds,
+    Confidence,
     LossDriver,
     categorise,
     decide,
@@ -53,6 +54,7 @@ from relabel.pairing import PairedRun, pair
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
+from relabel.wordnet import WordNetMapping, load_wordnet_map, map_to_wordnet
 
 try:
     __version__ = version("relabel")
@@ -69,6 +71,7 @@ __all__ = [
     "CategoryThresholds",
     "Comparison",
     "ComparisonError",
+    "Confidence",
     "DownloadError",
     "Evaluation",
     "Hierarchy",
@@ -93,6 +96,7 @@ __all__ = [
     "Side",
     "SideInfo",
     "SyntheticRuns",
+    "WordNetMapping",
     "__version__",
     "categorise",
     "build_report",
@@ -108,6 +112,8 @@ __all__ = [
     "load_report",
     "load_run",
     "load_runs",
+    "load_wordnet_map",
+    "map_to_wordnet",
     "pair",
     "pair_accuracy",
     "pair_evidence",
