@@ -717,8 +717,10 @@ def _confusion(flows: pd.DataFrame, comparison: Comparison, t: CategoryThreshold
     (``1 - acc_reference(c)``) were spread evenly over the other K - 1 classes, d would get
     ``(1 - acc) / (K - 1)`` of them. The test counts over all reference runs (Poisson,
     one-sided). ``mutual``: both directions significant at ``confusion_alpha``; ``one-way``:
-    the reverse is significant neither under the reference nor under the treatment; ``none``:
-    no run evidence (columns missing).
+    the reverse is significant neither under the reference nor under the treatment, although a
+    reverse share as large as c's share into d under the treatment would have been (so that a
+    small class d is not read as "no reverse flow"); ``none`` otherwise; missing without run
+    evidence (columns absent).
     """
     n = len(flows)
     empty = {"reference_confusion_p": np.full(n, np.nan), "reverse_confusion_p": np.full(n, np.nan),
@@ -750,9 +752,13 @@ def _confusion(flows: pd.DataFrame, comparison: Comparison, t: CategoryThreshold
                              chance_d * sizes[d] * n_runs)
     else:
         treated = reverse
+    # power: had d's images gone to c as often as c's go to d under the treatment, would the test see it?
+    detectable = _poisson_p(flows["share_treatment"].to_numpy(dtype=np.float64) * sizes[d] * n_runs,
+                            chance_d * sizes[d] * n_runs) if "share_treatment" in flows else np.full(n, np.nan)
     alpha = t.confusion_alpha
     label = np.where((forward <= alpha) & (reverse <= alpha), "mutual",
-                     np.where((reverse > alpha) & (treated > alpha), "one-way", "none")).astype(object)
+                     np.where((reverse > alpha) & (treated > alpha) & (detectable <= alpha), "one-way",
+                              "none")).astype(object)
     label[np.isnan(forward) | np.isnan(reverse)] = None
     return {"reference_confusion_p": forward, "reverse_confusion_p": reverse, "confusion": label}
 

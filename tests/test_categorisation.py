@@ -302,18 +302,24 @@ def test_run_confusion_is_tested_against_an_even_spread_of_errors(space, annotat
     flows = comparison.flows.copy()
     # 6 classes, accuracy 0.8: an even spread gives each other class (1 - 0.8) / 5 = 4% of c's images
     flows["share_reference"] = [0.02, 0.20, 0.05, 0.20]
+    flows["share_treatment"] = flows["share_reference"] + flows["share_delta"]
     flows["reverse_share_reference"] = [0.02, 0.00, 0.12, 0.15]
     flows["reverse_share_treatment"] = [0.02, 0.00, 0.12, 0.20]
     confused = Comparison(space, comparison.group_means, per_class, flows, comparison.summary, comparison.curves,
                           comparison.best_strength, {**comparison.params, "runs": {"weak": ["w0"], "strong": ["s0"]}})
     pairs = categorise(confused, annotations, hierarchy=tree).pairs
     # 20 of 100 images where 4 are expected: Poisson p = P(X >= 20 | 4) ~ 1e-7; 2 of 4: p ~ 0.9.
-    # one-way: the flow itself is the forward evidence, the reverse is at chance in both groups;
+    # one-way: the flow itself is the forward evidence, the reverse is at chance in both groups
+    # (and a reverse as large as the forward share would have been seen);
     # desk / monitor: monitor's images go to desk 12 times where 4 are expected: not one-way
     from scipy.stats import poisson
     assert pairs["reference_confusion_p"][1] == pytest.approx(poisson.sf(19, 4.0))
     assert pairs["reverse_confusion_p"][2] == pytest.approx(poisson.sf(11, 4.0))
     assert pairs["confusion"].tolist() == ["one-way", "one-way", "none", "mutual"]
+    few = confused.flows.assign(share_treatment=0.03)  # 3 of 100 where 4 are expected: no power to tell
+    weak = Comparison(space, confused.group_means, per_class, few, confused.summary, confused.curves,
+                      confused.best_strength, confused.params)
+    assert categorise(weak, annotations, hierarchy=tree).pairs["confusion"].tolist()[:2] == ["none", "none"]
     laptop_monitor = pairs.iloc[1]
     assert (laptop_monitor["category"], laptop_monitor["rule"], laptop_monitor["confidence"]) == (
         "co-occurring", "context", "low")
