@@ -580,7 +580,7 @@ def _decide_row(row: Any, t: CategoryThresholds) -> tuple[Category, str, Confide
                     note(f"{c_name} and {d_name} are close kinds ({relation}) but are valid together on "
                          f"{together} and no original label was ever corrected from one to the other: "
                          f"two things shown together, not look-alikes"))
-        signals = [f"close in the hierarchy ({relation})"]
+        signals = [f"close in the hierarchy, {relation}"]
         if sum(relabelled):
             signals.append(relabel_text())
         if confusion == "mutual":

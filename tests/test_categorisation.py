@@ -111,7 +111,7 @@ def test_rules_and_reasons_by_hand(annotations, tree):
         "so the labels overlap in meaning",
         "desk and monitor are valid together on 62% of each other's images but are 5 hops apart via 'entity' at "
         "depth 0 (Wu-Palmer 0.00), not close kinds",
-        "tabby and tiger cat are look-alikes: close in the hierarchy (siblings under 'cat' (Wu-Palmer 0.67)); "
+        "tabby and tiger cat are look-alikes: close in the hierarchy, siblings under 'cat' (Wu-Palmer 0.67); "
         "the original labels were corrected from one to the other on 1 + 0 images; valid together on only 17% "
         "of each other's images",
         "monitor and laptop are 5 hops apart via 'device' at depth 1 (Wu-Palmer 0.29), not close kinds, and valid "
@@ -202,8 +202,8 @@ def test_hierarchy_only_decides_fine_grained_and_says_what_is_missing(space, ann
     out = decide(pair_evidence(PAIRS, singles, hierarchy=tree))
     assert out["category"].tolist() == ["fine-grained", "insufficient evidence", "fine-grained",
                                         "insufficient evidence"]
-    assert out["reason"][0] == ("laptop and notebook are look-alikes: close in the hierarchy (siblings under "
-                                "'portable computer' (Wu-Palmer 0.75)); no multi-labels to check whether they are "
+    assert out["reason"][0] == ("laptop and notebook are look-alikes: close in the hierarchy, siblings under "
+                                "'portable computer' (Wu-Palmer 0.75); no multi-labels to check whether they are "
                                 "also annotated together (multi-labels unavailable)")
     assert out["reason"][1] == ("too little evidence for desk and monitor: 5 hops apart via 'entity' at depth 0 "
                                 "(Wu-Palmer 0.00), not close kinds (multi-labels unavailable)")
