@@ -56,8 +56,9 @@ class Comparison:
         For each affected class c and partner d whose share of c's predictions rose:
         ``class_index``, ``group``, ``partner_index``, ``count_reference``, ``count_treatment``
         (mean over seeds of n[c, d]), ``share_reference``, ``share_treatment``, ``share_delta``
-        (share of c's images predicted as d), ``reverse_share_delta`` (the same for d's images
-        predicted as c), ``pair_acc_reference``, ``pair_acc_treatment`` (share of c's images
+        (share of c's images predicted as d), ``reverse_share_reference``,
+        ``reverse_share_treatment``, ``reverse_share_delta`` (the same for d's images predicted
+        as c), ``pair_acc_reference``, ``pair_acc_treatment`` (share of c's images
         predicted as c or d), ``rank`` (1 = largest rise).
     summary
         One row per non-reference group: ``group``, ``mean_delta_original``,
@@ -299,8 +300,8 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
            min_share: float) -> pd.DataFrame:
     """Where each affected class's lost predictions went, and the reverse flow."""
     columns = ["class_index", "group", "partner_index", "count_reference", "count_treatment", "share_reference",
-               "share_treatment", "share_delta", "reverse_share_delta", "pair_acc_reference", "pair_acc_treatment",
-               "rank"]
+               "share_treatment", "share_delta", "reverse_share_reference", "reverse_share_treatment",
+               "reverse_share_delta", "pair_acc_reference", "pair_acc_treatment", "rank"]
     affected = per_class[per_class["affected"]]
     if affected.empty:
         return pd.DataFrame(columns=columns)
@@ -319,14 +320,15 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             partners = order[(rise[order] >= min_share) & ((treat_rows[i, order] > 0) | (ref_rows[i, order] > 0))]
             partners = partners[:n_flows]
             with np.errstate(invalid="ignore", divide="ignore"):
-                reverse = np.where(n_images[partners] > 0,
-                                   (treat_columns[partners, i] - ref_columns[partners, i]) / n_images[partners],
-                                   np.nan)
+                reverse_ref = np.where(n_images[partners] > 0, ref_columns[partners, i] / n_images[partners], np.nan)
+                reverse_treat = np.where(n_images[partners] > 0, treat_columns[partners, i] / n_images[partners],
+                                         np.nan)
             frames.append(pd.DataFrame({
                 "class_index": int(c), "group": group, "partner_index": partners,
                 "count_reference": ref_rows[i, partners], "count_treatment": treat_rows[i, partners],
                 "share_reference": ref_rows[i, partners] / n_c, "share_treatment": treat_rows[i, partners] / n_c,
-                "share_delta": rise[partners], "reverse_share_delta": reverse,
+                "share_delta": rise[partners], "reverse_share_reference": reverse_ref,
+                "reverse_share_treatment": reverse_treat, "reverse_share_delta": reverse_treat - reverse_ref,
                 "pair_acc_reference": (ref_rows[i, c] + ref_rows[i, partners]) / n_c,
                 "pair_acc_treatment": (treat_rows[i, c] + treat_rows[i, partners]) / n_c,
                 "rank": np.arange(1, len(partners) + 1),

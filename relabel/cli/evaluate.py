@@ -9,7 +9,8 @@ import click
 
 from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
-from relabel.cli.render import render_comparison, render_evaluations, render_recommendation, render_written
+from relabel.cli.render import (render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
+                                render_written)
 from relabel.comparison import compare
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
@@ -41,7 +42,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
              score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
              annotations: str | None, original_labels: str | None, label_space: str | None,
-             reference: str | None, hierarchy: str, metric: str | None, min_drop: float, fdr: float,
+             reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
+             min_drop: float, fdr: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
              demo_seed: int) -> None:
@@ -81,7 +83,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if reference is not None:
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
                              n_bootstrap=n_bootstrap, seed=bootstrap_seed)
-        categorisation = categorise(comparison, annotations_used, hierarchy=None if hierarchy == "none" else hierarchy)
+        if wordnet_map and hierarchy not in ("auto", "wordnet"):
+            raise click.UsageError(f"--wordnet-map corrects the WordNet mapping; it cannot be used with "
+                                   f"--hierarchy {hierarchy}")
+        chosen = "wordnet" if wordnet_map else (None if hierarchy == "none" else hierarchy)
+        categorisation = categorise(comparison, annotations_used, hierarchy=chosen, wordnet_map=wordnet_map)
     recommendation = None
     if recommend_path is not None:
         if comparison is None or categorisation is None:
@@ -100,6 +106,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo)
         written += write_report(report, report_dir)
     render_evaluations(evaluations, top=top, simulated=demo)
+    if categorisation is not None and categorisation.wordnet_map is not None:
+        render_wordnet_map(categorisation.wordnet_map)
     if comparison is not None and categorisation is not None:
         render_comparison(comparison, categorisation, top=top)
     if recommendation is not None:

@@ -85,9 +85,14 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--metric", type=click.Choice(Metric.choices()),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
-        click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|imagenet-1k|FILE",
+        click.option("--wordnet-map", "wordnet_map", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="CSV of class_key,synset rows (WordNet ids such as n02121620; empty = unmapped) that "
+                          "correct the automatic mapping of class names to WordNet; implies --hierarchy wordnet."),
+        click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|wordnet|imagenet-1k|FILE",
                      help="Class hierarchy for categorising affected classes: the shipped WordNet graph for "
-                          "ImageNet (auto), none, or a parent-map file (CSV/TSV child,parent or JSON)."),
+                          "ImageNet (auto), none, wordnet (map a custom label space's class names to WordNet "
+                          "3.0 nouns; see docs/categorisation.md), or a parent-map file (CSV/TSV child,parent "
+                          "or JSON)."),
         click.option("--reference", metavar="GROUP",
                      help="Compare every other group of runs with this group (class by class)."),
     ]

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 import click
+import pandas as pd
 
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
@@ -113,7 +114,9 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
             if r.class_index not in why.index:
                 continue
             w = why.loc[r.class_index]
-            click.echo(f"  {click.style(r.class_name, bold=True)} [{w['category']}; {w['loss_driver']}]: {w['reason']}")
+            tags = "; ".join(str(x) for x in (w["category"], w.get("confidence") and f"{w['confidence']} confidence",
+                                                w["loss_driver"]) if x)
+            click.echo(f"  {click.style(r.class_name, bold=True)} [{tags}]: {w['reason']}")
             if w["other_pairs"]:
                 click.echo(f"      also lost predictions to: {w['other_pairs']}")
         if len(affected) > top:
@@ -138,6 +141,20 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
         f"({100 * effect['expected_change']:+.2f} points; estimate: each class keeps the accuracy it had "
         f"under the recommended setting, the others the default's)"
     )
+
+
+def render_wordnet_map(table: pd.DataFrame, *, top: int = 10) -> None:
+    """Which WordNet synset the class names got: counts, then every name not matched exactly."""
+    mapped = table["synset"].notna()
+    click.echo()
+    click.secho(f"WordNet hierarchy from the class names: {int(mapped.sum())} of {len(table)} mapped "
+                f"({', '.join(f'{k} {v}' for k, v in table['match'].value_counts().items())}):", bold=True)
+    notable = table[(table["match"] != "exact lemma") | (table["n_senses"].fillna(1) > 1)]
+    for r in notable.head(top).itertuples():
+        target = f"{r.synset} '{r.synset_name}'" if r.synset else "unmapped"
+        click.echo(f"  {r.class_name} -> {target}: {r.reason}")
+    if len(notable) > top:
+        click.echo(f"  … and {len(notable) - top} more (see wordnet_map.csv with --out)")
 
 
 def render_written(paths: Sequence[object]) -> None:

@@ -140,7 +140,7 @@ def _headline(report: Report, max_classes: int) -> str:
     for group in compared_groups(report):
         row = groups[groups["group"] == group].iloc[0]
         counts = category_counts(report, group)
-        chips = " ".join(f'<span class="chip cat-{e(k)}">{e(k)} {v}</span>' for k, v in counts.items())
+        chips = " ".join(f'<span class="chip cat-{e(k.replace(" ", "-"))}">{e(k)} {v}</span>' for k, v in counts.items())
         explained = explained_classes(report, group)
         explained_line = ""
         if report.has_multilabels:
@@ -274,7 +274,7 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
     badge = ""
     if a.why is not None:
         category = str(a.why["category"])
-        badge = f'<span class="chip cat-{e(category)}">{e(category)}</span>'
+        badge = f'<span class="chip cat-{e(category.replace(" ", "-"))}">{e(category)}</span>'
         driver = f' <span class="muted">({e(a.why["loss_driver"])})</span>' if a.why["loss_driver"] else ""
         why = f'<p class="reason">{e(a.why["reason"])}{driver}</p>'
         if a.why.get("other_pairs"):

@@ -192,8 +192,10 @@ def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_fil
                      "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
                      "--group", "weak", "--group", "strong", "--reference", "weak", "--fdr", "0.5")
     assert result.exit_code == 0, result.output
-    assert "laptop [other" in result.output
-    assert "no multi-label or hierarchy information" in result.output
+    # no multi-labels, no hierarchy: only the runs speak (laptop's images go to notebook, none come back)
+    assert "laptop [co-occurring; low confidence" in result.output
+    assert "the runs send laptop's images to notebook but not the reverse (multi-labels; hierarchy unavailable)" \
+        in result.output
 
 
 def test_user_hierarchy_file_is_used_for_custom_classes(office_files):
