@@ -64,6 +64,7 @@ __all__ = [
     "LossDriver",
     "categorise",
     "decide",
+    "describe_loss_driver",
     "pair_evidence",
 ]
 
@@ -103,6 +104,23 @@ class LossDriver(str, Enum):
             return cls(value)
         except ValueError:
             raise InputError(f"unknown loss driver {value!r}; expected one of {[c.value for c in cls]}") from None
+
+
+def describe_loss_driver(driver: Any, class_name: str, partner_name: Any) -> str:
+    """The loss driver in words that name who did what ("microphone gained false positives"); "" without one.
+
+    >>> describe_loss_driver("gained false positives", "stage", "microphone")
+    'microphone gained false positives'
+    >>> describe_loss_driver("both", "stage", "microphone")
+    'stage lost true positives and microphone gained false positives'
+    """
+    if pd.isna(driver) or not str(driver):
+        return ""
+    partner = "its partner" if pd.isna(partner_name) or not str(partner_name) else str(partner_name)
+    words = {LossDriver.GAINED_FALSE_POSITIVES.value: f"{partner} gained false positives",
+             LossDriver.LOST_TRUE_POSITIVES.value: f"{class_name} lost true positives",
+             LossDriver.BOTH.value: f"{class_name} lost true positives and {partner} gained false positives"}
+    return words.get(str(driver), str(driver))
 
 
 @dataclass(frozen=True)
@@ -626,8 +644,8 @@ def _class_table(comparison: Comparison, pairs: pd.DataFrame, metric: str) -> pd
                 "explained_by_multilabels": bool(getattr(rec, "explained_by_multilabels", False))}
         if sub is None or sub.empty:
             rows.append({**base, "category": Category.OTHER.value, "rule": "no_partner",
-                         "reason": f"no class absorbed {rec.class_name}'s lost predictions", "partner_index": -1,
-                         "partner_name": "", "share_delta": np.nan, "loss_driver": "", "n_pairs": 0,
+                         "reason": f"no class absorbed {rec.class_name}'s lost predictions", "partner_index": pd.NA,
+                         "partner_name": None, "share_delta": np.nan, "loss_driver": "", "n_pairs": 0,
                          "other_pairs": ""})
             continue
         ordered = sub.sort_values("share_delta", ascending=False, kind="stable")
@@ -638,4 +656,5 @@ def _class_table(comparison: Comparison, pairs: pd.DataFrame, metric: str) -> pd
                      "share_delta": float(top["share_delta"]), "loss_driver": top["loss_driver"],
                      "n_pairs": len(ordered), "other_pairs": others})
     table = pd.DataFrame(rows, columns=_CLASS_COLUMNS)
+    table["partner_index"] = table["partner_index"].astype("Int64")
     return table.sort_values(["group", "delta"], kind="stable").reset_index(drop=True)

@@ -178,7 +178,7 @@ def test_unknown_reference_group_is_a_clear_error(office_files):
     assert result.exit_code == 1
     assert "Error: reference group 'strong' does not exist; groups are ['weak']" in result.output
     result = CliRunner().invoke(cli, ["evaluate", "--demo", "--min-drop", "150"])
-    assert result.exit_code == 2 and "between 0 and 100 percentage points" in result.output
+    assert result.exit_code == 2 and "in percentage points (2 = 2 points) and must be above 0 and below 100" in result.output
 
 
 def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_files):
