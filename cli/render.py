@@ -116,7 +116,8 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
         improved = rows[rows["improved"]].sort_values(f"delta_{metric}", ascending=False, kind="stable")
         line = summary.loc[group]
         click.echo(f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
-                   f"{int(line['n_affected'])} affected classes, {int(line['n_improved'])} improved")
+                   f"{int(line['n_affected'])} affected class{'es' if int(line['n_affected']) != 1 else ''}, "
+                   f"{int(line['n_improved'])} improved")
         for text in (comparison.net_summary(group), comparison.explanation_summary(group)):
             if text:
                 click.echo(f"  {text}")

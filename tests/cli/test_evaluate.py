@@ -151,6 +151,8 @@ def test_demo_compares_groups_and_lists_affected_classes(tmp_path):
     # categorisation: each affected class with its category and a reason carrying the evidence
     assert "Norfolk terrier [fine-grained" in result.output and "siblings under 'terrier'" in result.output
     assert "seashore [co-occurring" in result.output
+    assert "stage [co-occurring; microphone gained false positives]" in result.output  # who gained them
+    assert "give --reference GROUP" not in result.output
     classes = pd.read_parquet(tmp_path / "demo" / "categorisation_classes.parquet")
     assert len(classes) == 7 and set(classes["category"]) == {"ambiguous", "co-occurring", "fine-grained"}
     pairs = pd.read_csv(tmp_path / "demo" / "categorisation_pairs.csv")
