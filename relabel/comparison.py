@@ -451,28 +451,34 @@ def _explain(frame: pd.DataFrame, results: Sequence[BootstrapResult], has_ml: bo
 
 def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric], chosen: Metric) -> pd.DataFrame:
     """Per group: change of the mean class accuracy, classes worse and better, and how drops are explained."""
-    order = per_class["group"].drop_duplicates().tolist()
-    grouped = per_class.groupby("group", sort=False)
+    codes, order = pd.factorize(per_class["group"], sort=False)
+    n_groups = len(order)
 
-    def per_group(values: pd.Series, how: str) -> np.ndarray:
-        return values.groupby(per_class["group"], sort=False).agg(how).reindex(order).to_numpy()
+    def total(values: Any) -> np.ndarray:
+        return np.bincount(codes, weights=np.asarray(values, dtype=np.float64), minlength=n_groups)
 
-    summary = pd.DataFrame({"group": order})
+    def mean(values: Any) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        present = ~np.isnan(values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total(np.where(present, values, 0.0)) / total(present)
+
+    summary = pd.DataFrame({"group": list(order)})
     for m in (Metric.ORIGINAL, Metric.MULTILABEL):
-        if m in metrics:
-            means = grouped[[f"acc_{m.value}", f"acc_{m.value}_reference"]].mean().reindex(order)
-            summary[f"mean_delta_{m.value}"] = (means.iloc[:, 0] - means.iloc[:, 1]).to_numpy()
+        if m in metrics:  # change of the mean class accuracy (classes without images left out, as nanmean)
+            summary[f"mean_delta_{m.value}"] = (mean(per_class[f"acc_{m.value}"])
+                                                - mean(per_class[f"acc_{m.value}_reference"]))
         else:
             summary[f"mean_delta_{m.value}"] = np.nan
-    delta = per_class[f"delta_{chosen.value}"]
+    delta = per_class[f"delta_{chosen.value}"].to_numpy(dtype=np.float64)
     for kind in ("affected", "improved"):
-        flagged = per_class[kind].astype(bool)
-        summary[f"n_{kind}"] = per_group(flagged, "sum").astype(np.int64)
-        summary[f"mean_delta_{kind}"] = per_group(delta.where(flagged), "mean")
-    summary["n_affected_original"] = per_group(per_class["affected_original"].astype(bool), "sum").astype(np.int64)
+        flagged = per_class[kind].to_numpy(dtype=bool)
+        summary[f"n_{kind}"] = total(flagged).astype(np.int64)
+        summary[f"mean_delta_{kind}"] = mean(np.where(flagged, delta, np.nan))
+    summary["n_affected_original"] = total(per_class["affected_original"].to_numpy(dtype=bool)).astype(np.int64)
     explanation = per_class["multilabel_explanation"]
     for e in Explanation:
-        summary[f"n_{e.name.lower()}"] = per_group(explanation == e.value, "sum").astype(np.int64)
+        summary[f"n_{e.name.lower()}"] = total((explanation == e.value).to_numpy(dtype=bool)).astype(np.int64)
     summary["n_explained_by_multilabels"] = summary["n_explained"]
     return summary
 
@@ -493,7 +499,7 @@ def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.D
 
 
 _FLOW_COLUMNS = {
-    "class_index": "int64", "group": "object", "partner_index": "int64", "metric": "object", "rank": "int64",
+    "class_index": "int64", "group": "str", "partner_index": "int64", "metric": "str", "rank": "int64",
     "count_reference": "float64", "count_treatment": "float64", "share_reference": "float64",
     "share_treatment": "float64", "share_delta": "float64", "share_ci_low": "float64", "share_ci_high": "float64",
     "share_p_value": "float64", "share_p_adjusted": "float64", "reverse_share_reference": "float64",
@@ -532,10 +538,10 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
     Returns the flows table and, per (group, affected class), the number of destinations whose
     share rose (``n_flow_destinations``).
     """
-    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FLOW_COLUMNS.items()})
+    columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
     affected = per_class[per_class["affected"]]
     if affected.empty:
-        return empty, {}
+        return _flow_table(columns), {}
     first = groups[reference][0].per_image
     true = first["true_index"].to_numpy()
     k = len(groups[reference][0].label_space)
@@ -548,7 +554,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
         return by_class[bounds[c]:bounds[c + 1]]
 
     ref = _Lost.of(groups[reference], metric)
-    frames, destinations = [], {}
+    destinations: dict[tuple[str, int], int] = {}
     for group, sub in affected.groupby("group", sort=False):
         treat = _Lost.of(groups[group], metric)
         candidates = []  # per class: (c, its images, destinations, indicators of the reference and the group)
@@ -587,9 +593,9 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             right_treat = (~treat.lost[:, images]).sum(axis=1).mean()
             reverse = np.array([[_share_lost(x, images_of(int(d)), c) for x in (ref, treat)] for d in partners])
             reverse = reverse.reshape(len(partners), 2)
-            frames.append(pd.DataFrame({
-                "class_index": c, "group": group, "partner_index": partners.astype(np.int64), "metric": metric.value,
-                "rank": np.arange(1, len(partners) + 1, dtype=np.int64),
+            rows = {
+                "class_index": np.full(len(keep), c), "group": [group] * len(keep), "partner_index": partners,
+                "metric": [metric.value] * len(keep), "rank": np.arange(1, len(keep) + 1),
                 "count_reference": count_ref[keep], "count_treatment": count_treat[keep],
                 "share_reference": count_ref[keep] / n_c, "share_treatment": count_treat[keep] / n_c,
                 "share_delta": rise[keep], "share_ci_low": low[keep], "share_ci_high": high[keep],
@@ -598,9 +604,16 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
                 "reverse_share_delta": reverse[:, 1] - reverse[:, 0],
                 "pair_acc_reference": (right_ref + count_ref[keep]) / n_c,
                 "pair_acc_treatment": (right_treat + count_treat[keep]) / n_c,
-            }, columns=list(_FLOW_COLUMNS)))
-    flows = pd.concat(frames, ignore_index=True) if frames else empty
-    return flows.astype(_FLOW_COLUMNS), destinations
+            }
+            for name, values in rows.items():
+                columns[name].append(values)
+    return _flow_table(columns), destinations
+
+
+def _flow_table(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """The flows table from per-class pieces of each column, typed even when empty."""
+    return pd.DataFrame({name: pd.Series(np.concatenate(parts) if parts else [], dtype=_FLOW_COLUMNS[name])
+                         for name, parts in columns.items()})
 
 
 def _share_lost(runs: _Lost, images: np.ndarray, c: int) -> float:
