@@ -19,6 +19,11 @@ def _pct(x: float) -> str:
     return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
 
 
+def _text(value: Any) -> str:
+    """A text cell, "-" where the value is missing."""
+    return "-" if value is None or pd.isna(value) or not str(value) else str(value)
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
@@ -158,7 +163,7 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
                 bold=True)
     rows = []
     for r in recommendation.table.head(top).itertuples():
-        rows.append([r.class_name[:24], r.category, r.action, r.setting or "-", r.target_classes[:36] or "-",
+        rows.append([r.class_name[:24], r.category, r.action, _text(r.setting), _text(r.target_classes)[:36],
                      _pct(r.acc_default), _pct(r.acc_expected)])
     _table(["class", "category", "action", "setting", "override covers", "now", "expected"], rows, "lllllrr")
     effect = recommendation.effect

@@ -29,7 +29,7 @@ from relabel.categorisation import (
     decide,
     pair_evidence,
 )
-from relabel.comparison import Comparison, Metric, compare
+from relabel.comparison import Comparison, Explanation, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
 from relabel.export import (
     write_categorisation,
@@ -71,6 +71,7 @@ __all__ = [
     "ComparisonError",
     "DownloadError",
     "Evaluation",
+    "Explanation",
     "Hierarchy",
     "InputError",
     "LabelSpace",

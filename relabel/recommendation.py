@@ -61,7 +61,8 @@ class Recommendation:
         (already in an earlier override), ``multi-label scoring`` (ambiguous),
         ``not an augmentation``, ``keep default`` (weak evidence), ``no description``),
         ``setting_group`` (whose setting is recommended), ``setting`` (the parameters, as
-        text), ``target_classes`` (the class names the override covers), ``acc_default``,
+        text), ``target_classes`` (the class names the override covers; both missing where
+        there is no override), ``acc_default``,
         ``acc_expected`` (the class's accuracy under the recommended setting),
         ``expected_gain``, ``reason``.
     effect
@@ -198,7 +199,7 @@ def recommend(
         partner = None if pd.isna(r.partner_index) else int(r.partner_index)
         partner_name = space.names[partner] if partner is not None else None
         row = {"class_index": c, "class_key": keys[c], "class_name": r.class_name, "category": r.category,
-               "setting_group": None, "setting": "", "target_classes": "",
+               "setting_group": None, "setting": None, "target_classes": None,
                "acc_default": float(means.loc[(default_group, c), column]), "acc_expected": np.nan,
                "expected_gain": np.nan}
         category = Category.from_str(r.category)
