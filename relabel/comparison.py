@@ -50,7 +50,13 @@ from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
 from relabel.progress import progress
-from relabel.stats import BootstrapResult, benjamini_hochberg, bootstrap_deltas, bootstrap_difference, holm
+from relabel.stats import (
+    BootstrapResult,
+    benjamini_hochberg,
+    bootstrap_deltas,
+    bootstrap_difference,
+    holm,
+)
 
 __all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order"]
 

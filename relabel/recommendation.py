@@ -237,7 +237,7 @@ def recommend(
                 reason = (
                     f"{r.class_name} lost {100 * -r.delta:.1f} points under {default_group}"
                     + (f", mostly to {partner_name} ({r.category})" if partner is not None
-                       else f"; no single class stands out as having absorbed its lost predictions"
+                       else "; no single class stands out as having absorbed its lost predictions"
                             + (f", so the override covers {r.class_name} itself" if side is Side.ABSORBING else ""))
                     + f"; it had {100 * acc_choice:.1f}% under {choice}"
                 )

@@ -11,8 +11,17 @@ import pytest
 from conftest import make_run
 from shaped import simulate, single_labels
 
-from relabel import (Annotations, ComparisonError, LabelSpace, RelabelWarning, Run, compare, evaluate, pair,
-                     simulate_runs)
+from relabel import (
+    Annotations,
+    ComparisonError,
+    LabelSpace,
+    RelabelWarning,
+    Run,
+    compare,
+    evaluate,
+    pair,
+    simulate_runs,
+)
 from relabel.comparison import Explanation, run_order
 from relabel.synthetic import IMAGENET_PLANTED_PAIRS
 

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from relabel.stats import benjamini_hochberg, bootstrap_delta, bootstrap_deltas, bootstrap_difference, holm
+from relabel.stats import (
+    benjamini_hochberg,
+    bootstrap_delta,
+    bootstrap_deltas,
+    bootstrap_difference,
+    holm,
+)
 
 
 def test_delta_by_hand():

@@ -12,13 +12,13 @@ import torch
 import yaml
 from click.testing import CliRunner
 from PIL import Image
+from relabel.cli.main import cli
 from shaped import simulate, single_labels, write_files
 from torch.utils.data import DataLoader
 from torchvision.datasets import ImageFolder
 from torchvision.transforms import v2
 
 from relabel import ClassConditionalDataset, load_overrides
-from relabel.cli.main import cli
 
 CROPS = {"s050": {"random_resized_crop": {"scale": [0.5, 1.0]}},
          "s008": {"random_resized_crop": {"scale": [0.08, 1.0]}}}
@@ -91,7 +91,7 @@ def test_a_partner_on_a_large_class_and_the_no_evidence_reason_reach_the_console
     assert result.exit_code == 0, result.output
     assert re.search(r"cat \[[^\]]+\]: no multi-label or hierarchy information for cat and dog", result.output)
     assert "; ]" not in result.output and "no class absorbed" not in result.output
-    assert re.search(r"^cat .* dog \(\+1\)\s*$", result.output, flags=re.M)  # the "predictions went to" column
+    assert re.search(r"^cat .* dog \(\+1\)\s*$", result.output, flags=re.MULTILINE)  # the "predictions went to" column
     assert "give --reference GROUP" not in result.output  # the stale note after every comparison
     flows = pd.read_csv(tmp_path / "out" / "comparison_flows.csv")
     assert flows["partner_name"].tolist() == ["dog"] and flows["metric"].tolist() == ["original"]
@@ -121,7 +121,7 @@ def test_closed_loop_improvement_and_the_unsafe_arm_are_shown_everywhere(tmp_pat
     assert re.search(r"net on original labels: 0 classes worse, 1 better \(mean \+3\.\d points\)", result.output)
     assert re.search(r"net on original labels: 1 class worse \(mean -2\.\d points\), 0 better", result.output)
     improved = result.output.split("Improved classes (cc against s008):")[1]
-    assert re.search(r"^cat\s+(79|80)\.\d%\s+83\.\d%\s+\+3\.\d", improved, flags=re.M)
+    assert re.search(r"^cat\s+(79|80)\.\d%\s+83\.\d%\s+\+3\.\d", improved, flags=re.MULTILINE)
     summary = pd.read_csv(out / "comparison_summary.csv").set_index("group")
     assert summary.loc["cc", "n_improved"] == 1 and summary.loc["dog-only", "n_affected"] == 1
     assert summary.loc["cc", "mean_delta_improved"] == pytest.approx(0.033, abs=0.005)
