@@ -29,7 +29,7 @@ from relabel.categorisation import (
     decide,
     pair_evidence,
 )
-from relabel.comparison import Comparison, Metric, compare
+from relabel.comparison import Comparison, Explanation, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
 from relabel.export import (
     Results,
@@ -70,6 +70,7 @@ __all__ = [
     "Confidence",
     "DownloadError",
     "Evaluation",
+    "Explanation",
     "Hierarchy",
     "InputError",
     "LabelSpace",

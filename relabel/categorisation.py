@@ -55,7 +55,10 @@ The rules (first that holds decides; thresholds in :class:`CategoryThresholds`):
    different lexicographer files (different kinds of thing are not look-alikes); valid together
    on at least ``min_n_both`` images; ``context_similarity >= context_similarity`` (for pairs not
    known to be of one kind: look-alikes share contexts too); one-way confusion in the runs →
-   co-occurring, confidence by the number of signals.
+   co-occurring, confidence by the number of signals. Without a hierarchy, one-way confusion
+   alone decides nothing (``run_confusion_only`` → insufficient evidence): a bias shift inside
+   a look-alike pair — the effect this tool looks for — runs one way too; with a hierarchy the
+   rules above have already found the pair not close.
 7. ``homonym`` (names overlap, nothing else) → unrelated; ``far_apart`` (multi-labels and
    hierarchy both looked, nothing found) → unrelated; ``missing_evidence`` → insufficient
    evidence; ``unconfirmed_name`` (names overlap, no multi-labels to check) → ambiguous, low.
@@ -92,6 +95,7 @@ __all__ = [
     "LossDriver",
     "categorise",
     "decide",
+    "describe_loss_driver",
     "pair_evidence",
 ]
 
@@ -126,6 +130,23 @@ class LossDriver(Vocabulary, noun="loss driver"):
     GAINED_FALSE_POSITIVES = "gained false positives"
     LOST_TRUE_POSITIVES = "lost true positives"
     BOTH = "both"
+
+
+def describe_loss_driver(driver: Any, class_name: str, partner_name: Any) -> str:
+    """The loss driver in words that name who did what ("microphone gained false positives"); "" without one.
+
+    >>> describe_loss_driver("gained false positives", "stage", "microphone")
+    'microphone gained false positives'
+    >>> describe_loss_driver("both", "stage", "microphone")
+    'stage lost true positives and microphone gained false positives'
+    """
+    if pd.isna(driver) or not str(driver):
+        return ""
+    partner = "its partner" if pd.isna(partner_name) or not str(partner_name) else str(partner_name)
+    words = {LossDriver.GAINED_FALSE_POSITIVES.value: f"{partner} gained false positives",
+             LossDriver.LOST_TRUE_POSITIVES.value: f"{class_name} lost true positives",
+             LossDriver.BOTH.value: f"{class_name} lost true positives and {partner} gained false positives"}
+    return words.get(str(driver), str(driver))
 
 
 @dataclass(frozen=True)
@@ -463,7 +484,7 @@ def _evidence(frame: pd.DataFrame, annotations: Annotations | None, space: Label
             unknown = tree.missing([x, y])
             if unknown:
                 parts.append(f"hierarchy (no node {', '.join(map(repr, unknown))})")
-        missing.append("; ".join(parts))
+        missing.append(" and ".join(parts))
     out["missing_evidence"] = missing
     return out
 
@@ -611,8 +632,14 @@ def _decide_row(row: Any, t: CategoryThresholds) -> tuple[Category, str, Confide
         context.append(f"raters found both in {n_both} images")
     if has_lex and not same_kind and not row.shared_name:
         context.append(f"different kinds of thing ({_kinds(row)}), so not look-alikes")
+    one_way = f"the runs send {c_name}'s images to {d_name} but not the reverse"
     if confusion == "one-way":
-        context.append(f"the runs send {c_name}'s images to {d_name} but not the reverse")
+        context.append(one_way)
+    if context == [one_way] and not has_tree:  # a bias shift between look-alikes runs one way too; only a
+        # hierarchy that found them not close (the rules above) lets a one-way flow speak for context
+        return (Category.INSUFFICIENT_EVIDENCE, "run_confusion_only", Confidence.LOW,
+                note(f"too little evidence for {c_name} and {d_name}: {one_way}, which a context error and a "
+                     f"bias shift between look-alikes both do"))
     if context and not (row.shared_name and has_co):
         counted = f" (valid together on {n_both} images)" if has_co and not enough else ""
         return (Category.CO_OCCURRING, "context", _level(len(context)),
@@ -852,11 +879,16 @@ def categorise(
 
 
 def _no_partner_reason(name: str, rec: Any) -> str:
+    """Why an affected class names no partner, from how many classes its losses rose into."""
     spread = getattr(rec, "n_flow_destinations", None)
-    if spread is not None and not pd.isna(spread) and int(spread) > 0:
-        return (f"no single partner stands out (losses spread over {int(spread)} "
-                f"class{'es' if int(spread) != 1 else ''})")
-    return f"no class absorbed {name}'s lost predictions"
+    if spread is None or pd.isna(spread):  # a comparison that does not count destinations
+        return f"no class absorbed {name}'s lost predictions"
+    k = int(spread)
+    if k == 0:
+        return f"no other class received more of {name}'s images"
+    if k == 1:
+        return "no single partner stands out (the share lost to one class rose, but not significantly)"
+    return f"no single partner stands out (losses spread over {k} classes)"
 
 
 def _class_table(comparison: Comparison, pairs: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -191,9 +191,9 @@ def test_no_multilabels_and_no_hierarchy_is_insufficient_evidence_and_says_why(s
     assert out["category"].tolist() == ["insufficient evidence"] * 4
     assert out["rule"].tolist() == ["missing_evidence"] * 4
     assert out["confidence"].tolist() == ["low"] * 4
-    assert out["missing_evidence"].tolist() == ["multi-labels; hierarchy"] * 4
+    assert out["missing_evidence"].tolist() == ["multi-labels and hierarchy"] * 4
     assert out["reason"][0] == ("too little evidence for laptop and notebook: their names do not overlap "
-                                "(multi-labels; hierarchy unavailable)")
+                                "(multi-labels and hierarchy unavailable)")
     assert out["n_both"].isna().all() and out["path_length"].isna().all()
 
 
@@ -334,7 +334,7 @@ def test_categorise_without_any_evidence(space, annotations):
     result = categorise(_comparison(space), singles, hierarchy="auto")  # auto: no hierarchy for a custom space
     assert set(result.pairs["category"]) == {"insufficient evidence"}
     assert result.classes["reason"][0] == ("too little evidence for laptop and notebook: their names do not overlap "
-                                           "(multi-labels; hierarchy unavailable)")
+                                           "(multi-labels and hierarchy unavailable)")
     assert result.params["hierarchy"] is None and result.params["multilabels"] is False
 
 

@@ -11,7 +11,7 @@ from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
 from relabel.cli.render import (render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
                                 render_written)
-from relabel.comparison import compare
+from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
 from relabel.export import write_recommendation, write_results
@@ -43,7 +43,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
              annotations: str | None, original_labels: str | None, label_space: str | None,
              reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
-             min_drop: float, fdr: float,
+             min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
              demo_seed: int) -> None:
@@ -54,9 +54,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     Each run is paired with the annotations by image key (file name), never by position.
 
     With --reference GROUP, every other group is compared with it class by class: mean
-    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, and the
+    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, the
     affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went
-    and why: ambiguous, co-occurring or fine-grained (see docs/categorisation.md).
+    and why (ambiguous, co-occurring or fine-grained; see docs/categorisation.md), whether
+    multi-labels explain each drop under original labels, and the classes that improved
+    (rise >= --min-drop points, q <= --fdr).
 
     \b
     Examples:
@@ -79,10 +81,12 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
         )
+    evaluations = run_order(evaluations)  # every table and line below independent of the input's order
     comparison = categorisation = None
     if reference is not None:
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
-                             n_bootstrap=n_bootstrap, seed=bootstrap_seed)
+                             flow_alpha=flow_alpha, min_flow_share=min_flow_share, n_bootstrap=n_bootstrap,
+                             seed=bootstrap_seed)
         if wordnet_map and hierarchy not in ("auto", "wordnet"):
             raise click.UsageError(f"--wordnet-map corrects the WordNet mapping; it cannot be used with "
                                    f"--hierarchy {hierarchy}")
@@ -112,7 +116,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         render_comparison(comparison, categorisation, top=top)
     if recommendation is not None:
         render_recommendation(recommendation, top=top)
-    elif len({ev.meta.group for ev in evaluations}) > 1:
+    if comparison is None and len({ev.meta.group for ev in evaluations}) > 1:
         click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 

@@ -36,9 +36,15 @@ RUN_SPEC = RunSpecType()
 
 
 class PercentagePoints(click.ParamType):
-    """A drop in percentage points on the command line (``5`` = 5 points) → a fraction (0.05)."""
+    """Percentage points on the command line (``5`` = 5 points) → a fraction (0.05).
+
+    Above 0 and below 100 points; ``allow_zero`` admits 0 (a threshold that can be switched off).
+    """
 
     name = "POINTS"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, float):
@@ -47,8 +53,11 @@ class PercentagePoints(click.ParamType):
             points = float(value)
         except ValueError:
             self.fail(f"{value!r} is not a number of percentage points", param, ctx)
-        if not 0 <= points <= 100:
-            self.fail(f"{value!r} must lie between 0 and 100 percentage points", param, ctx)
+        low_ok = points >= 0 if self.allow_zero else points > 0
+        if not (low_ok and points < 100):
+            bound = "at least 0" if self.allow_zero else "above 0"
+            self.fail(f"{value!r} is in percentage points (2 = 2 points) and must be {bound} and below 100",
+                      param, ctx)
         return points / 100
 
 
@@ -78,10 +87,19 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--bootstrap-seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws."),
         click.option("--n-bootstrap", default=1000, show_default=True, type=click.IntRange(100),
                      help="Bootstrap draws for the confidence intervals."),
-        click.option("--fdr", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True),
-                     help="False discovery rate (Benjamini-Hochberg across classes)."),
+        click.option("--min-flow-share", default="0", show_default=True, type=PercentagePoints(allow_zero=True),
+                     help="Smallest rise, in percentage points, of the share of an affected class's images lost to "
+                          "a class for it to be named a partner (0: the test of --flow-alpha alone decides)."),
+        click.option("--flow-alpha", default=0.05, show_default=True,
+                     type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     help="Family-wise error rate for naming partners: Holm over each affected class's candidate "
+                          "destinations, on the bootstrap p-value of the rise of their share."),
+        click.option("--fdr", default=0.05, show_default=True,
+                     type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     help="False discovery rate (Benjamini-Hochberg across classes), a fraction: 0.05 = 5%."),
         click.option("--min-drop", default="5", show_default=True, type=PercentagePoints(),
-                     help="Smallest accuracy drop, in percentage points, for a class to count as affected."),
+                     help="Smallest accuracy change, in percentage points, for a class to count as affected "
+                          "(a drop) or improved (a rise)."),
         click.option("--metric", type=click.Choice(Metric.choices()),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
