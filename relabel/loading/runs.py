@@ -49,9 +49,21 @@ DEFAULT_TOPK = 5
 #: Rows of logits reduced to top-k at a time (bounds the temporary float32 copies).
 _LOGIT_ROWS_PER_CHUNK = 4096
 
-#: ``class_index`` is not here: relabel reserves it for the true class.
-_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "top1"]
+#: Column names (any case) read as the prediction, in order of preference. ``class_index`` is
+#: not here: relabel reserves it for the true class.
+_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "predicted_class", "pred_label",
+                 "predicted_label", "preds", "predictions", "y_pred", "class_id", "top5", "top1"]
 _SCORE_COLUMNS = ["score", "confidence", "pred_score"]
+#: Column names (any case) that name the true class: never read as the prediction. timm's
+#: ``inference.py`` writes its predicted classes under ``label`` (``label_0``, …) beside its
+#: ``prob``/``logit`` output, so ``label`` is read as the prediction only in that company.
+_TRUTH_COLUMNS = ("label", "labels", "target", "targets", "true_label", "true_class", "truth", "gt", "ground_truth",
+                  "y_true", "class_index", "original", "original_label", "class", "true")
+_TIMM_OUTPUT_COLUMNS = ("prob", "logit")
+#: Columns of the summary timm's ``validate.py`` writes (one row per model, accuracies in percent).
+_TIMM_SUMMARY_COLUMNS = {"model", "top1", "top1_err", "top5", "top5_err"}
+_TIMM_HINT = ("timm's ImageNet descriptions name two classes 'crane' (134 the bird, 517 the machine): rerun timm's "
+              "inference.py with --include-index or --label-type name")
 
 #: The options of :func:`load_run` that say how to read a file, and what each accepts.
 READER_OPTIONS: dict[str, str] = {
@@ -171,7 +183,13 @@ class RunMeta:
 class Run:
     """Top-k predictions of one model: ``topk_ids[i, 0]`` is image ``images[i]``'s top-1 class.
 
-    Two runs are equal only when they are the same object (the fields are arrays).
+    The constructor checks what would otherwise give silently wrong numbers: unique image keys
+    (text), integer class ids ``>= 0`` (a 1-D array is one id per image), one row of ids per
+    image with no class twice in a row, and scores of the ids' shape. Ids beyond the label
+    space are refused when the run is paired (the run does not know its label space).
+    ``image_order`` says how the image keys were assigned when the file held none (``"canonical
+    order"`` or ``"image-order file PATH"``), else ``None``. Two runs are equal only when they
+    are the same object (the fields are arrays).
     """
 
     meta: RunMeta
@@ -180,6 +198,57 @@ class Run:
     topk_scores: np.ndarray | None = None
     logits: np.ndarray | None = None
     source: str = ""
+    image_order: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.source or f"run {getattr(self.meta, 'name', '?')!r}"
+        if not isinstance(self.meta, RunMeta):
+            raise InputError(f"{where}: meta must be a RunMeta; found {type(self.meta).__name__}")
+        images = np.asarray(self.images, dtype=object) if not isinstance(self.images, np.ndarray) else self.images
+        if images.ndim != 1:
+            raise InputError(f"{where}: image keys must be one-dimensional; found shape {images.shape}")
+        images = _tables.as_text(images)
+        twice = pd.Index(images).duplicated()
+        if twice.any():
+            raise InputError(f"{where}: image keys must be unique; "
+                             f"{format_offenders(pd.unique(images[twice]))} appear more than once")
+        ids = np.asarray(self.topk_ids)
+        if ids.dtype.kind not in "iu" or ids.ndim not in (1, 2):
+            raise InputError(f"{where}: class ids must be an integer array of one row per image; found "
+                             f"{ids.dtype} values of shape {ids.shape}")
+        ids = ids[:, None] if ids.ndim == 1 else ids
+        if len(ids) != len(images) or ids.shape[1] == 0:
+            raise InputError(f"{where}: {len(images)} image keys but class ids of shape {ids.shape}; expected "
+                             f"({len(images)}, k) with k >= 1")
+        negative = (ids < 0).any(axis=1)
+        if negative.any():
+            raise LabelSpaceError(f"{where}: class ids must be >= 0; found {format_offenders(pd.unique(ids[ids < 0]))} "
+                                  f"at images {format_offenders(images[negative], total=int(negative.sum()))}")
+        if ids.shape[1] > 1:
+            ordered = np.sort(ids, axis=1)
+            again = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            if again.any():
+                raise InputError(
+                    f"{where}: a row of top-k class ids names one class more than once (each rank must be a "
+                    f"different class); at images {format_offenders(images[again], total=int(again.sum()))}"
+                )
+        scores = self.topk_scores
+        if scores is not None:
+            scores = np.asarray(scores)
+            scores = scores[:, None] if scores.ndim == 1 else scores
+            if scores.shape != ids.shape or scores.dtype.kind != "f":
+                raise InputError(f"{where}: scores must be floats of the class ids' shape {ids.shape}; found "
+                                 f"{scores.dtype} of shape {scores.shape}")
+        logits = self.logits
+        if logits is not None:
+            logits = np.asarray(logits)
+            if logits.ndim != 2 or len(logits) != len(images) or logits.dtype.kind != "f":
+                raise InputError(f"{where}: logits must be floats of shape ({len(images)}, classes); found "
+                                 f"{logits.dtype} of shape {logits.shape}")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "topk_ids", ids.astype(np.int64, copy=False))
+        object.__setattr__(self, "topk_scores", scores)
+        object.__setattr__(self, "logits", logits)
 
     @property
     def n_images(self) -> int:
@@ -204,6 +273,8 @@ def _validated(
     image_field: str = "column 'image'",
     ids_field: str = "column 'topk_ids'",
     scores_field: str = "column 'topk_scores'",
+    image_order: str | None = None,
+    ambiguous_hint: str = "",
 ) -> Run:
     """Check keys, class ids and scores; the ``*_field`` arguments say where each came from.
 
@@ -223,12 +294,12 @@ def _validated(
         raise InputError(
             f"{where}, {image_field}: image keys must be unique; {format_offenders(twice)} appear more than once"
         )
-    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images)
+    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images, ambiguous_hint=ambiguous_hint)
     if ids.ndim == 1:
         ids = ids[:, None]
     if scores is not None:
         scores = _scores_at_ids(np.asarray(scores), ids, len(label_space), images, f"{where}, {scores_field}")
-    return Run(meta, images, ids, scores, logits, source)
+    return Run(meta, images, ids, scores, logits, source, image_order)
 
 
 def _scores_at_ids(scores: np.ndarray, ids: np.ndarray, k: int, images: np.ndarray, where: str) -> np.ndarray:
@@ -268,6 +339,7 @@ def run_from_arrays(
     source: str = "",
     field: str = "",
     images_field: str = "image keys",
+    image_order: str | None = None,
 ) -> Run:
     """A run from an array: (N, K) float logits, (N, k) int top-k ids or (N,) int top-1 ids.
 
@@ -280,7 +352,8 @@ def run_from_arrays(
     check_reader_options({"keep_logits": keep_logits, "topk": topk}, where=where)
     if field:
         where = f"{where}, {field}"
-    fields = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores"}
+    fields = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores",
+              "image_order": image_order}
     arr = np.asarray(values)
     images = _tables.as_text(images)
     if arr.dtype.kind == "f":
@@ -408,33 +481,66 @@ def run_from_table(
     :data:`relabel._tables.IMAGE_COLUMNS`. Predictions are found, in this order:
     ``pred_column`` if given (a class per row or a list per row); ``topk_ids``; a column
     named ``pred_index``, ``pred``, ``prediction``, ``predicted``, ``pred_class`` or
-    ``top1``; timm's ``index_0, index_1, …`` or ``index``; timm's ``label_0, …`` or
-    ``label`` (class names, keys or descriptions). A named prediction column comes before
-    ``label`` so that a ground-truth ``label`` column beside it is never read as the
-    prediction, and ``class_index`` (relabel's name for the true class) is never a
-    prediction. Numbered columns must run ``_0, _1, …`` without gaps. Scores likewise from
+    ``top1`` (and the others of ``_PRED_COLUMNS``); timm's ``index_0, index_1, …`` or
+    ``index``; timm's ``label_0, …`` or ``label`` (class names, keys, descriptions, or
+    ``--label-type detailed`` text) only beside timm's ``prob``/``logit`` output. A column
+    that names the true class (``label`` without timm's output, ``target``, ``class_index``,
+    …) is never the prediction. Numbered columns must run ``_0, _1, …`` without gaps. Scores likewise from
     ``score_column``, ``topk_scores``, ``prob_*``/``prob``, ``logit_*``/``logit``,
     ``score``, ``confidence`` or ``pred_score``: one score per predicted id, or one per
     class (then each row's scores at its predicted ids are kept).
     """
     where = source or f"run {meta.name!r}"
     found_columns = list(map(str, table.columns))
+    twice = repeated(c.lower() for c in found_columns)
+    if twice:
+        raise InputError(f"{where}: column names must be unique (any case); {format_offenders(twice)} appear "
+                         f"more than once")
+    lower = {c.lower() for c in found_columns}
+    image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, given=image_column, where=where,
+                                    field="image", required=False)
+    if image_col is None and {"top1", "top5"} <= lower and lower & {"model", "top1_err", "param_count"}:
+        raise InputError(
+            f"{where}: this is a summary of accuracies such as timm's validate.py writes (columns {found_columns}: "
+            f"one row per model), not predictions per image; run timm's inference.py (with --include-index) to get "
+            f"a class per image"
+        )
     image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, given=image_column, where=where,
                                     field="image")
     if len(table) == 0:
         raise InputError(f"{where}: the run holds no predictions (the table has no rows)")
     images = _tables.image_keys(table, image_col, where=where)
 
-    found = _pick(table, [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index", "label"], where)
+    timm_output = _pick(table, list(_TIMM_OUTPUT_COLUMNS), where) is not None
+    candidates = [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index",
+                                                    *(["label"] if timm_output else [])]
+    found = _pick(table, candidates, where)
     if found is None:
         if pred_column is not None:
             raise InputError(f"{where}: no prediction column {pred_column!r}; found {found_columns}")
+        truth = [c for c in found_columns if c.lower() in _TRUTH_COLUMNS or re.fullmatch(r"label_[0-9]+", c, re.I)]
+        if truth:
+            raise InputError(
+                f"{where}: no prediction column; {truth} name the true class (ground truth), which is never read "
+                f"as the prediction. Expected topk_ids, one of {_PRED_COLUMNS} or timm's index/label columns beside "
+                f"its prob or logit output; name the prediction column with pred_column (CLI: --pred-column); "
+                f"found {found_columns}"
+            )
+        if timm_output:
+            raise InputError(
+                f"{where}: holds scores (columns {found_columns}) but no class ids: timm's inference.py writes only "
+                f"its prob/logit output when it cannot name the model's classes (a model not trained on ImageNet); "
+                f"rerun it with --include-index"
+            )
         raise InputError(
             f"{where}: no prediction column; expected topk_ids, one of {_PRED_COLUMNS} or timm's index/label "
             f"columns (or name it with pred_column), found {found_columns}"
         )
     ids_field, columns = found
     ids = _cell_values(table, columns, images, f"{where}, {ids_field}", "class ids")
+    timm_labels = not pred_column and str(columns[0]).lower().startswith("label")
+    if timm_labels and label_space.lemmas is not None:
+        ids = _timm_descriptions(ids, label_space)
 
     score_found = _pick(table, [score_column] if score_column else ["topk_scores", "prob", "logit", *_SCORE_COLUMNS],
                         where)
@@ -447,7 +553,23 @@ def run_from_table(
         scores = _floats(_cell_values(table, score_columns, images, f"{where}, {scores_field}", "scores"),
                          images, f"{where}, {scores_field}")
     return _validated(meta, images, ids, scores, None, label_space, source,
-                      image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field)
+                      image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field,
+                      ambiguous_hint=f"; {_TIMM_HINT}" if timm_labels else "")
+
+
+def _timm_descriptions(ids: np.ndarray, label_space: LabelSpace) -> np.ndarray:
+    """timm's ``--label-type detailed`` labels ("tench, Tinca tinca: freshwater dace-like …") cut to the description.
+
+    Only when every label is a known description followed by ``": "`` and more text; others
+    are left to the label space's own checks.
+    """
+    if ids.dtype != object or not all(isinstance(v, str) and ": " in v for v in ids.reshape(-1)):
+        return ids
+    heads = np.asarray([v.split(": ", 1)[0] for v in ids.reshape(-1)], dtype=object)
+    lookup, _ = label_space._name_lookup()
+    if not all(h in lookup for h in heads):
+        return ids
+    return heads.reshape(ids.shape)
 
 
 def _floats(raw: np.ndarray, images: np.ndarray, where: str) -> np.ndarray:

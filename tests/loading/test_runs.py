@@ -313,16 +313,37 @@ def test_timm_wordnet_ids_as_labels(tmp_path):
     assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[1], [517]])
 
 
-@pytest.mark.parametrize("name", ["crane", "maillot"])
-def test_timm_names_several_classes_share_are_refused(tmp_path, name):
-    path = tmp_path / "t.csv"
+def _timm_labels_csv(path, labels):
     with np.printoptions(threshold=sys.maxsize):
-        pd.DataFrame({"filename": ["img0.jpg"],
-                      "label": [np.array(["goldfish, Carassius auratus", name], dtype=object)],
-                      "prob": [np.array([0.5, 0.3], dtype=np.float32)]}).to_csv(path, index=False)
+        pd.DataFrame({"filename": [f"img{i}.jpg" for i in range(len(labels))],
+                      "label": [np.array(row, dtype=object) for row in labels],
+                      "prob": [np.array([0.5, 0.3], dtype=np.float32) for _ in labels]}).to_csv(path, index=False)
+    return path
 
-    with pytest.raises(LabelSpaceError, match=rf"t\.csv, column 'label'.*share.*'{name}'"):
+
+def test_timm_descriptions_resolve_before_display_names(tmp_path):
+    """timm's description of 638 is "maillot" (639's is "maillot, tank suit"); both display names are "maillot"."""
+    path = _timm_labels_csv(tmp_path / "t.csv", [["maillot", "maillot, tank suit"], ["goldfish, Carassius auratus",
+                                                                                   "tench, Tinca tinca"]])
+
+    assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[638, 639], [1, 0]])
+
+
+def test_timm_crane_is_two_classes_and_says_how_to_rerun_timm(tmp_path):
+    path = _timm_labels_csv(tmp_path / "t.csv", [["goldfish, Carassius auratus", "crane"]])
+
+    with pytest.raises(LabelSpaceError, match=r"t\.csv, column 'label'.*share.*rerun timm's inference\.py with "
+                                              r"--include-index or --label-type name.*'crane'"):
         load_run(path, label_space=relabel.imagenet_1k())
+
+
+def test_timm_detailed_labels_are_cut_to_their_description(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("filename,label,prob\n"
+                    "img0.jpg,\"tench, Tinca tinca: freshwater dace-like game fish of Europe and western Asia\",0.9\n"
+                    "img1.jpg,\"maillot: a woman's one-piece bathing suit\",0.8\n")
+
+    assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[0], [638]])
 
 
 def test_timm_csv_refuses_nan_probabilities(tmp_path):
@@ -356,13 +377,13 @@ def test_logits_reduced_to_top5_softmax_like_torch(tmp_path):
 
 
 def test_npy_ids_with_an_order_file_of_paths(tmp_path, office_space):
-    np.save(tmp_path / "top2.npy", np.array([[3, 1], [0, 2], [2, 2]], dtype=np.int32))
+    np.save(tmp_path / "top2.npy", np.array([[3, 1], [0, 2], [2, 1]], dtype=np.int32))
     order = _write_order(tmp_path / "order.txt", [f"val/n0{i}/{img}" for i, img in enumerate(IMAGES)])
 
     run = load_run(tmp_path / "top2.npy", label_space=office_space, order=order)
 
     assert run.images.tolist() == IMAGES
-    assert_array_equal(run.topk_ids, [[3, 1], [0, 2], [2, 2]])
+    assert_array_equal(run.topk_ids, [[3, 1], [0, 2], [2, 1]])
     assert run.topk_scores is None
 
 
@@ -605,8 +626,8 @@ def test_class_index_is_the_true_class_never_the_prediction(tmp_path, office_spa
     assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[2], [3]])
 
     path.write_text("image,class_index\na.jpg,0\n")
-    with pytest.raises(InputError, match=r"no prediction column; expected topk_ids, one of \['pred_index', 'pred', "
-                                         r"'prediction', 'predicted', 'pred_class', 'top1'\]"):
+    with pytest.raises(InputError, match=r"no prediction column; \['class_index'\] name the true class \(ground "
+                                         r"truth\), which is never read as the prediction"):
         load_run(path, label_space=office_space)
 
 
