@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from relabel.errors import InputError, format_offenders, quoted
+from relabel.errors import InputError, format_offenders, quoted, repeated
 
 __all__ = [
     "IMAGE_COLUMNS",
@@ -103,6 +103,10 @@ def read_arrow(path: str | Path, *, error: type[Exception] = InputError) -> pa.T
     import pyarrow.parquet as pq
 
     try:
+        names = pq.read_schema(path).names
+        twice = repeated(names)
+        if twice:
+            raise error(f"{path}: column names must be unique; {format_offenders(twice)} appear more than once")
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise error(f"{path}: cannot read as Parquet: {e}") from None

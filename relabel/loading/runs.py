@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pickle
 import re
 import zipfile
@@ -28,7 +29,7 @@ import pyarrow as pa
 
 from relabel import _json, _tables
 from relabel.errors import InputError, LabelSpaceError, format_offenders, repeated
-from relabel.labelspace import LabelSpace
+from relabel.labelspace import LabelSpace, load_label_space
 from relabel.loading.annotations import image_key, val_image_keys
 
 __all__ = [
@@ -632,12 +633,17 @@ def _list_column_to_array(column: pa.ChunkedArray, images: np.ndarray, where: st
         raise InputError(f"{where}: expected a list column, found type {column.type}")
     _check_lengths(lengths, images, where)
     flat = column.flatten()
+    if pa.types.is_nested(flat.type):
+        raise InputError(f"{where}: expected one list of {'class ids' if ids else 'numbers'} per image; found lists "
+                         f"nested in lists (type {column.type})")
     if flat.null_count:
         rows = np.unique(np.repeat(np.arange(len(column)), lengths)[flat.is_null().to_numpy(zero_copy_only=False)])
         raise InputError(f"{where}: values must not be null; found at images {format_offenders(images[rows], total=len(rows))}")
     if ids and not (pa.types.is_integer(flat.type) or pa.types.is_floating(flat.type)):
         raise InputError(f"{where}: class ids must be integers; found type {flat.type}, values "
-                         f"{format_offenders(pd.unique(np.asarray(flat.to_pylist(), dtype=object)))}")
+                         f"{format_offenders(pd.unique(np.asarray(flat.slice(0, 1000).to_pylist(), dtype=object)))}")
+    if not ids and not (pa.types.is_integer(flat.type) or pa.types.is_floating(flat.type)):
+        raise InputError(f"{where}: values must be numbers; found type {flat.type}")
     values = flat.to_numpy(zero_copy_only=False)
     return (values if ids else values.astype(np.float32)).reshape(len(column), width)
 
@@ -751,10 +757,18 @@ def _names_predictions(columns: set[str], pred_column: str | None) -> bool:
 
 
 def _read_order(path: str | Path, n: int, where: str) -> np.ndarray:
+    """Image keys from an order file: one key or path per line, or a JSON list of them (``.json``)."""
     order_path = Path(path)
     if not order_path.is_file():
         raise InputError(f"{where}: image-order file {order_path} does not exist")
-    keys = [line.strip() for line in _json.read_text(order_path).splitlines() if line.strip()]
+    text = _json.read_text(order_path)
+    if order_path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        keys = _json.parse(text, str(order_path))
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k.strip() for k in keys):
+            raise InputError(f"{order_path}: a JSON image-order file must be a list of image keys or paths (text)")
+        keys = [k.strip() for k in keys]
+    else:
+        keys = [line.strip() for line in text.splitlines() if line.strip()]
     if len(keys) != n:
         raise InputError(f"{where}: the image-order file {order_path} lists {len(keys)} images but the array has {n} rows")
     return np.asarray([image_key(k) for k in keys], dtype=object)
@@ -764,27 +778,68 @@ def _read_order(path: str | Path, n: int, where: str) -> np.ndarray:
 _ARRAY_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile)
 
 
+def _checked_npy(f: Any, size: int, where: str) -> None:
+    """Check an ``.npy`` header against the bytes that follow it, before anything is allocated.
+
+    A header may claim any shape (10^10 rows in a 100-byte file); numpy would allocate for it.
+    """
+    try:
+        version = np.lib.format.read_magic(f)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = reader(f)
+    except (ValueError, OSError, SyntaxError) as e:
+        raise InputError(f"{where}: not an .npy array ({e})") from None
+    if dtype.hasobject:
+        raise InputError(f"{where}: holds Python objects (dtype {dtype}); relabel reads arrays without unpickling, "
+                         f"so save numbers or fixed-width text")
+    expected = math.prod(shape) * dtype.itemsize
+    found = size - f.tell()
+    if expected != found:
+        raise InputError(
+            f"{where}: the header declares an array of shape {shape} ({expected} bytes of data) but the file holds "
+            f"{found} bytes after it; the file is truncated or its header is wrong"
+        )
+
+
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return {"values": np.load(path, allow_pickle=False)}
+            with path.open("rb") as f:
+                _checked_npy(f, path.stat().st_size, str(path))
+                f.seek(0)
+                return {"values": np.load(f, allow_pickle=False)}
         if suffix == ".npz":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    with archive.open(info) as member:
+                        _checked_npy(member, info.file_size, f"{path}, array {info.filename.removesuffix('.npy')!r}")
             with np.load(path, allow_pickle=False) as npz:
                 return {k: npz[k] for k in npz.files}
         import torch
 
+        if path.read_bytes()[:4] == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: not a complete torch file: the zip archive torch.save writes is truncated or "
+                             f"damaged (its table of contents is missing)")
         obj = torch.load(path, map_location="cpu", weights_only=True)
+    except InputError:
+        raise
     except pickle.UnpicklingError as e:  # weights_only=True met something other than tensors and containers
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        detail = next((line for line in lines if "GLOBAL" in line or "Unsupported" in line), lines[-1] if lines else "")
+        detail = next((line for line in lines if "GLOBAL" in line or "global" in line), "")
+        if not detail:
+            reason = next((line for line in lines if "Unsupported" in line or "load key" in line), type(e).__name__)
+            raise InputError(f"{path}: not a file torch.save wrote (damaged, truncated or another format; "
+                             f"{reason[:200]})") from None
         raise InputError(
             f"{path}: cannot load: the file holds objects other than tensors, dicts, lists and strings ({detail}); "
             f"relabel loads torch files with weights_only=True and never runs pickled code, so save plain "
             f"tensors, e.g. torch.save({{'logits': logits, 'images': keys}}, path)"
         ) from None
     except _ARRAY_READ_ERRORS as e:
-        raise InputError(f"{path}: cannot load arrays ({type(e).__name__}: {e})") from None
+        what = "not a file torch.save wrote" if suffix in (".pt", ".pth") else "cannot load arrays"
+        raise InputError(f"{path}: {what} (damaged, truncated or another format; {type(e).__name__}: "
+                         f"{str(e)[:200]})") from None
     import torch
 
     def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -817,7 +872,7 @@ _SUFFIXES = (".parquet", ".csv", ".tsv", ".json", ".jsonl", ".npy", ".npz", ".pt
 def load_run(
     path: str | Path,
     *,
-    label_space: LabelSpace,
+    label_space: LabelSpace | str | Path | Sequence[str],
     name: str | None = None,
     group: str | None = None,
     strength: float | None = None,
@@ -837,8 +892,12 @@ def load_run(
     path
         ``.parquet`` (relabel's schema or any table), ``.csv``/``.tsv``, ``.json``/``.jsonl``,
         ``.npy``/``.npz``, ``.pt``/``.pth``.
+    label_space
+        A :class:`LabelSpace`, or anything :func:`~relabel.labelspace.load_label_space` reads
+        (``"imagenet-1k"``, a class-list file, a list of names).
     order, canonical_order
-        For arrays without image keys: a file with one key or path per line, or the statement
+        For arrays without image keys: a file with one key or path per line (or a JSON list
+        of them), or the statement
         that rows follow the sorted ImageNet validation file names. Position is never assumed.
     keep_logits, topk
         Full logits are reduced to the top-``topk`` ids (``topk`` ≥ 1, at most the number of
@@ -846,8 +905,11 @@ def load_run(
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        raise InputError(f"run file {path} is a folder; expected a file ({', '.join(_SUFFIXES)})")
     if not path.is_file():
         raise InputError(f"run file {path} does not exist")
+    label_space = load_label_space(label_space)
     check_reader_options(
         {"image_column": image_column, "pred_column": pred_column, "score_column": score_column, "order": order,
          "canonical_order": canonical_order, "keep_logits": keep_logits, "topk": topk},
@@ -904,12 +966,13 @@ def _run_from_array_file(
         raise InputError(f"{where}, array {value_key!r}: expected one row per image, found a single value")
     n = len(values)
     image_key_name = next((k for k in ("images", "image", "keys") if k in arrays), None)
+    image_order = None
     if image_key_name is not None:
         images = arrays[image_key_name]
         images_field = f"array {image_key_name!r}"
     elif order is not None:
         images = _read_order(order, n, where)
-        images_field = f"image-order file {order}"
+        images_field = image_order = f"image-order file {order}"
     elif canonical_order:
         if n != 50_000:
             raise InputError(
@@ -917,12 +980,14 @@ def _run_from_array_file(
                 f"give an image-order file instead"
             )
         images = val_image_keys(n)
-        images_field = "canonical order"
+        images_field = image_order = "canonical order"
     else:
         raise InputError(
-            f"{where}: arrays carry no image keys; give an image-order file (one key or path per line) "
-            f"or state that rows follow the sorted ImageNet validation order (--canonical-order)"
+            f"{where}: arrays carry no image keys; give an image-order file with --order FILE (one key or path per "
+            f"line, or a JSON list; Python: order=), or state that rows follow the sorted ImageNet validation file "
+            f"names with --canonical-order (Python: canonical_order=True)"
         )
     return run_from_arrays(images, values, meta=meta, label_space=label_space, scores=arrays.get("topk_scores"),
                            keep_logits=keep_logits, topk=topk, source=where,
-                           field="" if value_key == "values" else f"array {value_key!r}", images_field=images_field)
+                           field="" if value_key == "values" else f"array {value_key!r}", images_field=images_field,
+                           image_order=image_order)

@@ -805,11 +805,12 @@ def test_torch_dict_entries_that_are_neither_tensors_nor_key_lists_are_named(tmp
         load_run(tmp_path / "run.pt", label_space=office_space)
 
 
-@pytest.mark.parametrize("name", ["garbage.pt", "garbage.npy", "empty.npz"])
-def test_unreadable_array_files(tmp_path, office_space, name):
+@pytest.mark.parametrize(("name", "message"), [("garbage.pt", "not a file torch.save wrote"),
+                                               ("garbage.npy", "not an .npy array"), ("empty.npz", "cannot load arrays")])
+def test_unreadable_array_files(tmp_path, office_space, name, message):
     (tmp_path / name).write_bytes(b"" if name.startswith("empty") else b"hello")
 
-    with pytest.raises(InputError, match=rf"{name.replace('.', '[.]')}: cannot load arrays"):
+    with pytest.raises(InputError, match=rf"{name.replace('.', '[.]')}: {message}"):
         load_run(tmp_path / name, label_space=office_space)
 
 
