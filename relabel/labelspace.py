@@ -134,6 +134,7 @@ class LabelSpace:
         owners: Sequence[Any] | None = None,
         evidence: Any = None,
         ambiguous_hint: str = "",
+        as_indices: bool = False,
     ) -> np.ndarray:
         """Class indices of ``values`` (1-D, or 2-D with one row per image), checked against the space.
 
@@ -148,7 +149,8 @@ class LabelSpace:
         name and index 1) is read as a name when the values (and ``evidence``: other labels of
         the same source) hold a name that cannot be an index, as an index when they hold an
         index that is no class's name, and is an ambiguity error otherwise. ``ambiguous_hint``
-        is added to the error for names several classes share.
+        is added to the error for names several classes share. ``as_indices`` reads integer
+        values as class indices only (labels that were resolved already).
 
         >>> space = LabelSpace.from_names(["laptop", "notebook", "desk"])
         >>> space.indices([["desk", "0"], ["notebook", 2]], where="x.csv").tolist()
@@ -176,7 +178,7 @@ class LabelSpace:
             return f" at images {format_offenders(labels[rows], total=len(rows))}"
 
         integer_names = self._integer_names()
-        if flat.dtype.kind in "iuf" and not integer_names:
+        if flat.dtype.kind in "iuf" and (as_indices or not integer_names):
             return self._check_ids(flat, where=where, located=located).reshape(arr.shape)
         if flat.dtype.kind not in "iufUSO":
             raise LabelSpaceError(
@@ -405,6 +407,9 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     * JSON: a list of names, a list of ``{"key": …, "name": …}`` objects, a ``{key: name}``
       object, or any of these under ``"classes"``.
     * any other suffix (``.txt``): one name per line, no header; blank lines are skipped.
+
+    A folder saved by ``datasets.save_to_disk`` gives the names of its ``ClassLabel``
+    feature (all of its ``ClassLabel`` features, in every split, must name the same classes).
     """
     if isinstance(source, LabelSpace):
         return source
@@ -414,8 +419,10 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     if text.lower() in {"imagenet-1k", "imagenet", "imagenet1k"}:
         return imagenet_1k()
     path = Path(text)
+    if path.is_dir():
+        return _label_space_from_hf(path)
     if not path.is_file():
-        raise LabelSpaceError(f"label space {text!r} is neither 'imagenet-1k' nor an existing file")
+        raise LabelSpaceError(f"label space {text!r} is neither 'imagenet-1k' nor an existing file or saved HF dataset")
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -427,6 +434,31 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     except LabelSpaceError as e:
         message = str(e)
         raise LabelSpaceError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
+def _label_space_from_hf(path: Path) -> LabelSpace:
+    """The class names of the ``ClassLabel`` features of a saved HF dataset (or ``DatasetDict``)."""
+    import datasets as hf
+
+    try:
+        dataset = hf.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as e:
+        raise LabelSpaceError(f"label space {path}: a folder, but not a dataset saved with save_to_disk ({e})") from None
+    splits = dataset.values() if isinstance(dataset, hf.DatasetDict) else [dataset]
+    found: dict[tuple[str, ...], list[str]] = {}
+    for split in splits:
+        for column, feature in split.features.items():
+            inner = getattr(feature, "feature", feature)
+            if isinstance(inner, hf.ClassLabel):
+                found.setdefault(tuple(inner.names), []).append(column)
+    if not found:
+        raise LabelSpaceError(f"label space {path}: the saved dataset has no ClassLabel feature to take class names "
+                              f"from; found features {list(next(iter(splits)).features)}")
+    if len(found) > 1:
+        raise LabelSpaceError(f"label space {path}: ClassLabel features name different classes "
+                              f"({', '.join(sorted({c for columns in found.values() for c in columns}))}); give a "
+                              f"class-list file instead")
+    return LabelSpace.from_names(next(iter(found)), name=path.name)
 
 
 def _label_space_from_json(path: Path) -> LabelSpace:
