@@ -574,6 +574,8 @@ def load_annotations(
     if not isinstance(source, (str, Path)):
         return annotations_from_hf(source, split=split, label_space=space, original_labels=originals, **columns)
     text = str(source)
+    if split is not None and text.lower() in ("real", "imagenet-val-labels"):
+        raise InputError(f"annotations {text!r}: split= (CLI: --split) is for HF datasets saved as a DatasetDict")
     if text.lower() == "real":
         return read_real_json(source_path("real"), original=originals, label_space=space)
     if text.lower() == "imagenet-val-labels":
@@ -585,6 +587,8 @@ def load_annotations(
         raise InputError(f"annotations {text!r}: no such file or folder (or give the name 'real')")
     if path.is_dir():
         return annotations_from_hf(path, split=split, label_space=space, original_labels=originals, **columns)
+    if split is not None:
+        raise InputError(f"{path}: split= (CLI: --split) is for HF datasets saved as a DatasetDict, not for a file")
     suffix = path.suffix.lower()
     if suffix in {".json", ".jsonl"}:
         return _read_annotation_json(path, space, originals, columns)
