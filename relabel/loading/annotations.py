@@ -459,7 +459,7 @@ def annotations_from_hf(
             dataset = hf.load_from_disk(str(dataset))
         except FileNotFoundError as e:
             raise InputError(f"{dataset}: not a dataset saved with save_to_disk ({e})") from None
-    dataset, source = _tables.select_split(dataset, split, source)
+    dataset, source = _tables.select_split(dataset, split, source, option="split= (CLI: --split)")
     if not isinstance(dataset, hf.Dataset):
         raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
     features = dataset.features
