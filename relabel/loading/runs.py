@@ -787,8 +787,8 @@ def _checked_npy(f: Any, size: int, where: str) -> None:
         version = np.lib.format.read_magic(f)
         reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = reader(f)
-    except (ValueError, OSError, SyntaxError) as e:
-        raise InputError(f"{where}: not an .npy array ({e})") from None
+    except Exception as e:  # numpy parses the header as a Python literal: any failure means it is not one
+        raise InputError(f"{where}: not an .npy array ({type(e).__name__}: {str(e)[:200]})") from None
     if dtype.hasobject:
         raise InputError(f"{where}: holds Python objects (dtype {dtype}); relabel reads arrays without unpickling, "
                          f"so save numbers or fixed-width text")
