@@ -236,8 +236,12 @@ class LabelSpace:
 
     def _integer_names(self) -> dict[str, int]:
         """Spellings of classes (keys, names, descriptions) that are integer text, each with its class."""
-        by_name, _ = self._name_lookup()
-        return {text: i for text, i in by_name.items() if _INTEGER_TEXT.fullmatch(text)}
+        cached = self.__dict__.get("_integers")
+        if cached is None:
+            by_name, _ = self._name_lookup()
+            cached = {text: i for text, i in by_name.items() if _INTEGER_TEXT.fullmatch(text)}
+            object.__setattr__(self, "_integers", cached)
+        return cached
 
     def _reading(self, value: Any, integer_names: dict[str, int]) -> tuple[Any, ...]:
         """How one value reads: ``("index", n)``, ``("name", text)``, ``("class", i)`` or ``("either", n, i)``.
