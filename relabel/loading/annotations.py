@@ -495,25 +495,24 @@ def annotations_from_hf(
         table["original"] = list(dataset[orig_col])
     if list_col is not None:
         table["labels"] = list(dataset[list_col])
-    coded = [c for c in (orig_col, list_col) if c is not None and c in class_labels]
-    if coded and (len(coded) < len([c for c in (orig_col, list_col) if c is not None]) or original_labels is not None):
-        raise InputError(
-            f"{source}: columns {coded} hold ClassLabel codes but {[c for c in (orig_col, list_col) if c not in coded]}"
-            f"{' and the original labels' if original_labels is not None else ''} do not; give labels of one kind"
-        )
+    label_columns = [c for c in (orig_col, list_col) if c is not None]
+    coded = [c for c in label_columns if c in class_labels]
+    # all labels coded: class indices from here on; else the codes become class keys, read like the other labels
+    as_indices = bool(coded) and len(coded) == len(label_columns) and original_labels is None
     for column, name in ((orig_col, "original"), (list_col, "labels")):
         if column in class_labels and label_space is not None:
             table[name] = _class_label_indices(table[name], class_labels[column], label_space,
-                                               f"{source}, column {column!r}")
+                                               f"{source}, column {column!r}", as_keys=not as_indices)
     return annotations_from_table(
         table, label_space=label_space, original_labels=original_labels, source=source, image_column="image",
         original_column="original" if orig_col else None, labels_column="labels" if list_col else None,
-        classes_given=bool(coded),
+        classes_given=as_indices,
     )
 
 
-def _class_label_indices(cells: pd.Series, feature: Any, label_space: LabelSpace, where: str) -> pd.Series:
-    """HF ``ClassLabel`` codes (or lists of them) → class indices of ``label_space``, through the codes' names.
+def _class_label_indices(cells: pd.Series, feature: Any, label_space: LabelSpace, where: str, *,
+                         as_keys: bool = False) -> pd.Series:
+    """HF ``ClassLabel`` codes (or lists of them) → class indices (or keys) of ``label_space``, through their names.
 
     A code is an index into the feature's own names, not into the label space: ImageNet class
     folders read by ``imagefolder`` are numbered 0.. in folder order, whatever classes they are.
@@ -535,7 +534,8 @@ def _class_label_indices(cells: pd.Series, feature: Any, label_space: LabelSpace
         if code is None or not (0 <= int(code) < len(names)):
             raise InputError(f"{where}: ClassLabel code {code!r} is not one of the feature's {len(names)} classes "
                              f"(-1 is HF's 'no label')")
-        return int(target[int(code)])
+        index = int(target[int(code)])
+        return label_space.keys[index] if as_keys else index
 
     return cells.map(mapped)
 

@@ -728,3 +728,15 @@ def test_integer_like_names_when_the_label_space_is_inferred(tmp_path):
     ann = load_annotations(tmp_path / "a.csv")
     assert ann.label_space.keys == ("1", "3", "none")
     assert ann.original.tolist() == [0, 1, 2, 1]
+
+
+def test_hf_class_label_codes_beside_labels_of_another_kind_are_read_as_keys():
+    import datasets as hf
+
+    features = hf.Features({"image_key": hf.Value("string"), "label": hf.ClassLabel(names=["n01443537", "n01484850"]),
+                            "labels": hf.Sequence(hf.Value("string"))})
+    dataset = hf.Dataset.from_dict({"image_key": ["a.JPEG", "b.JPEG"], "label": [1, 0],
+                                    "labels": [["n01484850", "tench, Tinca tinca"], ["goldfish"]]}, features=features)
+    ann = load_annotations(dataset, label_space=imagenet_1k())
+    assert ann.original.tolist() == [2, 1]
+    assert sets(ann) == [[2, 0], [1]]
