@@ -150,7 +150,8 @@ class LabelSpace:
         the same source) hold a name that cannot be an index, as an index when they hold an
         index that is no class's name, and is an ambiguity error otherwise. ``ambiguous_hint``
         is added to the error for names several classes share. ``as_indices`` reads integer
-        values as class indices only (labels that were resolved already).
+        values (and integer text) as class indices only: labels resolved already, or ids that
+        a format defines as indices.
 
         >>> space = LabelSpace.from_names(["laptop", "notebook", "desk"])
         >>> space.indices([["desk", "0"], ["notebook", 2]], where="x.csv").tolist()
@@ -177,8 +178,8 @@ class LabelSpace:
                 return f" at positions {format_offenders(rows.tolist(), total=len(rows))}"
             return f" at images {format_offenders(labels[rows], total=len(rows))}"
 
-        integer_names = self._integer_names()
-        if flat.dtype.kind in "iuf" and (as_indices or not integer_names):
+        integer_names = {} if as_indices else self._integer_names()
+        if flat.dtype.kind in "iuf" and not integer_names:
             return self._check_ids(flat, where=where, located=located).reshape(arr.shape)
         if flat.dtype.kind not in "iufUSO":
             raise LabelSpaceError(

@@ -61,6 +61,8 @@ _SCORE_COLUMNS = ["score", "confidence", "pred_score"]
 _TRUTH_COLUMNS = ("label", "labels", "target", "targets", "true_label", "true_class", "truth", "gt", "ground_truth",
                   "y_true", "class_index", "original", "original_label", "class", "true")
 _TIMM_OUTPUT_COLUMNS = ("prob", "logit")
+#: Prediction columns whose integers are class indices by their name, never integer-like class names.
+_INDEX_COLUMN = re.compile(r"(topk_ids|pred_index|class_id|index)(_[0-9]+)?", re.IGNORECASE)
 #: Columns of the summary timm's ``validate.py`` writes (one row per model, accuracies in percent).
 _TIMM_SUMMARY_COLUMNS = {"model", "top1", "top1_err", "top5", "top5_err"}
 _TIMM_HINT = ("timm's ImageNet descriptions name two classes 'crane' (134 the bird, 517 the machine): rerun timm's "
@@ -276,8 +278,13 @@ def _validated(
     scores_field: str = "column 'topk_scores'",
     image_order: str | None = None,
     ambiguous_hint: str = "",
+    as_indices: bool = False,
 ) -> Run:
     """Check keys, class ids and scores; the ``*_field`` arguments say where each came from.
+
+    ``as_indices``: integer ids are class indices by the format's definition (relabel's
+    ``topk_ids``, arrays, columns named like indices), even in a label space whose names are
+    integers.
 
     ``ids`` holds raw class labels (1-D or 2-D; ints, floats or names), resolved and
     range-checked by :meth:`LabelSpace.indices`. ``scores`` has the shape of the ids (one
@@ -295,7 +302,8 @@ def _validated(
         raise InputError(
             f"{where}, {image_field}: image keys must be unique; {format_offenders(twice)} appear more than once"
         )
-    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images, ambiguous_hint=ambiguous_hint)
+    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images, ambiguous_hint=ambiguous_hint,
+                              as_indices=as_indices)
     if ids.ndim == 1:
         ids = ids[:, None]
     if scores is not None:
@@ -369,12 +377,12 @@ def run_from_arrays(
         _check_finite(arr, images, where, "logits")
         ids, probs = _topk_from_logits(arr, topk)
         logits = arr.astype(np.float32, copy=False) if keep_logits else None
-        return _validated(meta, images, ids, probs, logits, label_space, source, **fields)
+        return _validated(meta, images, ids, probs, logits, label_space, source, as_indices=True, **fields)
     if arr.dtype.kind in "iu":
         if arr.ndim not in (1, 2):
             raise InputError(f"{where}: integer arrays must be (images,) or (images, k) class ids; found {arr.shape}")
         return _validated(meta, images, arr, None if scores is None else np.asarray(scores), None,
-                          label_space, source, **fields)
+                          label_space, source, as_indices=True, **fields)
     raise InputError(f"{where}: expected float logits or integer class ids, found dtype {arr.dtype}")
 
 
@@ -555,7 +563,8 @@ def run_from_table(
                          images, f"{where}, {scores_field}")
     return _validated(meta, images, ids, scores, None, label_space, source,
                       image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field,
-                      ambiguous_hint=f"; {_TIMM_HINT}" if timm_labels else "")
+                      ambiguous_hint=f"; {_TIMM_HINT}" if timm_labels else "",
+                      as_indices=not pred_column and _INDEX_COLUMN.fullmatch(str(columns[0])) is not None)
 
 
 def _timm_descriptions(ids: np.ndarray, label_space: LabelSpace) -> np.ndarray:
@@ -688,7 +697,7 @@ def _run_from_relabel_arrow(arrow: pa.Table, meta: RunMeta, label_space: LabelSp
                 f"{label_space.name!r} has {len(label_space)}"
             )
         _check_finite(logits, images, f"{where}, column 'logits'", "logits")
-    return _validated(meta, images, ids, scores, logits, label_space, where)
+    return _validated(meta, images, ids, scores, logits, label_space, where, as_indices=True)
 
 
 def _read_json_table(path: Path, *, image_column: str | None, pred_column: str | None) -> pd.DataFrame:

@@ -938,3 +938,20 @@ def test_json_order_file(tmp_path, office_space):
     (tmp_path / "bad.json").write_text(json.dumps({"images": IMAGES}))
     with pytest.raises(InputError, match=r"bad\.json: a JSON image-order file must be a list"):
         load_run(tmp_path / "ids.npy", label_space=office_space, order=tmp_path / "bad.json")
+
+
+def test_ids_that_are_indices_by_definition_are_never_integer_like_names(tmp_path):
+    """With classes named "1", "2", "3", "none", relabel's topk_ids and arrays hold indices; a 'pred' column may not."""
+    digits = LabelSpace.from_names(["1", "2", "3", "none"], name="digits")
+    relabel.export.write_run(Run(RunMeta("r"), IMAGES, np.asarray([[1], [2], [3]])), tmp_path / "r.parquet")
+    assert_array_equal(load_run(tmp_path / "r.parquet", label_space=digits).topk_ids, [[1], [2], [3]])
+    np.save(tmp_path / "r.npy", np.asarray([1, 2, 3]))
+    assert_array_equal(load_run(tmp_path / "r.npy", label_space=digits,
+                                order=_write_order(tmp_path / "o.txt", IMAGES)).topk_ids, [[1], [2], [3]])
+    (tmp_path / "r.csv").write_text("image,pred_index\nimg0.jpg,1\nimg1.jpg,2\nimg2.jpg,3\n")
+    assert_array_equal(load_run(tmp_path / "r.csv", label_space=digits).topk_ids, [[1], [2], [3]])
+    (tmp_path / "names.csv").write_text("image,pred\nimg0.jpg,1\nimg1.jpg,none\nimg2.jpg,3\n")
+    assert_array_equal(load_run(tmp_path / "names.csv", label_space=digits).topk_ids, [[0], [3], [2]])
+    (tmp_path / "unclear.csv").write_text("image,pred\nimg0.jpg,1\nimg1.jpg,2\nimg2.jpg,3\n")
+    with pytest.raises(LabelSpaceError, match="both a valid class index and the name of another class"):
+        load_run(tmp_path / "unclear.csv", label_space=digits)
