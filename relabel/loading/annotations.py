@@ -443,7 +443,7 @@ def annotations_from_hf(
 ) -> Annotations:
     """Annotations from an HF ``datasets`` Dataset/DatasetDict (or a path saved with ``save_to_disk``).
 
-    The image column (see :data:`relabel._tables.IMAGE_COLUMNS`; a column of keys wins over
+    The image column (see :data:`relabel._tables.IMAGE_COLUMNS`; a text column of keys wins over
     an ``Image`` column) may hold string keys or images whose ``path`` names the file. The
     original label comes from ``original``, ``label``, ``labels_original`` or ``target`` (or
     from ``original_labels``), the multi-label set from ``labels``, ``multilabels`` or
@@ -464,7 +464,8 @@ def annotations_from_hf(
         raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
     features = dataset.features
     names = list(features)
-    key_columns = [c for c in names if not isinstance(features[c], hf.Image)]
+    # text columns only, as relabel predict reads keys: an integer ``id`` column is no file name
+    key_columns = [c for c in names if getattr(features[c], "dtype", None) in ("string", "large_string")]
     image_col = image_column or _tables.pick_column(
         key_columns, _tables.IMAGE_COLUMNS, where=source, field="image", required=False
     )
