@@ -152,6 +152,12 @@ _SPACE = re.compile(r"\s*")
 _INT = re.compile(r"[+-]?[0-9]+")
 
 
+def _skip_space(text: str, pos: int) -> int:
+    """The position of the first character at or after ``pos`` that is not white space."""
+    space = _SPACE.match(text, pos)
+    return space.end() if space else pos
+
+
 def _bracketed(text: str) -> list[Any]:
     """``[…]`` as a Python/JSON list (``[1, 'a']``) or numpy's printed form (``[1 2]``, ``['a' 'b']``).
 
@@ -172,12 +178,12 @@ def _bracketed(text: str) -> list[Any]:
     values = []
     separators: list[bool] = []  # whether a comma preceded each value
     comma = False
-    pos = _SPACE.match(inner).end()
+    pos = _skip_space(inner, 0)
     while pos < len(inner):
         match = _TOKEN.match(inner, pos)
         if match is None or match.end() == pos:
             raise ValueError(f"cannot read {inner[pos:pos + 20]!r}")
-        pos = _SPACE.match(inner, match.end()).end()
+        pos = _skip_space(inner, match.end())
         if match.group("comma"):
             if comma or not values:
                 raise ValueError("an empty value between commas")

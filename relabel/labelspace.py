@@ -131,7 +131,7 @@ class LabelSpace:
         values: Any,
         *,
         where: str,
-        owners: Sequence[Any] | None = None,
+        owners: Sequence[Any] | np.ndarray | None = None,
         evidence: Any = None,
         ambiguous_hint: str = "",
         as_indices: bool = False,
@@ -279,7 +279,7 @@ class LabelSpace:
                          for r in kinds)
         if names_only != index_only:
             return names_only
-        examples = {}
+        examples: dict[str, str] = {}
         for i in np.flatnonzero(ambiguous):
             _, index, name_class = readings[i]
             examples.setdefault(str(flat[i]), f"{flat[i]!r}: index {index} ({self.names[index]!r}) or the name of "

@@ -136,7 +136,7 @@ def _from_folder(root: Path) -> ImageSource:
     seen_folders: set[tuple[int, int]] = set()
     # (folder, key prefix, identities of the folders above, reached through a link); real folders
     # are read before linked ones, so that a folder is keyed by its own path where it has one
-    pending = [(root, "", (top,), False)]
+    pending: list[tuple[Path, str, tuple[tuple[int, int], ...], bool]] = [(root, "", (top,), False)]
     linked_folders: list[tuple[Path, str, tuple[tuple[int, int], ...], bool]] = []
     while pending or linked_folders:
         folder, relative, ancestors, linked = pending.pop() if pending else linked_folders.pop(0)

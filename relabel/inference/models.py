@@ -40,7 +40,7 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -68,7 +68,7 @@ _FILE_SUFFIXES = (".pt", ".pth", ".pt2", ".ckpt", ".bin", ".tar", ".jit", ".ts",
 _HUB_NAME = re.compile(r"(?:hf[-_]hub:)?[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: The globals (beyond tensors and containers) that trainers' checkpoints hold and relabel lets
 #: ``torch.load(weights_only=True)`` rebuild: torchvision's and timm's ``args``.
-_CHECKPOINT_GLOBALS = [argparse.Namespace]
+_CHECKPOINT_GLOBALS: list[Any] = [argparse.Namespace]
 _TRUST_HINT = ("if you trust where the file came from, pass --trust-program (Python: trust_program=True); or save the "
                "model's state_dict() and give --arch")
 

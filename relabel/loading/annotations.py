@@ -568,7 +568,8 @@ def load_annotations(
     """
     space = load_label_space(label_space) if label_space is not None else None
     originals = _load_originals(original_labels) if original_labels is not None else None
-    columns = {"image_column": image_column, "original_column": original_column, "labels_column": labels_column}
+    columns: dict[str, Any] = {"image_column": image_column, "original_column": original_column,
+                               "labels_column": labels_column}
     if isinstance(source, pd.DataFrame):
         return annotations_from_table(source, label_space=space, original_labels=originals, source="DataFrame",
                                       **columns)
@@ -609,7 +610,7 @@ _IMAGE_FIELDS = {"original", "labels"}
 
 
 def _read_annotation_json(
-    path: Path, space: LabelSpace | None, originals: pd.DataFrame | None, columns: dict[str, str | None]
+    path: Path, space: LabelSpace | None, originals: pd.DataFrame | None, columns: dict[str, Any]
 ) -> Annotations:
     text = _json.read_text(path)
     if path.suffix.lower() == ".jsonl":

@@ -361,7 +361,7 @@ def run_from_arrays(
     check_reader_options({"keep_logits": keep_logits, "topk": topk}, where=where)
     if field:
         where = f"{where}, {field}"
-    fields = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores",
+    fields: dict[str, Any] = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores",
               "image_order": image_order}
     arr = np.asarray(values)
     images = _tables.as_text(images)
