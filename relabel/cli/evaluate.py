@@ -40,8 +40,9 @@ from relabel.recommendation import recommend
 @click.option("--demo-seed", default=0, show_default=True, type=int, help="Seed of the simulated demo runs.")
 def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: str | None, groups: tuple[str, ...],
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
-             score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
-             annotations: str | None, original_labels: str | None, label_space: str | None,
+             score_column: str | None, order: str | None, canonical_order: bool, allow_chance: bool,
+             keep_logits: bool, annotations: str | None, split: str | None, original_labels: str | None,
+             label_space: str | None,
              reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
@@ -80,6 +81,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
             paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
+            split=split, allow_chance=allow_chance,
         )
     evaluations = run_order(evaluations)  # every table and line below independent of the input's order
     comparison = categorisation = None
@@ -133,7 +135,8 @@ def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[st
 def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
                       groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
                       annotations: str | None, original_labels: str | None, label_space: str | None,
-                      options: dict[str, Any]) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
+                      options: dict[str, Any], *, split: str | None = None,
+                      allow_chance: bool = False) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
     specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
     n = len(specs)
     metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
@@ -154,7 +157,8 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     space = load_label_space(label_space) if label_space else (
         load_label_space("imagenet-1k") if annotations == "real" else None
     )
-    ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
+    ann = load_annotations(annotations, label_space=space, original_labels=original_labels, split=split)
     runs = load_runs(specs, label_space=ann.label_space)
-    evaluations = [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]
+    evaluations = [evaluate_paired(pair(run, ann, allow_chance=allow_chance))
+                   for run in progress(runs, desc="evaluate", unit="run")]
     return evaluations, ann, augmentations

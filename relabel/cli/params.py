@@ -27,6 +27,8 @@ class RunSpecType(click.ParamType):
             name, path = "", text
         if sep and not name:
             self.fail(f"{text!r}: the run name before '=' is empty", param, ctx)
+        if Path(path).is_dir():
+            self.fail(f"{text!r}: {path!r} is a folder; expected a run file", param, ctx)
         if not Path(path).is_file():
             self.fail(f"{text!r}: run file {path!r} does not exist", param, ctx)
         return RunSpec(Path(path), name or None)
@@ -120,12 +122,14 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def annotation_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--annotations``, ``--original-labels`` and ``--label-space``."""
+    """``--annotations``, ``--split``, ``--original-labels`` and ``--label-space``."""
     f = click.option(
         "--label-space", "label_space", metavar="imagenet-1k|PATH",
-        help="Class list: 'imagenet-1k' (built in) or a CSV/JSON/text file of your classes. "
-             "Default: imagenet-1k for ReaL, else the classes found in the annotations.",
+        help="Class list: 'imagenet-1k' (built in), a CSV/JSON/text file of your classes, or a saved HF dataset "
+             "(its ClassLabel names). Default: imagenet-1k for ReaL, else the classes found in the annotations.",
     )(f)
+    f = click.option("--split", "split", metavar="NAME",
+                     help="Split of an --annotations dataset saved as an HF DatasetDict.")(f)
     f = click.option(
         "--original-labels", "original_labels", metavar="PATH",
         help="Original single labels when the annotations lack them (CSV image,label or 'FILE LABEL' lines).",
@@ -142,10 +146,13 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Run files, their metadata and the reader options for generic tables and arrays."""
     options = [
         click.option("--keep-logits", is_flag=True, help="Keep full logits instead of reducing them to top-5."),
+        click.option("--allow-chance", is_flag=True,
+                     help="Accept chance-level accuracy of runs keyed by position (--order, --canonical-order), "
+                          "which otherwise stops with an error: it usually means the order is wrong."),
         click.option("--canonical-order", is_flag=True,
                      help="Rows of .npy/.npz/.pt arrays follow the sorted ImageNet validation file names."),
         click.option("--order", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-                     help="Image order of .npy/.npz/.pt arrays: one key or path per line."),
+                     help="Image order of .npy/.npz/.pt arrays: one key or path per line, or a JSON list."),
         click.option("--score-column", metavar="NAME", help="Score column of CSV/Parquet/JSON runs."),
         click.option("--pred-column", metavar="NAME", help="Predicted-class (or top-k list) column of table runs."),
         click.option("--image-column", metavar="NAME", help="Image-key column of table runs (default: detected)."),
