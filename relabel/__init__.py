@@ -23,12 +23,13 @@ from relabel.categorisation import (
     Categorisation,
     Category,
     CategoryThresholds,
+    Confidence,
     LossDriver,
     categorise,
     decide,
     pair_evidence,
 )
-from relabel.comparison import Comparison, Metric, compare
+from relabel.comparison import Comparison, Explanation, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
 from relabel.export import (
     Results,
@@ -54,6 +55,7 @@ from relabel.pairing import PairedRun, pair
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
+from relabel.wordnet import WordNetMapping, load_wordnet_map, map_to_wordnet
 
 __all__ = [
     "Annotations",
@@ -65,8 +67,10 @@ __all__ = [
     "CategoryThresholds",
     "Comparison",
     "ComparisonError",
+    "Confidence",
     "DownloadError",
     "Evaluation",
+    "Explanation",
     "Hierarchy",
     "InputError",
     "LabelSpace",
@@ -90,6 +94,7 @@ __all__ = [
     "Side",
     "SideInfo",
     "SyntheticRuns",
+    "WordNetMapping",
     "__version__",
     "categorise",
     "build_report",
@@ -106,6 +111,8 @@ __all__ = [
     "load_report",
     "load_run",
     "load_runs",
+    "load_wordnet_map",
+    "map_to_wordnet",
     "pair",
     "pair_accuracy",
     "pair_evidence",

@@ -14,7 +14,7 @@ from typing import Any
 
 from relabel.errors import InputError, format_offenders, repeated
 
-__all__ = ["RepeatedJSONKeys", "loads_strict", "read_text", "parse", "parse_lines", "parse_value_or_lines"]
+__all__ = ["RepeatedJSONKeys", "TooDeep", "loads_strict", "read_text", "parse", "parse_lines", "parse_value_or_lines"]
 
 
 class RepeatedJSONKeys(Exception):
@@ -32,9 +32,23 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+class TooDeep(Exception):
+    """Raised by :func:`loads_strict` for JSON nested deeper than Python's parser can follow."""
+
+
 def loads_strict(text: str) -> Any:
-    """``json.loads`` that raises :class:`RepeatedJSONKeys` instead of silently keeping the last value."""
-    return json.loads(text, object_pairs_hook=_unique_pairs)
+    """``json.loads`` that raises :class:`RepeatedJSONKeys` instead of silently keeping the last value.
+
+    JSON nested too deeply for the parser (``[[[[…`` 100,000 levels) raises :class:`TooDeep`
+    instead of a ``RecursionError``.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except RecursionError:
+        raise TooDeep() from None
+
+
+_TOO_DEEP = "JSON nested too deeply (more levels of lists or objects than the reader follows, about 1000)"
 
 
 def read_text(path: str | Path, *, error: type[Exception] = InputError) -> str:
@@ -63,6 +77,8 @@ def parse(text: str, where: str, *, error: type[Exception] = InputError) -> Any:
         raise error(f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RepeatedJSONKeys as e:
         raise error(_repeated(where, e.keys)) from None
+    except TooDeep:
+        raise error(f"{where}: {_TOO_DEEP}") from None
 
 
 def parse_lines(text: str, where: str, *, error: type[Exception] = InputError) -> list[Any]:
@@ -86,6 +102,8 @@ def parse_lines(text: str, where: str, *, error: type[Exception] = InputError) -
             raise error(f"{where}, line {number}: not valid JSON (column {e.colno}: {e.msg})") from None
         except RepeatedJSONKeys as e:
             raise error(_repeated(f"{where}, line {number}", e.keys)) from None
+        except TooDeep:
+            raise error(f"{where}, line {number}: {_TOO_DEEP}") from None
     return out
 
 
@@ -103,3 +121,5 @@ def parse_value_or_lines(text: str, where: str, *, error: type[Exception] = Inpu
         raise error(f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RepeatedJSONKeys as e:
         raise error(_repeated(where, e.keys)) from None
+    except TooDeep:
+        raise error(f"{where}: {_TOO_DEEP}") from None

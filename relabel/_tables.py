@@ -9,6 +9,7 @@ keeps its zeros), the same column names are recognised everywhere, and a list ce
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from relabel.errors import InputError, format_offenders
+from relabel.errors import InputError, format_offenders, quoted, repeated
 
 __all__ = [
     "IMAGE_COLUMNS",
@@ -34,7 +35,8 @@ __all__ = [
 ]
 
 #: Column names (any case) that hold image keys, in order of preference.
-IMAGE_COLUMNS = ("image", "image_key", "filename", "file_name", "file", "path", "image_path", "img", "key")
+IMAGE_COLUMNS = ("image", "image_key", "filename", "file_name", "file", "path", "image_path", "img", "key",
+                 "image_id", "image_name", "img_name", "id")
 
 
 def pick_column(
@@ -101,6 +103,10 @@ def read_arrow(path: str | Path, *, error: type[Exception] = InputError) -> pa.T
     import pyarrow.parquet as pq
 
     try:
+        names = pq.read_schema(path).names
+        twice = repeated(names)
+        if twice:
+            raise error(f"{path}: column names must be unique; {format_offenders(twice)} appear more than once")
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as e:
         raise error(f"{path}: cannot read as Parquet: {e}") from None
@@ -142,42 +148,56 @@ def image_keys(table: pd.DataFrame, column: Any, *, where: str) -> np.ndarray:
 
 
 _TOKEN = re.compile(r"""\s*(?:(?P<quoted>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?P<comma>,)|(?P<bare>[^\s,'"\[\]]+))""")
+_SPACE = re.compile(r"\s*")
 _INT = re.compile(r"[+-]?[0-9]+")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    """The position of the first character at or after ``pos`` that is not white space."""
+    space = _SPACE.match(text, pos)
+    return space.end() if space else pos
 
 
 def _bracketed(text: str) -> list[Any]:
     """``[…]`` as a Python/JSON list (``[1, 'a']``) or numpy's printed form (``[1 2]``, ``['a' 'b']``).
 
-    One scanner reads both forms: ``ast.literal_eval`` would silently join numpy's
-    ``['a' 'b']`` into the single string ``'ab'`` (adjacent string literals concatenate).
+    A JSON array of numbers and strings is read by ``json.loads``; anything else by one
+    scanner that reads both forms, in one pass over the text (time linear in its length):
+    ``ast.literal_eval`` would silently join numpy's ``['a' 'b']`` into the single string
+    ``'ab'`` (adjacent string literals concatenate).
     """
     if not text.endswith("]"):
         raise ValueError("expected the list to end with its closing ']'")
+    try:
+        values = json.loads(text)
+    except (ValueError, RecursionError):
+        values = None
+    if isinstance(values, list) and all(type(v) in (int, float, str) for v in values):
+        return values
     inner = text[1:-1]
-    values: list[Any] = []
+    values = []
     separators: list[bool] = []  # whether a comma preceded each value
     comma = False
-    pos = 0
+    pos = _skip_space(inner, 0)
     while pos < len(inner):
-        if not inner[pos:].strip():
-            break
         match = _TOKEN.match(inner, pos)
         if match is None or match.end() == pos:
-            raise ValueError(f"cannot read {inner[pos:].strip()[:20]!r}")
-        pos = match.end()
+            raise ValueError(f"cannot read {inner[pos:pos + 20]!r}")
+        pos = _skip_space(inner, match.end())
         if match.group("comma"):
             if comma or not values:
                 raise ValueError("an empty value between commas")
             comma = True
             continue
-        if match.group("quoted"):
-            values.append(ast.literal_eval(match.group("quoted")))
+        quoted_text = match.group("quoted")
+        if quoted_text:  # escapes (\n, \') need Python's reading; plain text is the text between the quotes
+            values.append(ast.literal_eval(quoted_text) if "\\" in quoted_text else quoted_text[1:-1])
         else:
             token = match.group("bare")
             try:
                 values.append(int(token) if _INT.fullmatch(token) else float(token))
             except ValueError:
-                raise ValueError(f"{token!r} is neither a number nor quoted text") from None
+                raise ValueError(f"{token[:40]!r} is neither a number nor quoted text") from None
         separators.append(comma)
         comma = False
     if len(set(separators[1:])) > 1:
@@ -222,7 +242,7 @@ def parse_list_cells(cells: Sequence[Any], owners: Sequence[Any] | np.ndarray, *
             out.append(parse_list_cell(cell))
         except (ValueError, SyntaxError) as e:
             raise InputError(
-                f"{where}, image {owner!r}: cannot read the {what} {cell!r} "
+                f"{where}, image {quoted(owner)}: cannot read the {what} {quoted(cell)} "
                 f"(expected a list such as [1, 2] or ['a', 'b'], numpy's [1 2], or values separated by '|'): {e}"
             ) from None
     return out

@@ -3,14 +3,40 @@
 Groups are recipes (``rrc-0.08``, ``rrc-0.5``, …), each with one or more seeds. Per class
 and group: mean accuracy over seeds, the delta to the reference (group mean minus reference
 mean, a fraction; negative = worse), a bootstrap confidence interval over seeds and images
-(:func:`relabel.stats.bootstrap_deltas`, both metrics on the same resamples), a p-value and a Benjamini–Hochberg q-value across
-classes. A class is **affected** when ``delta <= -min_drop`` and ``q_value <= fdr`` on the
-chosen metric; it is **explained by multi-labels** when it is affected under original labels
-but not under multi-labels.
+(:func:`relabel.stats.bootstrap_deltas`, both metrics on the same resamples), a p-value and a
+Benjamini–Hochberg q-value across classes. On each metric m:
+
+* **affected**: ``delta_m <= -min_drop`` and ``q_value_m <= fdr``;
+* **improved**: ``delta_m >= +min_drop`` and ``q_value_m <= fdr`` (the same rule, upwards).
+
+A class that drops under original labels (``affected_original``) gets one of three
+:class:`Explanation` states, from the multi-label delta and the paired bootstrap of the
+shift ``s = delta_multilabel - delta_original`` on the same resamples:
+
+* ``explained``: the multi-label drop is below the threshold, ``delta_multilabel > -min_drop``,
+  and its interval reaches above it, ``ci_high_multilabel > -min_drop``;
+* ``partly explained``: not explained, but the drop shrinks significantly: ``s > 0`` and the
+  BH q-value of ``s`` (over the classes that drop under original labels) is at most ``fdr``;
+* ``not explained``: otherwise.
+
+**Flows** (where an affected class c's lost images went) are counted under the metric that
+decided the class: an image of c is lost when it is wrong on that metric (under
+multi-labels: its top-1 is outside its valid set), and its destination is its top-1 class.
+For each destination d != c, ``share_delta`` is the rise of the share of c's scored images
+lost to d, with an interval and p-value from the same two-level bootstrap (seeds resampled
+within groups, c's images within c). d is a *partner* when ``share_delta > 0``,
+``share_delta >= min_flow_share`` and its Holm-adjusted p-value over c's candidate
+destinations (those that receive at least one of c's lost images in some run) is at most
+``flow_alpha``.
+
+Runs are taken in a fixed order whatever order they are given in (groups by strength, then
+name; runs within a group by seed, then name), so the bootstrap draws, and every number,
+do not depend on the order of the input.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,9 +50,15 @@ from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
 from relabel.progress import progress
-from relabel.stats import benjamini_hochberg, bootstrap_deltas
+from relabel.stats import (
+    BootstrapResult,
+    benjamini_hochberg,
+    bootstrap_deltas,
+    bootstrap_difference,
+    holm,
+)
 
-__all__ = ["Comparison", "Metric", "compare"]
+__all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order"]
 
 
 class Metric(Vocabulary, noun="metric", error=ComparisonError):
@@ -36,9 +68,24 @@ class Metric(Vocabulary, noun="metric", error=ComparisonError):
     ORIGINAL = "original"
 
 
+class Explanation(Vocabulary, noun="explanation", error=ComparisonError):
+    """How much of a class's drop under original labels multi-label scoring removes (module docstring).
+
+    >>> Explanation.from_str("partly explained")
+    <Explanation.PARTLY_EXPLAINED: 'partly explained'>
+    """
+
+    EXPLAINED = "explained"
+    PARTLY_EXPLAINED = "partly explained"
+    NOT_EXPLAINED = "not explained"
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Per-class comparison of groups of runs against a reference group.
+
+    Deltas, shares and accuracies are fractions (0.05 = 5 points); "the metric" is
+    ``params["metric"]``, the labels that decide which classes are affected.
 
     Attributes
     ----------
@@ -50,25 +97,48 @@ class Comparison:
         One row per (class, non-reference group): ``class_index``, ``class_key``,
         ``class_name``, ``group``, ``n_images``, ``n_multilabel`` and, for each metric ``m`` in
         (``original``, ``multilabel``): ``acc_m_reference``, ``acc_m``, ``delta_m`` (group minus
-        reference), ``ci_low_m``, ``ci_high_m``, ``p_value_m``, ``q_value_m``, ``affected_m``;
-        then ``affected`` (on the chosen metric) and ``explained_by_multilabels``.
+        reference), ``ci_low_m``, ``ci_high_m``, ``p_value_m``, ``q_value_m`` (BH across the
+        classes), ``affected_m`` (``delta_m <= -min_drop`` and ``q_value_m <= fdr``),
+        ``improved_m`` (``delta_m >= min_drop`` and ``q_value_m <= fdr``); then ``affected``
+        and ``improved`` (on the metric), ``multilabel_explanation`` (an
+        :class:`Explanation` value for classes with ``affected_original``, else missing; a
+        categorical column), ``explained_by_multilabels`` (``multilabel_explanation ==
+        "explained"``), with multi-labels ``multilabel_shift`` (``delta_multilabel -
+        delta_original``: how much of the drop multi-label scoring removes),
+        ``multilabel_shift_ci_low``, ``multilabel_shift_ci_high``,
+        ``multilabel_shift_p_value``, ``multilabel_shift_q_value`` (paired bootstrap, BH over
+        the classes with ``affected_original``; missing for the others), and
+        ``n_flow_destinations`` (nullable integer, affected classes only: how many classes
+        d != c the share of c's lost images rose for, i.e. how many its losses spread over).
     flows
-        For each affected class c and partner d whose share of c's predictions rose:
-        ``class_index``, ``group``, ``partner_index``, ``count_reference``, ``count_treatment``
-        (mean over seeds of n[c, d]), ``share_reference``, ``share_treatment``, ``share_delta``
-        (share of c's images predicted as d), ``reverse_share_delta`` (the same for d's images
-        predicted as c), ``pair_acc_reference``, ``pair_acc_treatment`` (share of c's images
-        predicted as c or d), ``rank`` (1 = largest rise).
+        One row per (affected class c, group, partner d) that passed the flow rule (module
+        docstring), at most ``n_flows`` per class: ``class_index``, ``group``,
+        ``partner_index`` (int), ``metric`` (the labels the flow is counted under),
+        ``rank`` (1 = largest ``share_delta``), ``count_reference``, ``count_treatment``
+        (mean over seeds of c's scored images lost to d), ``share_reference``,
+        ``share_treatment`` (the same over c's scored images: ``n_images`` under original
+        labels, ``n_multilabel`` under multi-labels), ``share_delta`` (treatment minus
+        reference), ``share_ci_low``, ``share_ci_high`` (its bootstrap interval at
+        ``confidence``), ``share_p_value`` (two-sided, normal approximation),
+        ``share_p_adjusted`` (Holm over c's candidate destinations), ``reverse_share_reference``,
+        ``reverse_share_treatment``, ``reverse_share_delta`` (share of d's scored images lost
+        to c, same metric; NaN when d has none), ``pair_acc_reference``,
+        ``pair_acc_treatment`` (share of c's scored images right on the metric or lost to d).
     summary
         One row per non-reference group: ``group``, ``mean_delta_original``,
-        ``mean_delta_multilabel`` (change of the mean class accuracy), ``n_affected`` (on the
-        chosen metric), ``n_affected_original``, ``n_explained_by_multilabels``.
+        ``mean_delta_multilabel`` (change of the mean class accuracy), ``n_affected`` and
+        ``mean_delta_affected`` (how many classes got worse on the metric, and their mean
+        delta), ``n_improved`` and ``mean_delta_improved`` (the same for the classes that
+        improved), ``n_affected_original``, ``n_explained``, ``n_partly_explained``,
+        ``n_not_explained`` (the classes that drop under original labels, by
+        ``multilabel_explanation``) and ``n_explained_by_multilabels`` (= ``n_explained``).
     curves
         With strengths on every group: per (class, group) accuracy along the strength axis,
         and ``best_strength`` per class on the chosen metric. Empty otherwise.
     params
         Everything that produced the result: reference, metric, min_drop, fdr, n_bootstrap,
-        confidence, seed, runs per group.
+        confidence, seed, n_flows, flow_alpha, min_flow_share, runs per group (in the order
+        they were drawn).
     """
 
     label_space: LabelSpace
@@ -85,11 +155,77 @@ class Comparison:
     def affected(self) -> pd.DataFrame:
         """Rows of ``per_class`` for affected classes, largest drop first."""
         metric = self.params["metric"]
-        rows = self.per_class[self.per_class["affected"]]
+        rows = self.per_class[self.per_class["affected"].astype(bool)]
         return rows.sort_values(f"delta_{metric}", kind="stable")
+
+    @property
+    def improved(self) -> pd.DataFrame:
+        """Rows of ``per_class`` for improved classes, largest gain first."""
+        metric = self.params["metric"]
+        if "improved" not in self.per_class:  # results written by an older relabel
+            return self.per_class.iloc[0:0]
+        rows = self.per_class[self.per_class["improved"].astype(bool)]
+        return rows.sort_values(f"delta_{metric}", ascending=False, kind="stable")
+
+    def _summary_row(self, group: str, columns: Sequence[str]) -> pd.Series | None:
+        rows = self.summary[self.summary["group"].astype(str) == str(group)]
+        if rows.empty or any(c not in rows for c in columns):
+            return None  # e.g. results written by an older relabel
+        return rows.iloc[0]
+
+    def net_summary(self, group: str) -> str:
+        """One line for ``group``: classes worse and better on the metric and their mean change, in points.
+
+        "net on multi-labels: 7 classes worse (mean -41.8 points), 1 better (mean +3.3 points)";
+        "" when the summary lacks the counts.
+        """
+        row = self._summary_row(group, ["n_affected", "n_improved", "mean_delta_affected", "mean_delta_improved"])
+        if row is None:
+            return ""
+        words = "multi-labels" if self.params.get("metric") == "multilabel" else "original labels"
+        worse, better = int(row["n_affected"]), int(row["n_improved"])
+        text = f"net on {words}: {worse} class{'es' if worse != 1 else ''} worse"
+        text += f" (mean {100 * row['mean_delta_affected']:+.1f} points)" if worse else ""
+        return text + f", {better} better" + (f" (mean {100 * row['mean_delta_improved']:+.1f} points)" if better else "")
+
+    def explanation_summary(self, group: str) -> str:
+        """How many of ``group``'s drops under original labels multi-labels explain, partly explain or not.
+
+        "9 drop under original labels: 3 explained by multi-labels, 0 partly explained, 6 not
+        explained"; "" without multi-labels or when the summary lacks the counts.
+        """
+        row = self._summary_row(group, ["n_affected_original", "n_explained", "n_partly_explained", "n_not_explained"])
+        if row is None or "delta_multilabel" not in self.per_class:
+            return ""
+        n = int(row["n_affected_original"])
+        return (f"{n} {'class drops' if n == 1 else 'classes drop'} under original labels: "
+                f"{int(row['n_explained'])} explained by multi-labels, {int(row['n_partly_explained'])} partly "
+                f"explained, {int(row['n_not_explained'])} not explained")
+
+
+def run_order(evaluations: Sequence[Evaluation]) -> list[Evaluation]:
+    """The runs in the order :func:`compare` draws them, whatever order they came in.
+
+    Groups by strength (groups without one last), then name; runs within a group by seed
+    (runs without one last), then name. Writing and printing runs in this order too keeps
+    every output of a command independent of the order of its input.
+    """
+    by_group: dict[Any, list[Evaluation]] = {}
+    for ev in evaluations:
+        by_group.setdefault(ev.meta.group, []).append(ev)
+
+    def group_key(group: Any) -> tuple[bool, bool, float, str]:
+        strength = _strength(by_group[group])
+        return (group is None, math.isnan(strength), 0.0 if math.isnan(strength) else strength, str(group or ""))
+
+    def run_key(ev: Evaluation) -> tuple[bool, int, str]:
+        return (ev.meta.seed is None, ev.meta.seed or 0, str(ev.meta.name))
+
+    return [ev for group in sorted(by_group, key=group_key) for ev in sorted(by_group[group], key=run_key)]
 
 
 def _group_runs(evaluations: Sequence[Evaluation]) -> dict[str, list[Evaluation]]:
+    """Runs by group, in :func:`run_order`."""
     missing = [ev.meta.name for ev in evaluations if not ev.meta.group]
     if missing:
         raise ComparisonError(
@@ -97,9 +233,16 @@ def _group_runs(evaluations: Sequence[Evaluation]) -> dict[str, list[Evaluation]
             f"(give --group, a runs manifest, or group metadata in the run file)"
         )
     groups: dict[str, list[Evaluation]] = {}
-    for ev in evaluations:
+    for ev in run_order(evaluations):
         groups.setdefault(str(ev.meta.group), []).append(ev)
     return groups
+
+
+def _strength(evs: Sequence[Evaluation]) -> float:
+    """The group's strength when all its runs share one, else NaN."""
+    strengths = {ev.meta.strength for ev in evs}
+    value = strengths.pop() if len(strengths) == 1 else None
+    return float("nan") if value is None else float(value)
 
 
 def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> None:
@@ -134,6 +277,24 @@ def _correct_matrix(evs: Sequence[Evaluation], column: str) -> np.ndarray:
     return np.stack([ev.per_image[column].to_numpy(dtype=np.float64) for ev in evs])
 
 
+def _check_settings(min_drop: float, fdr: float, n_bootstrap: int, confidence: float, n_jobs: int | None,
+                    n_flows: int, flow_alpha: float, min_flow_share: float) -> None:
+    """Every setting in its unit and range; thresholds are fractions, as every delta column is."""
+    fractions = {"min_drop": (min_drop, "a fraction: 0.02 = 2 points"),
+                 "fdr": (fdr, "a fraction: 0.05 = a 5% false discovery rate"),
+                 "flow_alpha": (flow_alpha, "a fraction: 0.05 = a 5% family-wise error per class")}
+    for name, (value, unit) in fractions.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise ComparisonError(f"compare: {name} is {unit}, strictly between 0 and 1; got {value!r}")
+    if isinstance(min_flow_share, bool) or not isinstance(min_flow_share, (int, float)) or not 0 <= min_flow_share < 1:
+        raise ComparisonError(f"compare: min_flow_share is a fraction of a class's images (0.02 = 2 points), "
+                              f"at least 0 and below 1; got {min_flow_share!r}")
+    if n_bootstrap < 2 or not 0 < confidence < 1 or (n_jobs is not None and n_jobs < 1) or n_flows < 1:
+        raise ComparisonError(f"compare: expected n_bootstrap >= 2, 0 < confidence < 1, n_jobs >= 1 (or None) and "
+                              f"n_flows >= 1; got n_bootstrap={n_bootstrap}, confidence={confidence}, "
+                              f"n_jobs={n_jobs}, n_flows={n_flows}")
+
+
 def compare(
     evaluations: Sequence[Evaluation],
     *,
@@ -145,7 +306,8 @@ def compare(
     confidence: float = 0.95,
     seed: int = 0,
     n_flows: int = 5,
-    min_flow_share: float = 0.02,
+    flow_alpha: float = 0.05,
+    min_flow_share: float = 0.0,
     n_jobs: int | None = None,
 ) -> Comparison:
     """Compare every group of runs with the ``reference`` group, class by class.
@@ -154,27 +316,28 @@ def compare(
     ----------
     evaluations
         One :class:`Evaluation` per run; ``meta.group`` says the recipe, ``meta.seed`` the seed.
+        Their order does not matter.
     reference
         The group the others are compared to.
     metric
         ``multilabel`` (default when multi-labels exist) or ``original``: the labels that
-        decide which classes are affected. Both are always reported.
+        decide which classes are affected (and count the flows). Both are always reported.
     min_drop, fdr
-        A class is affected when its accuracy fell by at least ``min_drop`` (a fraction: 0.05
-        = 5 points) and its q-value is at most ``fdr``.
+        Fractions in (0, 1). A class is affected when its accuracy fell by at least
+        ``min_drop`` (0.05 = 5 points) with a q-value at most ``fdr``; improved when it rose
+        by as much with the same q-value bound.
     n_bootstrap, confidence, seed
         Bootstrap draws, interval level and seed (results are reproducible).
-    n_flows, min_flow_share
-        At most ``n_flows`` partners per affected class in ``flows``, each of whose share of the
-        class's images rose by at least ``min_flow_share`` (0.02: one image in 50 on average
-        over seeds), so that single stray predictions are not reported as flows.
+    n_flows, flow_alpha, min_flow_share
+        Partners of an affected class (module docstring): destinations whose share of the
+        class's lost images rose with a Holm-adjusted p-value at most ``flow_alpha`` (over
+        the class's candidate destinations) and by at least ``min_flow_share`` (a fraction;
+        0 = no floor besides the test); at most ``n_flows`` per class, largest rise first.
     n_jobs
         Threads for the bootstrap (default: every CPU this process may use); the results are
         the same for any value.
     """
-    if n_bootstrap < 2 or not 0 < confidence < 1 or (n_jobs is not None and n_jobs < 1):
-        raise ComparisonError(f"compare: expected n_bootstrap >= 2, 0 < confidence < 1 and n_jobs >= 1 (or None); "
-                              f"got n_bootstrap={n_bootstrap}, confidence={confidence}, n_jobs={n_jobs}")
+    _check_settings(min_drop, fdr, n_bootstrap, confidence, n_jobs, n_flows, flow_alpha, min_flow_share)
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
     first = groups[reference][0]
@@ -201,19 +364,19 @@ def compare(
 
     true = first.per_image["true_index"].to_numpy()
     metrics = [Metric.ORIGINAL, Metric.MULTILABEL] if has_ml else [Metric.ORIGINAL]
+    columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
     group_means = _group_means(groups, space)
     mean_lookup = group_means.set_index(["group", "class_index"])
+    ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
     frames = []
     others = [g for g in groups if g != reference]
     for group in progress(others, desc="compare", unit="group"):
         frame = space.table()
         frame.insert(3, "group", group)
         frame["n_images"] = np.bincount(true, minlength=k)
-        columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
-        ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
         results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
-                                   n_jobs=n_jobs)
+                                   n_jobs=n_jobs, keep_draws=has_ml)
         for m, result in zip(metrics, results):
             name = m.value
             if m is Metric.MULTILABEL:
@@ -225,37 +388,88 @@ def compare(
             frame[f"ci_high_{name}"] = result.ci_high
             frame[f"p_value_{name}"] = result.p_value
             frame[f"q_value_{name}"] = benjamini_hochberg(result.p_value)
-            frame[f"affected_{name}"] = (frame[f"delta_{name}"] <= -min_drop) & (frame[f"q_value_{name}"] <= fdr)
+            significant = frame[f"q_value_{name}"] <= fdr
+            frame[f"affected_{name}"] = (frame[f"delta_{name}"] <= -min_drop) & significant
+            frame[f"improved_{name}"] = (frame[f"delta_{name}"] >= min_drop) & significant
         frame["affected"] = frame[f"affected_{chosen.value}"]
-        frame["explained_by_multilabels"] = (
-            frame["affected_original"] & ~frame["affected_multilabel"] if has_ml else False
-        )
-        frames.append(frame)
+        frame["improved"] = frame[f"improved_{chosen.value}"]
+        frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence))
     per_class = pd.concat(frames, ignore_index=True)
-    flows = _flows(per_class, groups, reference, n_flows, min_flow_share)
+    flows, destinations = _flows(per_class, groups, reference, chosen, n_flows=n_flows, flow_alpha=flow_alpha,
+                                 min_share=min_flow_share, n_bootstrap=n_bootstrap, confidence=confidence,
+                                 seed=seed, n_jobs=n_jobs)
+    per_class["n_flow_destinations"] = pd.array([destinations.get((g, c)) for g, c in
+                                                 zip(per_class["group"], per_class["class_index"])], dtype="Int64")
     curves, best = _curves(group_means, chosen)
     params = {
         "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr,
-        "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "min_flow_share": min_flow_share,
+        "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "n_flows": n_flows,
+        "flow_alpha": flow_alpha, "min_flow_share": min_flow_share,
         "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
     }
-    summary = _summary(per_class, metrics)
+    summary = _summary(per_class, metrics, chosen)
     return Comparison(space, group_means, per_class, flows, summary, curves, best, params, tuple(notes))
 
 
-def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric]) -> pd.DataFrame:
-    """Per group: change of the mean class accuracy and the counts of affected and explained classes."""
-    grouped = per_class.groupby("group", sort=False)
-    summary = pd.DataFrame({"group": list(grouped.groups)})
+def _explain(frame: pd.DataFrame, results: Sequence[BootstrapResult], has_ml: bool, *, min_drop: float, fdr: float,
+             confidence: float) -> pd.DataFrame:
+    """``multilabel_explanation`` (and the shift behind it) for the classes that drop under original labels."""
+    states = [e.value for e in Explanation]
+    drops = np.flatnonzero(frame["affected_original"].to_numpy(dtype=bool))
+    state = np.full(len(frame), None, dtype=object)
+    if has_ml:
+        shift = bootstrap_difference(results[1], results[0], drops, confidence=confidence)
+        q = benjamini_hochberg(shift.p_value)
+        delta_ml = frame["delta_multilabel"].to_numpy()[drops]
+        high_ml = frame["ci_high_multilabel"].to_numpy()[drops]
+        explained = (delta_ml > -min_drop) & (high_ml > -min_drop)
+        partly = ~explained & (shift.delta > 0) & (q <= fdr)
+        state[drops] = np.where(explained, Explanation.EXPLAINED.value,
+                                np.where(partly, Explanation.PARTLY_EXPLAINED.value, Explanation.NOT_EXPLAINED.value))
+        for column, values in (("multilabel_shift", shift.delta), ("multilabel_shift_ci_low", shift.ci_low),
+                               ("multilabel_shift_ci_high", shift.ci_high),
+                               ("multilabel_shift_p_value", shift.p_value), ("multilabel_shift_q_value", q)):
+            filled = np.full(len(frame), np.nan)
+            filled[drops] = values
+            frame[column] = filled
+    frame.insert(frame.columns.get_loc("improved") + 1, "multilabel_explanation",
+                 pd.Categorical(state, categories=states))
+    frame.insert(frame.columns.get_loc("multilabel_explanation") + 1, "explained_by_multilabels",
+                 (frame["multilabel_explanation"] == Explanation.EXPLAINED.value).to_numpy())
+    return frame
+
+
+def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric], chosen: Metric) -> pd.DataFrame:
+    """Per group: change of the mean class accuracy, classes worse and better, and how drops are explained."""
+    codes, order = pd.factorize(per_class["group"], sort=False)
+    n_groups = len(order)
+
+    def total(values: Any) -> np.ndarray:
+        return np.bincount(codes, weights=np.asarray(values, dtype=np.float64), minlength=n_groups)
+
+    def mean(values: Any) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        present = ~np.isnan(values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total(np.where(present, values, 0.0)) / total(present)
+
+    summary = pd.DataFrame({"group": list(order)})
     for m in (Metric.ORIGINAL, Metric.MULTILABEL):
-        if m in metrics:
-            means = grouped[[f"acc_{m.value}", f"acc_{m.value}_reference"]].mean()
-            summary[f"mean_delta_{m.value}"] = (means.iloc[:, 0] - means.iloc[:, 1]).to_numpy()
+        if m in metrics:  # change of the mean class accuracy (classes without images left out, as nanmean)
+            summary[f"mean_delta_{m.value}"] = (mean(per_class[f"acc_{m.value}"])
+                                                - mean(per_class[f"acc_{m.value}_reference"]))
         else:
             summary[f"mean_delta_{m.value}"] = np.nan
-    summary["n_affected"] = grouped["affected"].sum().to_numpy()
-    summary["n_affected_original"] = grouped["affected_original"].sum().to_numpy()
-    summary["n_explained_by_multilabels"] = grouped["explained_by_multilabels"].sum().to_numpy()
+    delta = per_class[f"delta_{chosen.value}"].to_numpy(dtype=np.float64)
+    for kind in ("affected", "improved"):
+        flagged = per_class[kind].to_numpy(dtype=bool)
+        summary[f"n_{kind}"] = total(flagged).astype(np.int64)
+        summary[f"mean_delta_{kind}"] = mean(np.where(flagged, delta, np.nan))
+    summary["n_affected_original"] = total(per_class["affected_original"].to_numpy(dtype=bool)).astype(np.int64)
+    explanation = per_class["multilabel_explanation"]
+    for e in Explanation:
+        summary[f"n_{e.name.lower()}"] = total((explanation == e.value).to_numpy(dtype=bool)).astype(np.int64)
+    summary["n_explained_by_multilabels"] = summary["n_explained"]
     return summary
 
 
@@ -264,8 +478,7 @@ def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.D
     for group, evs in groups.items():
         frame = space.table()[["class_index"]].copy()
         frame["group"] = group
-        strengths = {ev.meta.strength for ev in evs}
-        frame["strength"] = strengths.pop() if len(strengths) == 1 else np.nan
+        frame["strength"] = _strength(evs)
         frame["n_runs"] = len(evs)
         frame["n_images"] = evs[0].per_class["n_images"].to_numpy()
         frame["n_multilabel"] = evs[0].per_class["n_multilabel"].to_numpy()
@@ -275,63 +488,130 @@ def _group_means(groups: dict[str, list[Evaluation]], space: LabelSpace) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def _confusion_slices(evs: Sequence[Evaluation], classes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over runs of n[c, d] for c in ``classes`` (rows, all d) and of n[d, c] (all d, columns).
+_FLOW_COLUMNS = {
+    "class_index": "int64", "group": "str", "partner_index": "int64", "metric": "str", "rank": "int64",
+    "count_reference": "float64", "count_treatment": "float64", "share_reference": "float64",
+    "share_treatment": "float64", "share_delta": "float64", "share_ci_low": "float64", "share_ci_high": "float64",
+    "share_p_value": "float64", "share_p_adjusted": "float64", "reverse_share_reference": "float64",
+    "reverse_share_treatment": "float64", "reverse_share_delta": "float64", "pair_acc_reference": "float64",
+    "pair_acc_treatment": "float64",
+}
 
-    Only the affected classes' rows and columns are built, so a large label space costs no k × k matrix.
+
+@dataclass(frozen=True)
+class _Lost:
+    """One group's runs under one metric: (runs, images) lost (wrong on the metric, scored) and top-1."""
+
+    lost: np.ndarray
+    pred: np.ndarray
+
+    @classmethod
+    def of(cls, evs: Sequence[Evaluation], metric: Metric) -> _Lost:
+        if metric is Metric.MULTILABEL:
+            lost = _correct_matrix(evs, "correct_multilabel") == 0.0  # NaN (not scored) is neither
+        else:
+            lost = ~np.stack([ev.per_image["correct_original"].to_numpy(dtype=bool) for ev in evs])
+        pred = np.stack([ev.per_image["pred_index"].to_numpy(dtype=np.int64) for ev in evs])
+        return cls(lost, pred)
+
+    def into(self, images: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+        """(runs, destinations, images): image lost, and lost to that destination."""
+        lost, pred = self.lost[:, images], self.pred[:, images]
+        return lost[:, None, :] & (pred[:, None, :] == destinations[None, :, None])
+
+
+def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, metric: Metric, *,
+           n_flows: int, flow_alpha: float, min_share: float, n_bootstrap: int, confidence: float, seed: int,
+           n_jobs: int | None) -> tuple[pd.DataFrame, dict[tuple[str, int], int]]:
+    """Where each affected class's lost images went, under ``metric``, with the partners judged statistically.
+
+    Returns the flows table and, per (group, affected class), the number of destinations whose
+    share rose (``n_flow_destinations``).
     """
-    position = np.full(k, -1)
-    position[classes] = np.arange(len(classes))
-    rows = np.zeros((len(classes), k))
-    columns = np.zeros((k, len(classes)))
-    for ev in evs:
-        true = ev.confusion["true_index"].to_numpy()
-        pred = ev.confusion["pred_index"].to_numpy()
-        count = ev.confusion["count"].to_numpy(dtype=np.float64)
-        row, column = position[true], position[pred]
-        from_affected, into_affected = row >= 0, column >= 0
-        np.add.at(rows, (row[from_affected], pred[from_affected]), count[from_affected])
-        np.add.at(columns, (true[into_affected], column[into_affected]), count[into_affected])
-    return rows / len(evs), columns / len(evs)
-
-
-def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, n_flows: int,
-           min_share: float) -> pd.DataFrame:
-    """Where each affected class's lost predictions went, and the reverse flow."""
-    columns = ["class_index", "group", "partner_index", "count_reference", "count_treatment", "share_reference",
-               "share_treatment", "share_delta", "reverse_share_delta", "pair_acc_reference", "pair_acc_treatment",
-               "rank"]
+    columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
     affected = per_class[per_class["affected"]]
     if affected.empty:
-        return pd.DataFrame(columns=columns)
-    n_images = groups[reference][0].per_class["n_images"].to_numpy()  # one row per class, in class order
-    k = len(n_images)
-    frames = []
+        return _flow_table(columns), {}
+    first = groups[reference][0].per_image
+    true = first["true_index"].to_numpy()
+    k = len(groups[reference][0].label_space)
+    scored = (~np.isnan(first["correct_multilabel"].to_numpy(dtype=np.float64)) if metric is Metric.MULTILABEL
+              else np.ones(len(true), dtype=bool))
+    by_class = np.argsort(np.where(scored, true, k), kind="stable")  # scored images class by class, unscored last
+    bounds = np.r_[0, np.cumsum(np.bincount(true[scored], minlength=k))]
+
+    def images_of(c: int) -> np.ndarray:
+        return by_class[bounds[c]:bounds[c + 1]]
+
+    ref = _Lost.of(groups[reference], metric)
+    destinations: dict[tuple[str, int], int] = {}
     for group, sub in affected.groupby("group", sort=False):
-        classes = sub["class_index"].to_numpy()
-        ref_rows, ref_columns = _confusion_slices(groups[reference], classes, k)
-        treat_rows, treat_columns = _confusion_slices(groups[group], classes, k)
-        for i, c in enumerate(classes):
-            n_c = n_images[c]
-            rise = (treat_rows[i] - ref_rows[i]) / n_c
-            rise[c] = -np.inf  # staying in c is not a flow
-            order = np.argsort(-rise, kind="stable")  # ties: lower partner index first
-            partners = order[(rise[order] >= min_share) & ((treat_rows[i, order] > 0) | (ref_rows[i, order] > 0))]
-            partners = partners[:n_flows]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                reverse = np.where(n_images[partners] > 0,
-                                   (treat_columns[partners, i] - ref_columns[partners, i]) / n_images[partners],
-                                   np.nan)
-            frames.append(pd.DataFrame({
-                "class_index": int(c), "group": group, "partner_index": partners,
-                "count_reference": ref_rows[i, partners], "count_treatment": treat_rows[i, partners],
-                "share_reference": ref_rows[i, partners] / n_c, "share_treatment": treat_rows[i, partners] / n_c,
-                "share_delta": rise[partners], "reverse_share_delta": reverse,
-                "pair_acc_reference": (ref_rows[i, c] + ref_rows[i, partners]) / n_c,
-                "pair_acc_treatment": (treat_rows[i, c] + treat_rows[i, partners]) / n_c,
-                "rank": np.arange(1, len(partners) + 1),
-            }, columns=columns))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        treat = _Lost.of(groups[group], metric)
+        # per class: (c, its images, destinations, indicators of the reference and the group)
+        candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for c in sub["class_index"].to_numpy():
+            images = images_of(int(c))
+            went = np.unique(np.concatenate([ref.pred[:, images][ref.lost[:, images]],
+                                             treat.pred[:, images][treat.lost[:, images]]]))
+            went = went[went != c]  # a lost image predicted as its own class (not valid for it) is no flow
+            candidates.append((int(c), images, went, ref.into(images, went), treat.into(images, went)))
+        n_pseudo = sum(len(went) for _, _, went, _, _ in candidates)
+        if n_pseudo:  # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
+            pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
+            stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
+            pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images)) for _, images, went, _, _ in candidates])
+            offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
+                                [len(x[2]) * len(x[1]) for x in candidates])
+            result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
+                                      pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
+                                      seed=seed, n_jobs=n_jobs)[0]
+        start = 0
+        for c, images, went, into_ref, into_treat in candidates:
+            n_c = len(images)
+            stop = start + len(went)
+            count_ref, count_treat = into_ref.sum(axis=2).mean(axis=0), into_treat.sum(axis=2).mean(axis=0)
+            rise = (count_treat - count_ref) / n_c
+            destinations[(group, c)] = int((rise > 0).sum())
+            if not len(went):
+                continue
+            p_value, low, high = result.p_value[start:stop], result.ci_low[start:stop], result.ci_high[start:stop]
+            start = stop
+            adjusted = holm(p_value)
+            keep = np.flatnonzero((rise > 0) & (rise >= min_share) & (adjusted <= flow_alpha))
+            keep = keep[np.lexsort((went[keep], -rise[keep]))][:n_flows]  # largest rise first; ties: lower index
+            partners = went[keep]
+            right_ref = (~ref.lost[:, images]).sum(axis=1).mean()
+            right_treat = (~treat.lost[:, images]).sum(axis=1).mean()
+            reverse = np.array([[_share_lost(x, images_of(int(d)), c) for x in (ref, treat)] for d in partners])
+            reverse = reverse.reshape(len(partners), 2)
+            rows = {
+                "class_index": np.full(len(keep), c), "group": [group] * len(keep), "partner_index": partners,
+                "metric": [metric.value] * len(keep), "rank": np.arange(1, len(keep) + 1),
+                "count_reference": count_ref[keep], "count_treatment": count_treat[keep],
+                "share_reference": count_ref[keep] / n_c, "share_treatment": count_treat[keep] / n_c,
+                "share_delta": rise[keep], "share_ci_low": low[keep], "share_ci_high": high[keep],
+                "share_p_value": p_value[keep], "share_p_adjusted": adjusted[keep],
+                "reverse_share_reference": reverse[:, 0], "reverse_share_treatment": reverse[:, 1],
+                "reverse_share_delta": reverse[:, 1] - reverse[:, 0],
+                "pair_acc_reference": (right_ref + count_ref[keep]) / n_c,
+                "pair_acc_treatment": (right_treat + count_treat[keep]) / n_c,
+            }
+            for name, values in rows.items():
+                columns[name].append(values)
+    return _flow_table(columns), destinations
+
+
+def _flow_table(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """The flows table from per-class pieces of each column, typed even when empty."""
+    return pd.DataFrame({name: pd.Series(np.concatenate(parts) if parts else [], dtype=_FLOW_COLUMNS[name])
+                         for name, parts in columns.items()})
+
+
+def _share_lost(runs: _Lost, images: np.ndarray, c: int) -> float:
+    """Mean over runs of the share of ``images`` lost to class ``c`` (NaN without images)."""
+    if not len(images):
+        return float("nan")
+    return float((runs.lost[:, images] & (runs.pred[:, images] == c)).mean())
 
 
 def _curves(group_means: pd.DataFrame, metric: Metric) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -20,12 +20,29 @@ __all__ = [
     "DownloadError",
     "RelabelWarning",
     "format_offenders",
+    "quoted",
     "repeated",
 ]
 
+#: Longest ``repr`` of one offending value quoted in a message; longer ones are cut in the middle.
+QUOTE_LIMIT = 80
+#: Longest error message; a longer one keeps its start and end (a safety net behind :func:`quoted`).
+MESSAGE_LIMIT = 2000
+
 
 class RelabelError(Exception):
-    """Base class of every error relabel raises on bad input or a failed step."""
+    """Base class of every error relabel raises on bad input or a failed step.
+
+    A message longer than :data:`MESSAGE_LIMIT` characters keeps its start and its end, so
+    that a value from a hostile file (a 60 MB image key) never floods a terminal or a log.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        if len(args) == 1 and isinstance(args[0], str) and len(args[0]) > MESSAGE_LIMIT:
+            text = args[0]
+            cut = len(text) - MESSAGE_LIMIT + 200
+            args = (f"{text[:MESSAGE_LIMIT - 400]} … ({cut} characters left out) … {text[-200:]}",)
+        super().__init__(*args)
 
 
 class InputError(RelabelError, ValueError):
@@ -64,11 +81,26 @@ def format_offenders(values: Iterable[Any], *, total: int | None = None, limit: 
     """
     values = list(values)
     n = len(values) if total is None else total
-    shown = ", ".join(repr(_plain(v)) for v in values[:limit])
+    shown = ", ".join(quoted(v) for v in values[:limit])
     noun = "offender" if n == 1 else "offenders"
     if n <= limit:
         return f"{n} {noun}: {shown}"
     return f"{n} {noun}, first {min(limit, len(values))}: {shown}"
+
+
+def quoted(value: Any, *, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)``, cut in the middle when longer than ``limit`` characters (with the length it had).
+
+    >>> quoted("ILSVRC2012_val_00000001.JPEG")
+    "'ILSVRC2012_val_00000001.JPEG'"
+    >>> quoted("x" * 1000, limit=20)
+    "'xxxxxxxx…xxxxxxxxx' (1002 characters)"
+    """
+    text = repr(_plain(value))
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]} ({len(text)} characters)"
 
 
 def repeated(values: Iterable[Any]) -> list[Any]:

@@ -142,11 +142,13 @@ def write_comparison(comparison: Comparison, out_dir: str | Path) -> list[Path]:
 
 
 def write_categorisation(categorisation: Categorisation, out_dir: str | Path) -> list[Path]:
-    """Write the pair and class tables (Parquet + CSV) and the thresholds used (JSON) into ``out_dir``."""
+    """Write the pair and class tables (Parquet + CSV), the thresholds (JSON) and any WordNet map (CSV)."""
     out = Path(out_dir)
     written = _write_tables({"categorisation_pairs": categorisation.pairs,
                              "categorisation_classes": categorisation.classes}, out)
     written.append(_write_json(categorisation.params, out / "categorisation_params.json"))
+    if categorisation.wordnet_map is not None:
+        written.append(write_table(categorisation.wordnet_map, out / "wordnet_map.csv"))
     return written
 
 

@@ -51,7 +51,9 @@ class Hierarchy:
 
     ``parents`` maps a node to the tuple of its parents; a node that appears only as a parent
     is a root. Construction checks for cycles (an :class:`~relabel.errors.InputError` naming
-    the nodes on one).
+    the nodes on one). ``lexnames`` optionally gives a node's WordNet lexicographer file
+    (``noun.animal``, ``noun.artifact``, …): the broad kind of thing it is, which the
+    categoriser uses as evidence (WordNet-based hierarchies have it; parent-map files do not).
 
     Examples
     --------
@@ -72,6 +74,7 @@ class Hierarchy:
     parents: Mapping[str, tuple[str, ...]]
     names: Mapping[str, str] = field(default_factory=dict)
     source: str = "hierarchy"
+    lexnames: Mapping[str, str] = field(default_factory=dict)
     _up: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
     _depth: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -82,6 +85,7 @@ class Hierarchy:
                 parents.setdefault(p, ())
         object.__setattr__(self, "parents", parents)
         object.__setattr__(self, "names", {str(k): str(v) for k, v in self.names.items()})
+        object.__setattr__(self, "lexnames", {str(k): str(v) for k, v in self.lexnames.items() if v})
         order = _topological_order(parents, self.source)
         up: dict[str, dict[str, int]] = {}
         for node in order:  # parents before children
@@ -97,13 +101,14 @@ class Hierarchy:
 
     @classmethod
     def from_edges(
-        cls, edges: Iterable[tuple[str, str]], *, names: Mapping[str, str] | None = None, source: str = "hierarchy"
+        cls, edges: Iterable[tuple[str, str]], *, names: Mapping[str, str] | None = None, source: str = "hierarchy",
+        lexnames: Mapping[str, str] | None = None,
     ) -> Hierarchy:
         """A hierarchy from (child, parent) pairs; repeated edges count once."""
         parents: dict[str, list[str]] = {}
         for child, parent in edges:
             parents.setdefault(str(child), []).append(str(parent))
-        return cls({c: tuple(ps) for c, ps in parents.items()}, names or {}, source)
+        return cls({c: tuple(ps) for c, ps in parents.items()}, names or {}, source, lexnames or {})
 
     def __len__(self) -> int:
         return len(self.parents)
@@ -124,6 +129,10 @@ class Hierarchy:
     def name(self, node: str) -> str:
         """The display name of ``node`` (its key when it has none)."""
         return self.names.get(node, node)
+
+    def lexname(self, node: str) -> str | None:
+        """The WordNet lexicographer file of ``node`` (``noun.animal``), or ``None`` when unknown."""
+        return self.lexnames.get(node)
 
     def depth(self, node: str) -> int:
         """Shortest number of hops from a root down to ``node`` (root = 0)."""
@@ -260,6 +269,7 @@ def _imagenet_1k_hierarchy_cached() -> Hierarchy:
         zip(edges["child"], edges["parent"]),
         names=dict(zip(nodes["node"], nodes["name"])),
         source="imagenet-1k WordNet hierarchy",
+        lexnames=dict(zip(nodes["node"], nodes["lexname"])),
     )
 
 

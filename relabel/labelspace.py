@@ -58,6 +58,12 @@ class LabelSpace:
                 f"label space {self.name!r}: class keys must not be empty; empty at class indices "
                 f"{format_offenders(empty)}"
             )
+        blank = [i for i, name in enumerate(self.names) if not str(name).strip()]
+        if blank:
+            raise LabelSpaceError(
+                f"label space {self.name!r}: class names must not be empty; empty at class indices "
+                f"{format_offenders(blank)}"
+            )
         duplicates = repeated(self.keys)
         if duplicates:
             raise LabelSpaceError(
@@ -83,12 +89,14 @@ class LabelSpace:
         ('0', '1', '2')
         >>> LabelSpace.from_labels(["desk", "laptop", "desk"]).keys
         ('desk', 'laptop')
+        >>> LabelSpace.from_labels(["3", 1.0, "none"]).keys
+        ('1', '3', 'none')
         """
         plain = [v.strip() if isinstance(v, str) else v for v in values]
         integers = [_as_integer(v) for v in plain]
         if plain and all(i is not None and i >= 0 for i in integers):
             return cls.from_names([str(i) for i in range(max(integers) + 1)], name=name)  # type: ignore[type-var, operator]
-        return cls.from_names(sorted({str(v) for v in plain}), name=name)
+        return cls.from_names(sorted({str(v) if i is None else str(i) for v, i in zip(plain, integers)}), name=name)
 
     def table(self) -> pd.DataFrame:
         """The classes as a DataFrame with ``class_index``, ``class_key``, ``class_name``."""
@@ -118,7 +126,16 @@ class LabelSpace:
         """
         return self._resolve_names(np.asarray(names, dtype=object), where=where.removesuffix(": ") or "")
 
-    def indices(self, values: Any, *, where: str, owners: Sequence[Any] | np.ndarray | None = None) -> np.ndarray:
+    def indices(
+        self,
+        values: Any,
+        *,
+        where: str,
+        owners: Sequence[Any] | np.ndarray | None = None,
+        evidence: Any = None,
+        ambiguous_hint: str = "",
+        as_indices: bool = False,
+    ) -> np.ndarray:
         """Class indices of ``values`` (1-D, or 2-D with one row per image), checked against the space.
 
         A value that is an integer (an int, an integral float, or ASCII text such as ``"3"``)
@@ -126,6 +143,15 @@ class LabelSpace:
         timm-style description (:meth:`index_of_names`). Missing, nested, fractional, unknown,
         ambiguous and out-of-range values are errors that start with ``where`` and name the
         images when ``owners`` gives the image key of each row (else the row positions).
+
+        Class names that look like integers (``"1"``, ``"2"``, ``"none"``) are matched as names
+        first. A value that is both a valid index and another class's name (``"1"`` is class 0's
+        name and index 1) is read as a name when the values (and ``evidence``: other labels of
+        the same source) hold a name that cannot be an index, as an index when they hold an
+        index that is no class's name, and is an ambiguity error otherwise. ``ambiguous_hint``
+        is added to the error for names several classes share. ``as_indices`` reads integer
+        values (and integer text) as class indices only: labels resolved already, or ids that
+        a format defines as indices.
 
         >>> space = LabelSpace.from_names(["laptop", "notebook", "desk"])
         >>> space.indices([["desk", "0"], ["notebook", 2]], where="x.csv").tolist()
@@ -135,6 +161,9 @@ class LabelSpace:
         ...
         relabel.errors.LabelSpaceError: x.csv, column 'pred': class ids must lie in 0..2 (label space 'custom'); \
 1 offender: 3.0 at images 1 offender: 'b.jpg'
+        >>> digits = LabelSpace.from_names(["1", "2", "3", "none"])
+        >>> digits.indices(["1", "3", "none"], where="x.csv").tolist()
+        [0, 2, 3]
         """
         arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
         if arr.ndim not in (1, 2):
@@ -149,9 +178,10 @@ class LabelSpace:
                 return f" at positions {format_offenders(rows.tolist(), total=len(rows))}"
             return f" at images {format_offenders(labels[rows], total=len(rows))}"
 
-        if flat.dtype.kind in "iuf":
+        integer_names = {} if as_indices else self._integer_names()
+        if flat.dtype.kind in "iuf" and not integer_names:
             return self._check_ids(flat, where=where, located=located).reshape(arr.shape)
-        if flat.dtype.kind not in "USO":
+        if flat.dtype.kind not in "iufUSO":
             raise LabelSpaceError(
                 f"{where}: class labels must be integers, keys or names; found {flat.dtype} values "
                 f"{format_offenders(pd.unique(flat))}"
@@ -166,20 +196,19 @@ class LabelSpace:
                     f"{where}: expected one class label per value, found nested values "
                     f"{format_offenders(flat[nested])}{located(nested)}"
                 )
-        numbers: list[Any] = []
-        names: list[str] = []
-        is_number = np.zeros(len(flat), dtype=bool)
-        for i, value in enumerate(flat.tolist()):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                numbers.append(value)
-                is_number[i] = True
-                continue
-            text = str(value).strip()
-            if _INTEGER_TEXT.fullmatch(text):
-                numbers.append(int(text))
-                is_number[i] = True
-            else:
-                names.append(text)
+        readings = [self._reading(value, integer_names) for value in flat.tolist()]
+        is_number = np.fromiter((r[0] == "index" for r in readings), bool, len(readings))
+        numbers = [r[1] for r in readings if r[0] == "index"]
+        names = [r[1] for r in readings if r[0] == "name"]
+        ambiguous = np.fromiter((r[0] == "either" for r in readings), bool, len(readings))
+        if ambiguous.any():
+            as_name = self._ambiguous_as_names(readings, evidence, integer_names, where, flat, ambiguous, located)
+            for i in np.flatnonzero(ambiguous):
+                _, index, name_class = readings[i]
+                readings[i] = ("class", name_class if as_name else index)
+            is_number = np.fromiter((r[0] == "index" for r in readings), bool, len(readings))
+            numbers = [r[1] for r in readings if r[0] == "index"]
+            names = [r[1] for r in readings if r[0] == "name"]
 
         def within(subset: np.ndarray) -> Any:
             """``located`` for a mask over the values of one kind (numbers or names)."""
@@ -193,14 +222,76 @@ class LabelSpace:
             return at
 
         out = np.empty(len(flat), dtype=np.int64)
+        resolved = np.fromiter((r[0] == "class" for r in readings), bool, len(readings))
+        if resolved.any():
+            out[resolved] = [r[1] for r in readings if r[0] == "class"]
         if numbers:
             as_array = np.asarray(numbers, dtype=np.float64) if any(isinstance(v, float) for v in numbers) else (
                 _int_array(numbers))
             out[is_number] = self._check_ids(as_array, where=where, located=within(is_number))
         if names:
-            out[~is_number] = self._resolve_names(np.asarray(names, dtype=object), where=where,
-                                                  located=within(~is_number))
+            is_name = ~is_number & ~resolved
+            out[is_name] = self._resolve_names(np.asarray(names, dtype=object), where=where,
+                                               located=within(is_name), hint=ambiguous_hint)
         return out.reshape(arr.shape)
+
+    def _integer_names(self) -> dict[str, int]:
+        """Spellings of classes (keys, names, descriptions) that are integer text, each with its class."""
+        cached = self.__dict__.get("_integers")
+        if cached is None:
+            by_name, _ = self._name_lookup()
+            cached = {text: i for text, i in by_name.items() if _INTEGER_TEXT.fullmatch(text)}
+            object.__setattr__(self, "_integers", cached)
+        return cached
+
+    def _reading(self, value: Any, integer_names: dict[str, int]) -> tuple[Any, ...]:
+        """How one value reads: ``("index", n)``, ``("name", text)``, ``("class", i)`` or ``("either", n, i)``.
+
+        ``"either"``: ``n`` is a valid index and the value also spells class ``i != n``.
+        """
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+            number = value.item() if isinstance(value, (np.integer, np.floating)) else value
+            as_int = _as_integer(number)
+            text = None if as_int is None else str(as_int)
+        else:
+            text = str(value).strip()
+            if not _INTEGER_TEXT.fullmatch(text):
+                return ("name", text)
+            as_int = number = int(text)
+        name_class = integer_names.get(text) if text is not None else None
+        if name_class is None or as_int == name_class:
+            return ("index", number)
+        if 0 <= as_int < len(self):  # type: ignore[operator]
+            return ("either", as_int, name_class)
+        return ("class", name_class)  # an integer name that is no valid index: only the name fits
+
+    def _ambiguous_as_names(self, readings: list[tuple[Any, ...]], evidence: Any, integer_names: dict[str, int],
+                            where: str, flat: np.ndarray, ambiguous: np.ndarray, located: Any) -> bool:
+        """Whether values that are both an index and another class's name are names (else indices), or an error."""
+        extra = [] if evidence is None else [
+            self._reading(v, integer_names) for v in np.asarray(evidence, dtype=object).reshape(-1).tolist()
+            if not (v is None or (pd.api.types.is_scalar(v) and pd.isna(v)))
+            and not isinstance(v, (list, tuple, dict, set, np.ndarray))
+        ]
+        kinds = [r for r in [*readings, *extra] if r[0] != "either"]
+        names_only = any(r[0] in ("name", "class") for r in kinds)
+        index_only = any(r[0] == "index" and not (isinstance(r[1], float) and not float(r[1]).is_integer())
+                         for r in kinds)
+        if names_only != index_only:
+            return names_only
+        examples: dict[str, str] = {}
+        for i in np.flatnonzero(ambiguous):
+            _, index, name_class = readings[i]
+            examples.setdefault(str(flat[i]), f"{flat[i]!r}: index {index} ({self.names[index]!r}) or the name of "
+                                              f"class {name_class}")
+        found = ("both names that cannot be indices and indices that are no class's name" if names_only
+                 else "no other value that tells")
+        raise LabelSpaceError(
+            f"{where}: class labels that are both a valid class index and the name of another class in label space "
+            f"{self.name!r} cannot be read safely ({found}): {'; '.join(list(examples.values())[:5])}"
+            f"{located(ambiguous)}. Give class names that are not integers, or a label space in which each integer "
+            f"name is its own index"
+        )
 
     def _check_ids(self, numbers: np.ndarray, *, where: str, located: Any) -> np.ndarray:
         """Integer class ids in ``0..K-1`` from an int or float array; else an error naming the offenders."""
@@ -223,7 +314,7 @@ class LabelSpace:
             )
         return numbers.astype(np.int64)
 
-    def _resolve_names(self, texts: np.ndarray, *, where: str, located: Any = None) -> np.ndarray:
+    def _resolve_names(self, texts: np.ndarray, *, where: str, located: Any = None, hint: str = "") -> np.ndarray:
         """Class indices of keys, names or descriptions; unknown and shared names are errors."""
         prefix = f"{where}: " if where else ""
         by_name, ambiguous = self._name_lookup()
@@ -235,7 +326,7 @@ class LabelSpace:
         if shared.any():
             raise LabelSpaceError(
                 f"{prefix}class names that several classes share cannot be resolved to an index "
-                f"(give class indices or keys instead): {format_offenders(pd.unique(texts[shared]))}{at(shared)}"
+                f"(give class indices or keys instead{hint}): {format_offenders(pd.unique(texts[shared]))}{at(shared)}"
             )
         unknown = np.fromiter((t not in by_name for t in texts), bool, len(texts))
         if unknown.any():
@@ -246,19 +337,34 @@ class LabelSpace:
         return np.fromiter((by_name[t] for t in texts), dtype=np.int64, count=len(texts))
 
     def _name_lookup(self) -> tuple[dict[str, int], set[str]]:
-        """Every accepted spelling of a class (key, display name, lemmas joined by ", ") → index."""
-        by_name: dict[str, int] = {}
+        """Every accepted spelling of a class → index, and the spellings several classes share.
+
+        Spellings, in order of precedence: the class key; the description timm writes (the
+        lemmas joined by ", ", e.g. "maillot, tank suit"); the display name. A spelling is taken
+        from the first kind that has it, and is ambiguous only when several classes share it
+        there: ImageNet's "maillot" is class 638's description (639's is "maillot, tank
+        suit") though both display names are "maillot"; "crane" is two classes' description.
+        """
+        cached = self.__dict__.get("_lookup")
+        if cached is not None:
+            return cached
+        by_name: dict[str, int] = dict(self._key_index)
         ambiguous: set[str] = set()
-        spellings = [(n, i) for i, n in enumerate(self.names)]
+        tiers = []
         if self.lemmas is not None:
-            spellings += [(", ".join(lem), i) for i, lem in enumerate(self.lemmas) if lem]
-        for spelling, i in spellings:
-            if by_name.get(spelling, i) != i:
-                ambiguous.add(spelling)
-            by_name[spelling] = i
-        for key, i in self._key_index.items():
-            by_name[key] = i
-            ambiguous.discard(key)
+            tiers.append([(", ".join(lem), i) for i, lem in enumerate(self.lemmas) if lem])
+        tiers.append([(n, i) for i, n in enumerate(self.names)])
+        for tier in tiers:
+            found: dict[str, set[int]] = {}
+            for spelling, i in tier:
+                found.setdefault(spelling, set()).add(i)
+            for spelling, classes in found.items():
+                if spelling in by_name:
+                    continue
+                by_name[spelling] = min(classes)
+                if len(classes) > 1:
+                    ambiguous.add(spelling)
+        object.__setattr__(self, "_lookup", (by_name, ambiguous))
         return by_name, ambiguous
 
 
@@ -306,6 +412,9 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     * JSON: a list of names, a list of ``{"key": …, "name": …}`` objects, a ``{key: name}``
       object, or any of these under ``"classes"``.
     * any other suffix (``.txt``): one name per line, no header; blank lines are skipped.
+
+    A folder saved by ``datasets.save_to_disk`` gives the names of its ``ClassLabel``
+    feature (all of its ``ClassLabel`` features, in every split, must name the same classes).
     """
     if isinstance(source, LabelSpace):
         return source
@@ -315,8 +424,10 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     if text.lower() in {"imagenet-1k", "imagenet", "imagenet1k"}:
         return imagenet_1k()
     path = Path(text)
+    if path.is_dir():
+        return _label_space_from_hf(path)
     if not path.is_file():
-        raise LabelSpaceError(f"label space {text!r} is neither 'imagenet-1k' nor an existing file")
+        raise LabelSpaceError(f"label space {text!r} is neither 'imagenet-1k' nor an existing file or saved HF dataset")
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -328,6 +439,31 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
     except LabelSpaceError as e:
         message = str(e)
         raise LabelSpaceError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
+def _label_space_from_hf(path: Path) -> LabelSpace:
+    """The class names of the ``ClassLabel`` features of a saved HF dataset (or ``DatasetDict``)."""
+    import datasets as hf
+
+    try:
+        dataset = hf.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as e:
+        raise LabelSpaceError(f"label space {path}: a folder, but not a dataset saved with save_to_disk ({e})") from None
+    splits = dataset.values() if isinstance(dataset, hf.DatasetDict) else [dataset]
+    found: dict[tuple[str, ...], list[str]] = {}
+    for split in splits:
+        for column, feature in split.features.items():
+            inner = getattr(feature, "feature", feature)
+            if isinstance(inner, hf.ClassLabel):
+                found.setdefault(tuple(inner.names), []).append(column)
+    if not found:
+        raise LabelSpaceError(f"label space {path}: the saved dataset has no ClassLabel feature to take class names "
+                              f"from; found features {list(next(iter(splits)).features)}")
+    if len(found) > 1:
+        raise LabelSpaceError(f"label space {path}: ClassLabel features name different classes "
+                              f"({', '.join(sorted({c for columns in found.values() for c in columns}))}); give a "
+                              f"class-list file instead")
+    return LabelSpace.from_names(next(iter(found)), name=path.name)
 
 
 def _label_space_from_json(path: Path) -> LabelSpace:

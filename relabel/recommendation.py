@@ -76,7 +76,8 @@ class Recommendation:
         (already in an earlier override), ``multi-label scoring`` (ambiguous),
         ``not an augmentation``, ``keep default`` (weak evidence), ``no description``),
         ``setting_group`` (whose setting is recommended), ``setting`` (the parameters, as
-        text), ``target_classes`` (the class names the override covers), ``acc_default``,
+        text), ``target_classes`` (the class names the override covers; both missing where
+        there is no override), ``acc_default``,
         ``acc_expected`` (the class's accuracy under the recommended setting),
         ``expected_gain``, ``reason``.
     effect
@@ -239,8 +240,9 @@ def recommend(
     for r in classes.itertuples():
         c = int(r.class_index)
         partner = None if pd.isna(r.partner_index) else int(r.partner_index)
+        partner_name = space.names[partner] if partner is not None else None
         row = {"class_index": c, "class_key": keys[c], "class_name": r.class_name, "category": r.category,
-               "setting_group": None, "setting": "", "target_classes": "",
+               "setting_group": None, "setting": None, "target_classes": None,
                "acc_default": float(means.loc[(default_group, c), column]), "acc_expected": np.nan,
                "expected_gain": np.nan}
         category = Category.from_str(r.category)
@@ -248,8 +250,8 @@ def recommend(
             row.update(action=Action.COVERED.value, reason=f"{r.class_name} is already covered by an earlier override")
         elif category is Category.AMBIGUOUS and not include_ambiguous:
             row.update(action=Action.MULTILABEL_SCORING.value, reason=(
-                f"{r.class_name} and {r.partner_name} overlap in meaning: score with multi-labels; an augmentation "
-                f"change is not expected to help (use include_ambiguous to override anyway)"))
+                f"{r.class_name} and {partner_name or 'its partner'} overlap in meaning: score with multi-labels; "
+                f"an augmentation change is not expected to help (use include_ambiguous to override anyway)"))
         elif not described or default_group not in described:
             row.update(action=Action.NO_DESCRIPTION.value, reason=(
                 "the runs manifest does not describe the groups' augmentations (a 'groups' section), "
@@ -280,11 +282,15 @@ def recommend(
                     chosen_accuracy[t] = float(means.loc[(choice, t), column])
                 reason = (
                     f"{r.class_name} lost {100 * -r.delta:.1f} points under {default_group}"
-                    + (f", mostly to {r.partner_name} ({r.category})" if partner is not None else "")
+                    + (f", mostly to {partner_name} ({r.category})" if partner is not None
+                       else "; no single class stands out as having absorbed its lost predictions"
+                            + (f", so the override covers {r.class_name} itself" if side is Side.ABSORBING else ""))
                     + f"; it had {100 * acc_choice:.1f}% under {choice}"
                 )
                 evidence = {
-                    "metric": metric, "delta": float(r.delta), "category": r.category, "loss_driver": r.loss_driver,
+                    "metric": metric, "delta": float(r.delta), "category": r.category,
+                    "partner": keys[partner] if partner is not None else None,
+                    "loss_driver": r.loss_driver if partner is not None and r.loss_driver else None,
                     column: {g: float(means.loc[(g, c), column]) for g in candidates},
                 }
                 overrides.append(Override(

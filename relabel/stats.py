@@ -17,18 +17,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BootstrapResult", "bootstrap_delta", "bootstrap_deltas", "benjamini_hochberg"]
+__all__ = ["BootstrapResult", "bootstrap_delta", "bootstrap_deltas", "bootstrap_difference", "benjamini_hochberg",
+           "holm"]
 
 
 @dataclass(frozen=True)
 class BootstrapResult:
-    """Per class: observed ``delta``, percentile interval, bootstrap standard error and p-value."""
+    """Per class: observed ``delta``, percentile interval, bootstrap standard error and p-value.
+
+    ``draws`` (classes, draws) holds the resampled deltas when they were asked for
+    (``keep_draws``), so that a contrast of two metrics can be taken on the same resamples
+    (:func:`bootstrap_difference`).
+    """
 
     delta: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
     std_error: np.ndarray
     p_value: np.ndarray
+    draws: np.ndarray | None = None
 
 
 def bootstrap_delta(
@@ -58,6 +65,7 @@ def bootstrap_deltas(
     confidence: float = 0.95,
     seed: int = 0,
     n_jobs: int | None = None,
+    keep_draws: bool = False,
 ) -> tuple[BootstrapResult, ...]:
     """Per metric and class: treatment seeds' mean accuracy minus reference seeds' mean, with a CI.
 
@@ -74,6 +82,10 @@ def bootstrap_deltas(
     n_jobs
         Threads drawing blocks of resamples (default: the CPUs this process may use). Every
         block has its own seeded stream, so the results do not depend on ``n_jobs``.
+    keep_draws
+        Keep each metric's resampled deltas in ``BootstrapResult.draws``. The seeds are
+        resampled from a stream of their own (the first child of ``seed``), so two calls with
+        the same ``seed`` and the same numbers of runs draw the same seed resamples.
 
     Returns
     -------
@@ -143,7 +155,7 @@ def bootstrap_deltas(
             delta = np.bincount(varying_class, weights=observed[m, strata.pattern_of_image],
                                 minlength=n_classes) / denominator
             draws = class_sums[m] / denominator[:, None]
-            summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence))
+            summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws))
         results = [summary.result() for summary in summaries]
     return tuple(results)
 
@@ -295,7 +307,8 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
     return out.reshape(n_tables, len(strata.active), n_draws)
 
 
-def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float) -> BootstrapResult:
+def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float,
+               keep_draws: bool = False) -> BootstrapResult:
     """Percentile interval, standard error and normal-approximation p-value of ``draws`` (classes, draws)."""
     alpha = (1 - confidence) / 2
     ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=1)
@@ -308,7 +321,62 @@ def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confiden
     p_value = 2 * stats.norm.sf(z)
     for arr in (delta, ci_low, ci_high, std_error, p_value):
         arr[empty] = np.nan
-    return BootstrapResult(delta, ci_low, ci_high, std_error, p_value)
+    return BootstrapResult(delta, ci_low, ci_high, std_error, p_value, draws if keep_draws else None)
+
+
+def bootstrap_difference(
+    first: BootstrapResult,
+    second: BootstrapResult,
+    classes: np.ndarray | None = None,
+    *,
+    confidence: float = 0.95,
+) -> BootstrapResult:
+    """Paired bootstrap of ``first.delta - second.delta`` per class, on the resamples both share.
+
+    Both results must come from one :func:`bootstrap_deltas` call with ``keep_draws=True``
+    (two metrics scored on the same resamples of seeds and images), so the difference of
+    their draws is a draw of the difference: its interval and p-value account for the two
+    deltas moving together. ``classes`` restricts the result to those class indices (in that
+    order). Returns a :class:`BootstrapResult` (without draws); NaN where either delta is.
+
+    >>> import numpy as np
+    >>> d = np.array([[-0.2, -0.1, -0.3]])
+    >>> a = BootstrapResult(np.array([-0.2]), d, d, d, d, draws=d)
+    >>> b = BootstrapResult(np.array([-0.1]), d, d, d, d, draws=d + 0.1)
+    >>> r = bootstrap_difference(a, b)
+    >>> r.delta.round(6).tolist(), r.ci_low.round(6).tolist(), r.std_error.round(6).tolist()
+    ([-0.1], [-0.1], [0.0])
+    """
+    if first.draws is None or second.draws is None:
+        raise ValueError("bootstrap_difference needs results drawn with keep_draws=True")
+    pick = slice(None) if classes is None else np.asarray(classes, dtype=np.int64)
+    delta = first.delta[pick] - second.delta[pick]
+    draws = first.draws[pick] - second.draws[pick]
+    if draws.shape[0] == 0:
+        empty = np.zeros(0)
+        return BootstrapResult(empty, empty.copy(), empty.copy(), empty.copy(), empty.copy())
+    return _summarise(delta.astype(np.float64), draws, np.isnan(delta), confidence)
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control); NaN entries stay NaN and do not count.
+
+    The i-th smallest of m p-values becomes ``max_{j <= i} min(1, (m - j + 1) p_(j))``: reject
+    where the adjusted value is at most alpha, and the chance of any false rejection in the
+    family is at most alpha whatever the dependence between the tests.
+
+    >>> holm(np.array([0.01, 0.04, 0.03, np.nan])).round(3).tolist()
+    [0.03, 0.06, 0.06, nan]
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    if len(valid):
+        order = valid[np.argsort(p[valid], kind="stable")]
+        m = len(order)
+        steps = np.minimum(1.0, (m - np.arange(m)) * p[order])
+        out[order] = np.maximum.accumulate(steps)
+    return out
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:

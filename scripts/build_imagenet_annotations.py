@@ -15,6 +15,8 @@ Inputs
 * ``--wordnet``: WordNet 3.0 ``data.noun`` (Debian: ``apt-get install
   wordnet-base``, file ``/usr/share/wordnet/data.noun``). ImageNet wnid
   ``n01440764`` is the noun synset at byte offset 01440764 of that file.
+  ``index.noun``, ``cntlist.rev`` and ``noun.exc`` are read from the same
+  folder (sense order, tag counts, irregular plurals).
 
 Outputs (written to ``--out``; tab-separated, UTF-8, ``\\n`` line ends, one
 header line, rows in a fixed order so that regeneration is byte-identical)
@@ -29,8 +31,21 @@ header line, rows in a fixed order so that regeneration is byte-identical)
   from the 1000 classes up to the root ``n00001740`` (entity). It is a DAG:
   some synsets have two parents. Sorted by (child, parent).
 * ``imagenet1k_hierarchy_nodes.tsv``: ``node``, ``name`` (first WordNet lemma,
-  ``_`` replaced by a space) for every node of the hierarchy, the 1000 classes
+  ``_`` replaced by a space), ``lexname`` (the synset's lexicographer file,
+  e.g. ``noun.animal``) for every node of the hierarchy, the 1000 classes
   included. Sorted by node.
+* ``wordnet30_nouns.tsv.xz``: every WordNet 3.0 noun synset (82,115), for
+  mapping the class names of other label spaces to WordNet: ``offset``
+  (8 digits; the wnid is ``n`` + offset), ``lexname``, ``lemmas`` (``|``-joined,
+  ``_`` shown as a space, case as in ``data.noun``), ``senses`` (per lemma, its
+  sense number in ``index.noun``: the rank of this synset among the lemma's
+  noun senses, which WordNet orders by SemCor tag count; space-separated,
+  empty when all are 1), ``tag_counts`` (per lemma, the SemCor tag count of
+  that sense from ``cntlist.rev``; empty when all are 0), ``hypernyms``
+  (space-separated offsets of the ``@`` parents; ``@i`` instance-of parents
+  are prefixed with ``i``). Sorted by offset. xz, written deterministically.
+* ``wordnet30_noun_exceptions.tsv.xz``: ``form``, ``lemma``: WordNet's
+  irregular noun plurals (``noun.exc``: mice -> mouse), in file order.
 
 All nodes are written as ``n%08d`` wnids. The script also prints sanity
 numbers (node counts, depths, path lengths between a few class pairs). Depth
@@ -52,6 +67,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import lzma
 import re
 import sys
 from collections import deque
@@ -66,6 +82,17 @@ WNID_RE = re.compile(r"n\d{8}")
 CLASSES_FILE = "imagenet1k_classes.tsv"
 HIERARCHY_FILE = "imagenet1k_hierarchy.tsv"
 NODES_FILE = "imagenet1k_hierarchy_nodes.tsv"
+NOUNS_FILE = "wordnet30_nouns.tsv.xz"
+EXCEPTIONS_FILE = "wordnet30_noun_exceptions.tsv.xz"
+
+#: WordNet 3.0's lexicographer files by number (lexnames(5WN)); nouns use 03-28.
+LEXNAMES = (
+    "adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal", "noun.artifact",
+    "noun.attribute", "noun.body", "noun.cognition", "noun.communication", "noun.event", "noun.feeling",
+    "noun.food", "noun.group", "noun.location", "noun.motive", "noun.object", "noun.person",
+    "noun.phenomenon", "noun.plant", "noun.possession", "noun.process", "noun.quantity", "noun.relation",
+    "noun.shape", "noun.state", "noun.substance", "noun.time",
+)
 
 # (wnid, wnid) pairs whose distance is printed as a sanity check.
 SANITY_PAIRS = [
@@ -87,6 +114,8 @@ class Synset:
     lemmas: tuple[str, ...]  # as in data.noun, with underscores
     parents: tuple[str, ...]  # hypernym and instance-hypernym wnids, file order
     instance_parents: tuple[str, ...] = ()  # the subset reached through "@i"
+    lexfile: int = 3  # lexicographer file number (LEXNAMES)
+    lex_ids: tuple[int, ...] = ()  # per lemma, for its sense key
 
 
 def wnid_from_offset(offset: str | int) -> str:
@@ -110,12 +139,13 @@ def parse_data_line(line: str) -> Synset:
     if not sep:
         raise ValueError("no gloss separator")
     fields = head.split()
-    offset, _lex_filenum, ss_type, w_cnt_hex = fields[:4]
+    offset, lex_filenum, ss_type, w_cnt_hex = fields[:4]
     if ss_type != "n":
         raise ValueError(f"ss_type {ss_type!r} is not a noun")
     w_cnt = int(w_cnt_hex, 16)
     pos = 4
     lemmas = tuple(fields[pos : pos + 2 * w_cnt : 2])
+    lex_ids = tuple(int(x, 16) for x in fields[pos + 1 : pos + 2 * w_cnt : 2])
     pos += 2 * w_cnt
     p_cnt = int(fields[pos])
     pos += 1
@@ -134,7 +164,8 @@ def parse_data_line(line: str) -> Synset:
         raise ValueError(f"{len(fields) - pos} unparsed fields")
     if len(lemmas) != w_cnt:
         raise ValueError("fewer lemmas than w_cnt")
-    return Synset(wnid_from_offset(offset), lemmas, tuple(parents), tuple(instance_parents))
+    return Synset(wnid_from_offset(offset), lemmas, tuple(parents), tuple(instance_parents),
+                  int(lex_filenum), lex_ids)
 
 
 def load_wordnet_nouns(path: Path) -> dict[str, Synset]:
@@ -166,6 +197,78 @@ def load_wordnet_nouns(path: Path) -> dict[str, Synset]:
     if ROOT not in synsets:
         raise ValueError(f"{path}: root synset {ROOT} not found; is this WordNet 3.0 data.noun?")
     return synsets
+
+
+def load_sense_order(path: Path) -> dict[str, tuple[str, ...]]:
+    """``index.noun``: lemma (lower case, ``_``) -> its noun synsets' wnids in sense order.
+
+    Format (wndb(5)): ``lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt
+    tagsense_cnt synset_offset [synset_offset...]``; WordNet orders the offsets
+    by decreasing SemCor tag count.
+    """
+    order: dict[str, tuple[str, ...]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.startswith("  "):
+                continue
+            fields = line.split()
+            n_synsets = int(fields[2])
+            offsets = fields[-n_synsets:]
+            if len(offsets) != n_synsets or not all(o.isdigit() and len(o) == 8 for o in offsets):
+                raise ValueError(f"{path}:{lineno}: cannot parse index line")
+            order[fields[0]] = tuple(wnid_from_offset(o) for o in offsets)
+    return order
+
+
+def load_tag_counts(path: Path) -> dict[str, int]:
+    """``cntlist.rev``: sense key (``dog%1:05:00::``) -> SemCor tag count."""
+    counts: dict[str, int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            fields = line.split()
+            if len(fields) != 3:
+                raise ValueError(f"{path}:{lineno}: expected 'sense_key sense_number tag_cnt'")
+            counts[fields[0]] = int(fields[2])
+    return counts
+
+
+def load_exceptions(path: Path) -> list[tuple[str, str]]:
+    """``noun.exc``: (irregular form, base lemma) pairs, ``_`` shown as a space, file order."""
+    pairs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.split()
+            for base in fields[1:]:
+                pairs.append((spaced(fields[0]), spaced(base)))
+    return pairs
+
+
+def nouns_table(synsets: dict[str, Synset], order: dict[str, tuple[str, ...]], tags: dict[str, int]) -> str:
+    """The ``wordnet30_nouns.tsv.xz`` text (see the module docstring)."""
+    rows = []
+    for wnid in sorted(synsets):
+        synset = synsets[wnid]
+        senses, counts = [], []
+        for lemma, lex_id in zip(synset.lemmas, synset.lex_ids):
+            key = lemma.lower()
+            order_of = order.get(key)
+            if order_of is None or wnid not in order_of:
+                raise ValueError(f"index.noun does not list {wnid} under {key!r}")
+            senses.append(order_of.index(wnid) + 1)
+            counts.append(tags.get(f"{key}%1:{synset.lexfile:02d}:{lex_id:02d}::", 0))
+            if "|" in lemma:
+                raise ValueError(f"lemma {lemma!r} of {wnid} contains '|'")
+        parents = " ".join(("i" if p in synset.instance_parents else "") + p[1:] for p in synset.parents)
+        rows.append((wnid[1:], LEXNAMES[synset.lexfile], "|".join(spaced(x) for x in synset.lemmas),
+                     "" if set(senses) == {1} else " ".join(map(str, senses)),
+                     "" if not any(counts) else " ".join(map(str, counts)), parents))
+    return tsv(("offset", "lexname", "lemmas", "senses", "tag_counts", "hypernyms"), rows)
+
+
+def xz(text: str) -> bytes:
+    """Deterministic xz bytes (no timestamps are stored in the xz format)."""
+    return lzma.compress(text.encode("utf-8"), format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                         preset=9 | lzma.PRESET_EXTREME)
 
 
 def default_labels_path() -> Path | None:
@@ -333,7 +436,7 @@ def tsv(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
 def build_tables(
     labels: list[tuple[str, str]], synsets: dict[str, Synset]
 ) -> tuple[dict[str, str], dict[str, object]]:
-    """Return ``{file name: text}`` and a dict of facts for the report."""
+    """Return ``{file name: text}`` for the ImageNet tables and a dict of facts for the report."""
     class_wnids = [w for w, _ in labels]
     nodes, edges = collect_hierarchy(class_wnids, synsets)
 
@@ -342,12 +445,12 @@ def build_tables(
         for index, (wnid, name) in enumerate(labels)
     ]
     edge_rows = sorted(edges)
-    node_rows = [(node, spaced(synsets[node].lemmas[0])) for node in sorted(nodes)]
+    node_rows = [(node, spaced(synsets[node].lemmas[0]), LEXNAMES[synsets[node].lexfile]) for node in sorted(nodes)]
 
     files = {
         CLASSES_FILE: tsv(("class_index", "class_key", "class_name", "lemmas"), class_rows),
         HIERARCHY_FILE: tsv(("child", "parent"), edge_rows),
-        NODES_FILE: tsv(("node", "name"), node_rows),
+        NODES_FILE: tsv(("node", "name", "lexname"), node_rows),
     }
     facts = {"nodes": nodes, "edges": edges, "class_wnids": class_wnids}
     return files, facts
@@ -430,20 +533,27 @@ def main(argv: list[str] | None = None) -> int:
 
     files, facts = build_tables(labels, synsets)
     report(labels, synsets, facts)
+    folder = args.wordnet.parent
+    order = load_sense_order(folder / "index.noun")
+    tags = load_tag_counts(folder / "cntlist.rev")
+    blobs = {n: text.encode("utf-8") for n, text in files.items()}
+    blobs[NOUNS_FILE] = xz(nouns_table(synsets, order, tags))
+    blobs[EXCEPTIONS_FILE] = xz(tsv(("form", "lemma"), load_exceptions(folder / "noun.exc")))
+    print(f"index.noun: {len(order)} lemmas; cntlist.rev: {len(tags)} sense keys")
 
     if args.check:
-        stale = [n for n, text in files.items()
-                 if not (args.out / n).is_file()
-                 or (args.out / n).read_bytes() != text.encode("utf-8")]
+        stale = [n for n, blob in blobs.items()
+                 if not (args.out / n).is_file() or (args.out / n).read_bytes() != blob]
         for name in stale:
             print(f"out of date: {args.out / name}", file=sys.stderr)
         return 1 if stale else 0
 
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
+    for name, blob in blobs.items():
         path = args.out / name
-        path.write_bytes(text.encode("utf-8"))
-        print(f"wrote {path} ({path.stat().st_size} bytes, {text.count(chr(10)) - 1} rows)")
+        path.write_bytes(blob)
+        rows = (lzma.decompress(blob) if name.endswith(".xz") else blob).count(b"\n") - 1
+        print(f"wrote {path} ({path.stat().st_size} bytes, {rows} rows)")
     return 0
 
 

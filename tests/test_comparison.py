@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_run
+from shaped import simulate, single_labels
 
-from relabel import (Annotations, ComparisonError, LabelSpace, RelabelWarning, compare, evaluate, pair,
-                     simulate_runs)
+from relabel import (
+    Annotations,
+    ComparisonError,
+    LabelSpace,
+    RelabelWarning,
+    Run,
+    compare,
+    evaluate,
+    pair,
+    simulate_runs,
+)
+from relabel.comparison import Explanation, run_order
+from relabel.synthetic import IMAGENET_PLANTED_PAIRS
 
 
 def _ev(annotations, top1, name, group, seed=0, strength=None, images=None):
@@ -175,3 +191,232 @@ def test_runs_of_one_group_on_different_image_sets(office_annotations, office_gr
                   images=["img0.jpg", "img1.jpg", "img2.jpg", "img3.jpg"])
     with pytest.raises(ComparisonError, match="'ref-part' \\(group 'weak'\\) covers 4 images"):
         compare([*office_groups, partial], reference="weak")
+
+
+# --------------------------------------------------------------------------------------------
+# verdicts on data shaped like real runs (tests/shaped.py): issue #11
+
+
+def _compare_shaped(shaped, groups, reference, **options):
+    evs = [evaluate(pair(run, shaped.annotations)) for run in simulate(shaped, groups)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RelabelWarning)  # single-run groups in some fixtures
+        return compare(evs, reference=reference, **options)
+
+
+def test_a_one_point_rise_on_a_1000_image_class_with_two_seeds_is_a_partner():
+    """CIFAR-10 shape: cat loses 3 points; 12 of its 30 lost images go to dog (+1.2 points), the rest to six
+    classes (+3 images each). The old fixed 2% share named no partner; the test names dog and only dog."""
+    shaped = single_labels([1000] * 9 + [30])
+    lost = shaped.band("cat", 0.77, 0.80)
+    shaped.send(lost[:12], ["dog"])
+    shaped.send(lost[12:], ["airplane", "automobile", "bird", "deer", "frog", "horse"])
+    comparison = _compare_shaped(shaped, {"s050": (0.5, 2, {}), "s008": (0.08, 2, {"cat": 0.77})}, "s050",
+                                 min_drop=0.02)
+    assert comparison.affected["class_name"].tolist() == ["cat"]
+    flows = comparison.flows
+    assert flows["partner_index"].tolist() == [shaped.index("dog")]
+    dog = flows.iloc[0]
+    assert dog["metric"] == "original" and dog["rank"] == 1
+    assert dog["share_delta"] == pytest.approx(0.012, abs=0.003)
+    assert dog["share_ci_low"] > 0 and dog["share_p_adjusted"] <= 0.05
+    assert dog["share_delta"] == pytest.approx(dog["share_treatment"] - dog["share_reference"])
+    cat = comparison.per_class.set_index("class_name").loc["cat"]
+    assert cat["n_flow_destinations"] == 7  # dog and the six others
+    assert pd.isna(comparison.per_class.set_index("class_name").loc["dog", "n_flow_destinations"])
+    assert str(comparison.per_class["n_flow_destinations"].dtype) == "Int64"
+
+
+def test_one_image_rises_are_no_partners_on_50_and_30_image_classes():
+    """ImageNet shape (50 images, 3 seeds): reel loses 10 images, one to each of ten classes (+2% each, which the
+    old rule named as five partners); a 30-image class loses 9 images, one to each of nine classes (+3.3% each)."""
+    names = [f"class{i}" for i in range(19)] + ["truck"]
+    names[0] = "reel"
+    shaped = single_labels([50] * 19 + [30], names)
+    shaped.send(shaped.band("reel", 0.6, 0.8), names[1:11])
+    shaped.send(shaped.band("truck", 0.5, 0.8), names[1:10])
+    comparison = _compare_shaped(shaped, {"ref": (None, 3, {}), "new": (None, 3, {"reel": 0.6, "truck": 0.5})},
+                                 "ref")
+    assert sorted(comparison.affected["class_name"]) == ["reel", "truck"]
+    assert comparison.flows.empty
+    assert comparison.flows["partner_index"].dtype == np.int64  # typed even when empty
+    destinations = comparison.per_class.set_index("class_name")["n_flow_destinations"]
+    assert (destinations["reel"], destinations["truck"]) == (10, 9)
+    # a threshold exposed: a lenient family-wise error rate still does not make one image a partner
+    assert _compare_shaped(shaped, {"ref": (None, 3, {}), "new": (None, 3, {"reel": 0.6, "truck": 0.5})}, "ref",
+                           flow_alpha=0.2).flows.empty
+
+
+def test_min_flow_share_is_a_floor_on_top_of_the_test():
+    shaped = single_labels([1000] * 9 + [30])
+    shaped.send(shaped.band("cat", 0.77, 0.80), ["dog"])
+    groups = {"s050": (0.5, 2, {}), "s008": (0.08, 2, {"cat": 0.77})}
+    named = _compare_shaped(shaped, groups, "s050", min_drop=0.02).flows
+    assert named["partner_index"].tolist() == [shaped.index("dog")]  # +3 points
+    assert _compare_shaped(shaped, groups, "s050", min_drop=0.02, min_flow_share=0.05).flows.empty
+
+
+def _explanation_fixture():
+    """Three classes that drop 30/30/20 points under original labels, two seeds per group.
+
+    * laptop (100 images, every set {laptop, notebook}): 30 images move to notebook, valid -> explained;
+    * monitor (100; sets {monitor, screen} on 50, {monitor} on 50): 20 move to screen (valid), 10 to desk
+      (invalid) -> still -10 points under multi-labels, a significant shrink -> partly explained;
+    * ashcan (50 images, only 8 with a non-empty set, {ashcan}): 10 images lost, 2 of the 8 scored ones ->
+      -25 points under multi-labels on 8 images, not significant: the old rule called it explained.
+    """
+    names = ["laptop", "notebook", "monitor", "screen", "desk", "ashcan"]
+    space = LabelSpace.from_names(names)
+    sizes = [100, 100, 100, 100, 100, 50]
+    true = np.repeat(np.arange(6), sizes)
+    sets = []
+    for c, n in enumerate(sizes):
+        for j in range(n):
+            if c == 0:
+                sets.append(["laptop", "notebook"])
+            elif c == 2:
+                sets.append(["monitor", "screen"] if j < 50 else ["monitor"])
+            elif c == 5:
+                sets.append(["ashcan"] if j < 8 else [])
+            else:
+                sets.append([names[c]])
+    images = [f"i{i}" for i in range(len(true))]
+    ann = Annotations.from_lists(images, true.tolist(), sets, label_space=space)
+    start = np.r_[0, np.cumsum(sizes)]
+    ref = true.copy()
+    ref[start[0]:start[0] + 10] = 4  # laptop: 10 images wrong (desk) in both groups
+    ref[start[2] + 90:start[2] + 100] = 4
+    ref[start[5] + 45:start[5] + 50] = 4
+    new = ref.copy()
+    new[start[0] + 10:start[0] + 40] = 1  # laptop -> notebook
+    new[start[2]:start[2] + 20] = 3  # monitor -> screen, on images where screen is valid
+    new[start[2] + 50:start[2] + 60] = 4  # monitor -> desk, invalid
+    new[start[5] + 6:start[5] + 16] = 4  # ashcan: 2 of its 8 scored images and 8 unscored ones
+    evs = []
+    for s in range(2):
+        for group, pred in (("ref", ref), ("new", new)):
+            run_pred = pred.copy()
+            run_pred[start[4] + s] = 0  # one desk image differs between seeds
+            evs.append(evaluate(pair(make_run(images, run_pred, f"{group}{s}", group, s), ann)))
+    return evs
+
+
+def test_explained_partly_explained_and_not_explained():
+    comparison = compare(_explanation_fixture(), reference="ref", metric="original")
+    pc = comparison.per_class.set_index("class_name")
+    assert pc.loc[["laptop", "monitor", "ashcan"], "affected_original"].all()
+    # ashcan still drops 25 points under multi-labels: not "explained" (the old rule: not significant there)
+    assert pc["explained_by_multilabels"].tolist() == [True, False, False, False, False, False]
+    assert pc.loc["laptop", "multilabel_explanation"] == "explained"
+    assert pc.loc["monitor", "multilabel_explanation"] == "partly explained"
+    assert pc.loc["ashcan", "multilabel_explanation"] == "not explained"
+    assert not pc.loc["ashcan", "affected_multilabel"]  # not significant on 8 images: the old rule said explained
+    assert pc.loc["ashcan", "delta_multilabel"] == pytest.approx(-0.25)
+    assert pc["explained_by_multilabels"].tolist() == (pc["multilabel_explanation"] == "explained").tolist()
+    assert pc.loc[["notebook", "screen", "desk"], "multilabel_explanation"].isna().all()  # no drop: no state
+    assert list(pc["multilabel_explanation"].cat.categories) == [e.value for e in Explanation]
+    # the shift is the paired difference of the two deltas
+    assert pc.loc["monitor", "multilabel_shift"] == pytest.approx(pc.loc["monitor", "delta_multilabel"]
+                                                                  - pc.loc["monitor", "delta_original"])
+    assert pc.loc["monitor", "multilabel_shift"] == pytest.approx(0.2)
+    assert pc.loc["monitor", "multilabel_shift_ci_low"] > 0 and pc.loc["monitor", "multilabel_shift_q_value"] <= 0.05
+    assert np.isnan(pc.loc["desk", "multilabel_shift"])
+    summary = comparison.summary.iloc[0]
+    assert (summary["n_affected_original"], summary["n_explained"], summary["n_partly_explained"],
+            summary["n_not_explained"], summary["n_explained_by_multilabels"]) == (3, 1, 1, 1, 1)
+    assert comparison.explanation_summary("new") == ("3 classes drop under original labels: 1 explained by "
+                                                     "multi-labels, 1 partly explained, 1 not explained")
+
+
+def test_improved_classes_and_the_net_summary():
+    """Closed-loop shape: cat retrained milder recovers ~3.3 points on 1,000 images (3 seeds)."""
+    shaped = single_labels([1000] * 10)
+    comparison = _compare_shaped(shaped, {"s008": (0.08, 3, {"cat": 0.80}), "cc": (None, 3, {"cat": 0.833}),
+                                          "dog-only": (None, 3, {"cat": 0.775})}, "s008", min_drop=0.02)
+    pc = comparison.per_class.set_index(["group", "class_name"])
+    assert pc.loc[("cc", "cat"), "improved"] and not pc.loc[("cc", "cat"), "affected"]
+    assert pc.loc[("cc", "cat"), "delta_original"] == pytest.approx(0.033, abs=0.004)
+    assert pc.loc[("dog-only", "cat"), "affected"] and not pc.loc[("dog-only", "cat"), "improved"]
+    assert comparison.improved["class_name"].tolist() == ["cat"]
+    summary = comparison.summary.set_index("group")
+    assert summary.loc["cc", ["n_affected", "n_improved"]].tolist() == [0, 1]
+    assert summary.loc["cc", "mean_delta_improved"] == pytest.approx(pc.loc[("cc", "cat"), "delta_original"])
+    assert np.isnan(summary.loc["cc", "mean_delta_affected"])
+    assert summary.loc["dog-only", ["n_affected", "n_improved"]].tolist() == [1, 0]
+    assert comparison.net_summary("cc") == (
+        f"net on original labels: 0 classes worse, 1 better (mean "
+        f"{100 * pc.loc[('cc', 'cat'), 'delta_original']:+.1f} points)")
+    assert comparison.net_summary("dog-only").startswith("net on original labels: 1 class worse (mean -2.")
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("min_drop", 2, "min_drop is a fraction: 0.02 = 2 points, strictly between 0 and 1; got 2"),
+    ("min_drop", 0, "min_drop is a fraction: 0.02 = 2 points, strictly between 0 and 1; got 0"),
+    ("fdr", 5, "fdr is a fraction: 0.05 = a 5% false discovery rate, strictly between 0 and 1; got 5"),
+    ("fdr", 1.0, "got 1.0"),
+    ("flow_alpha", 0, "flow_alpha is a fraction"),
+    ("min_flow_share", 2, "min_flow_share is a fraction of a class's images"),
+    ("n_flows", 0, "n_flows=0"),
+])
+def test_thresholds_are_fractions_and_are_checked(office_groups, option, value, message):
+    with pytest.raises(ComparisonError, match=re.escape(message)):
+        compare(office_groups, reference="weak", **{option: value})
+
+
+def test_the_order_of_the_runs_does_not_matter():
+    shaped = single_labels([1000] * 9 + [30])
+    shaped.send(shaped.band("cat", 0.70, 0.80), ["dog", "bird"])
+    runs = simulate(shaped, {"s050": (0.5, 3, {}), "s008": (0.08, 3, {"cat": 0.70, "truck": 0.6})}, jitter=0.05)
+    evs = [evaluate(pair(run, shaped.annotations)) for run in runs]
+    a = compare(evs, reference="s050", min_drop=0.02, n_bootstrap=300)
+    b = compare(evs[::-1], reference="s050", min_drop=0.02, n_bootstrap=300)
+    c = compare([evs[i] for i in (4, 0, 2, 5, 1, 3)], reference="s050", min_drop=0.02, n_bootstrap=300)
+    for other in (b, c):
+        for name in ("per_class", "flows", "summary", "group_means", "curves"):
+            pd.testing.assert_frame_equal(getattr(a, name), getattr(other, name))
+        assert a.params == other.params
+    assert list(a.params["runs"]) == ["s008", "s050"]  # groups by strength
+    assert a.params["runs"]["s050"] == ["s050-seed0", "s050-seed1", "s050-seed2"]
+    assert [ev.meta.name for ev in run_order(evs[::-1])] == [ev.meta.name for ev in run_order(evs)]
+
+
+def test_a_class_affected_under_real_only_has_its_flow_counted_under_real(real_annotations):
+    """Real ImageNet label space and ReaL labels. sunglass: the reference predicts 'sunglasses' (valid under
+    ReaL, wrong under original labels) on 30 images; the treatment gets 10 of them right and sends 20 to
+    'ski mask' (valid for none of them). Under original labels sunglass rises 20 points; under ReaL it drops
+    by 20 of its 49 scored images, and the flow to ski mask is counted over those 49 images."""
+    space = real_annotations.label_space
+    sunglass, sunglasses, mask = space.index_of_keys(["n04355933", "n04356056", "n04229816"])
+    planted = tuple(p for p in IMAGENET_PLANTED_PAIRS if "n04355933" not in (p.lost, p.absorbing))
+    simulated = simulate_runs(real_annotations, seed=0, n_seeds=2, planted=planted)
+    indptr, indices = real_annotations.multilabel_indptr, real_annotations.multilabel_indices
+    images = np.flatnonzero(real_annotations.original == sunglass)
+    sets = [set(indices[indptr[i]:indptr[i + 1]].tolist()) for i in images]
+    both = [i for i, s in zip(images, sets) if {sunglass, sunglasses} <= s and mask not in s]
+    assert len(both) >= 30 and sum(1 for s in sets if s) == 49
+    reference_pred = {i: (sunglass if sunglass in s or not s else min(s)) for i, s in zip(images, sets)}
+    reference_pred.update({i: sunglasses for i in both[:30]})
+    treatment_pred = dict(reference_pred)
+    treatment_pred.update({i: sunglass for i in both[:10]})
+    treatment_pred.update({i: mask for i in both[10:30]})
+    runs = []
+    for run in simulated.runs:
+        ids = run.topk_ids.copy()
+        chosen = treatment_pred if run.meta.group == simulated.treatment_group else reference_pred
+        for i, p in chosen.items():
+            ids[i] = np.roll(ids[i], -int(np.flatnonzero(ids[i] == p)[0])) if p in ids[i] else [p, *ids[i][:-1]]
+        runs.append(Run(run.meta, run.images, ids, run.topk_scores, None, source=run.source))
+    evs = [evaluate(pair(run, real_annotations)) for run in runs]
+    comparison = compare(evs, reference=simulated.reference_group)
+    row = comparison.per_class.set_index("class_index").loc[sunglass]
+    assert row["delta_original"] == pytest.approx(0.2) and not row["affected_original"]
+    assert row["delta_multilabel"] == pytest.approx(-20 / 49) and row["affected"]
+    flows = comparison.flows[comparison.flows["class_index"] == sunglass]
+    assert flows["partner_index"].tolist() == [mask]
+    flow = flows.iloc[0]
+    assert flow["metric"] == "multilabel"
+    # under ReaL: 20 of 49 scored images lost to ski mask, none before; the pair (sunglass, ski mask) held
+    assert (flow["count_reference"], flow["count_treatment"]) == (0.0, 20.0)
+    assert flow["share_treatment"] == pytest.approx(20 / 49)  # original labels would say 20 / 50
+    assert flow["pair_acc_reference"] == pytest.approx(1.0)  # original labels would say 19 / 50
+    assert flow["pair_acc_treatment"] == pytest.approx(1.0)

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "relabel"
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", ("relabel._version", "relabel._atomic", "relabel._vocab", "relabel._json", "relabel._yaml",
                 "relabel._tables", "relabel.errors", "relabel.progress", "relabel.stats")),
-    ("contracts", ("relabel.labelspace", "relabel.hierarchy", "relabel.annotations")),
+    ("contracts", ("relabel.labelspace", "relabel.hierarchy", "relabel.annotations", "relabel.wordnet")),
     ("the override format", ("relabel.overrides",)),
     ("loading", ("relabel.loading",)),
     ("making runs", ("relabel.inference", "relabel.synthetic")),

@@ -329,3 +329,68 @@ def test_unparseable_csv(tmp_path):
 
 def test_imagenet_1k_is_built_once():
     assert imagenet_1k() is imagenet_1k()
+
+
+# ---------------------------------------------------------------- names that look like integers, descriptions, blanks
+
+
+DIGITS = LabelSpace.from_names(["1", "2", "3", "none"], name="digits")
+
+
+@pytest.mark.parametrize(("values", "evidence", "expected"), [
+    (["1", "3", "none"], None, [0, 2, 3]),  # "none" can only be a name: the integers are names too
+    ([1, 3], ["none"], [0, 2]),  # ints (pandas reads a column of "1", "3" as ints) read by another column's names
+    (["0", "1", "2"], None, [0, 1, 2]),  # "0" is no class's name: the values are indices
+    ([["none", "1"], ["2", "3"]], None, [[3, 0], [1, 2]]),
+])
+def test_integer_like_names_are_names_when_the_values_say_so(values, evidence, expected):
+    assert DIGITS.indices(values, where="x", evidence=evidence).tolist() == expected
+
+
+@pytest.mark.parametrize("values", [["1", "2", "3"], [1, 2], ["1", "0", "none"]])
+def test_integer_like_names_that_nothing_tells_apart_from_indices_are_an_error(values):
+    with pytest.raises(LabelSpaceError, match=r"x: class labels that are both a valid class index and the name of "
+                                              r"another class in label space 'digits' cannot be read safely.*"
+                                              r"'?1'?: index 1 \('2'\) or the name of class 0"):
+        DIGITS.indices(values, where="x")
+
+
+def test_integer_names_that_are_their_own_index_are_not_ambiguous():
+    space = LabelSpace.from_names(["0", "1", "2", "cat"])
+    assert space.indices(["1", 2, "cat"], where="x").tolist() == [1, 2, 3]
+    assert LabelSpace.from_names(["10", "20"]).indices(["20", 1], where="x").tolist() == [1, 1]
+
+
+def test_timm_descriptions_come_before_display_names():
+    """imagenet-1k: 638's description is "maillot", 639's "maillot, tank suit"; both display names are "maillot"."""
+    space = imagenet_1k()
+    assert space.indices(["maillot", "maillot, tank suit", "n03710721"],
+                         where="x").tolist() == [638, 639, 639]
+    with pytest.raises(LabelSpaceError, match=r"give class indices or keys instead; rerun timm\): 1 offender: 'crane'"):
+        space.indices(["crane"], where="x", ambiguous_hint="; rerun timm")
+
+
+@pytest.mark.parametrize("names", [("laptop", ""), ("laptop", "   ")])
+def test_empty_class_names_are_refused(names):
+    with pytest.raises(LabelSpaceError, match=r"class names must not be empty; empty at class indices 1 offender: 1"):
+        LabelSpace(keys=("a", "b"), names=names)
+
+
+def test_a_saved_hf_dataset_gives_its_class_label_names(tmp_path):
+    import datasets as hf
+
+    features = hf.Features({"image": hf.Value("string"), "label": hf.ClassLabel(names=["cat", "dog"])})
+    splits = hf.DatasetDict({split: hf.Dataset.from_dict({"image": ["a.jpg"], "label": [1]}, features=features)
+                             for split in ("train", "validation")})
+    splits.save_to_disk(str(tmp_path / "pets"))
+    space = load_label_space(tmp_path / "pets")
+    assert space.keys == ("cat", "dog") and space.name == "pets"
+    other = hf.Features({"image": hf.Value("string"), "label": hf.ClassLabel(names=["emu"])})
+    hf.DatasetDict({"train": splits["train"], "test": hf.Dataset.from_dict({"image": ["b.jpg"], "label": [0]},
+                                                                           features=other)}).save_to_disk(
+        str(tmp_path / "mixed"))
+    with pytest.raises(LabelSpaceError, match=r"ClassLabel features name different classes"):
+        load_label_space(tmp_path / "mixed")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(LabelSpaceError, match=r"a folder, but not a dataset saved with save_to_disk"):
+        load_label_space(tmp_path / "plain")

@@ -64,3 +64,29 @@ def test_trusting_position_of_a_folder_order_run_scores_at_chance_and_warns(real
     with pytest.warns(RelabelWarning, match="chance level"):
         ev = evaluate(pair(misplaced, ann))
     assert ev.overall["acc_original"] < 0.005
+
+
+def test_stated_order_at_chance_level_is_an_error_unless_allowed(real_annotations):
+    ann = real_annotations
+    _, order = _imagefolder_order(ann)
+    stated = Run(RunMeta("stated"), ann.images, ann.original[order][:, None], image_order="canonical order")
+    with pytest.raises(PairingError, match=r"at chance level.*given image keys by position \(canonical order\).*"
+                                           r"class folder first.*--allow-chance"):
+        pair(stated, ann)
+    with pytest.warns(RelabelWarning, match="chance level"):
+        pair(stated, ann, allow_chance=True)
+
+
+def test_keys_without_an_extension_and_file_names_several_images_share(office_space):
+    from relabel import Annotations
+
+    ann = Annotations.from_lists(["a/x.jpg", "b/x.jpg", "ILSVRC2012_val_00000293.JPEG", "plain"], [0, 1, 2, 3],
+                                 label_space=office_space)
+    paired = pair(make_run(["ILSVRC2012_val_00000293", "c/plain.png", "b/x.jpg"], [2, 3, 1]), ann)
+    assert paired.rows.tolist() == [1, 2, 3]
+    with pytest.raises(PairingError, match=r"pair only by a file name that several annotated images share.*'x\.jpg' "
+                                           r"\(file name shared by 2 offenders: 'a/x\.jpg', 'b/x\.jpg'\)"):
+        pair(make_run(["x.jpg"], [0]), ann)
+    with pytest.raises(PairingError, match=r"near misses \(the file extensions differ\): "
+                                           r"'ILSVRC2012_val_00000293\.png' is close to 'ILSVRC2012_val_00000293\.JPEG'"):
+        pair(make_run(["ILSVRC2012_val_00000293.png"], [0]), ann)

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from relabel.stats import benjamini_hochberg, bootstrap_delta, bootstrap_deltas
+from relabel.stats import (
+    benjamini_hochberg,
+    bootstrap_delta,
+    bootstrap_deltas,
+    bootstrap_difference,
+    holm,
+)
 
 
 def test_delta_by_hand():
@@ -201,3 +207,36 @@ def test_two_metrics_on_one_resample_with_images_that_count_for_one_metric_only(
     assert original.delta[0] == pytest.approx(-0.25)
     assert multilabel.delta[0] == pytest.approx(0.0)  # (1 - 1 + 0) over 3 scored images
     assert original.std_error[0] > 0 and multilabel.std_error[0] > 0
+
+
+def test_paired_difference_of_two_metrics_matches_the_closed_form():
+    """delta_multilabel - delta_original on the same resamples: a 400-image class, 2 seeds per group.
+
+    The difference is linear in the runs' correctness, so its standard error is the two-level closed form
+    applied to (multi-label minus original) correctness; scored independently it would be far larger.
+    """
+    rng = np.random.default_rng(9)
+    ref_o, treat_o, _ = _simulate(rng, 1, 400, 2, delta=-0.15)
+    extra = rng.uniform(size=400) < 0.5  # images where another valid label is predicted: right under multi-labels
+    ref = np.stack([ref_o, ref_o | (extra & ~ref_o & (rng.uniform(size=(2, 400)) < 0.3))]).astype(float)
+    treat = np.stack([treat_o, treat_o | (extra & ~treat_o & (rng.uniform(size=(2, 400)) < 0.8))]).astype(float)
+    original, multilabel = bootstrap_deltas(ref, treat, np.zeros(400, dtype=int), 1, n_bootstrap=4000, seed=1,
+                                            keep_draws=True)
+    shift = bootstrap_difference(multilabel, original, np.array([0]))
+    assert shift.delta[0] == pytest.approx(multilabel.delta[0] - original.delta[0])
+    expected = _two_level_std_error(ref[1] - ref[0], treat[1] - treat[0])
+    assert shift.std_error[0] == pytest.approx(expected, rel=0.06)
+    assert shift.std_error[0] < 0.8 * math.hypot(original.std_error[0], multilabel.std_error[0])
+    assert shift.ci_low[0] <= shift.delta[0] <= shift.ci_high[0] and shift.draws is None
+    assert original.draws.shape == (1, 4000)
+    with pytest.raises(ValueError, match="keep_draws=True"):
+        bootstrap_difference(bootstrap_delta(ref_o, treat_o, np.zeros(400, dtype=int), 1), original)
+
+
+def test_holm_by_hand_and_nan():
+    # sorted p: 0.01, 0.03, 0.04, 0.5 with m = 4 -> 0.04, 0.09, 0.09 (monotone), 0.5
+    adjusted = holm(np.array([0.01, 0.04, np.nan, 0.03, 0.5]))
+    np.testing.assert_allclose(adjusted[[0, 3, 1, 4]], [0.04, 0.09, 0.09, 0.5])
+    assert np.isnan(adjusted[2])
+    np.testing.assert_allclose(holm(np.array([0.3, 0.9])), [0.6, 0.9])
+    assert holm(np.array([])).shape == (0,)

@@ -15,7 +15,8 @@ def test_every_closed_vocabulary_uses_the_base():
     from relabel.inference.options import Decode, OnError, Precision
     from relabel.recommendation import Action
 
-    for vocabulary in (relabel.Metric, relabel.Category, relabel.LossDriver, relabel.Augmentation, relabel.Side,
+    for vocabulary in (relabel.Metric, relabel.Category, relabel.Confidence, relabel.LossDriver, relabel.Augmentation,
+                       relabel.Side,
                        Action, Precision, Decode, OnError, Interpolation):
         assert issubclass(vocabulary, Vocabulary), vocabulary
         assert "from_str" not in vocabulary.__dict__, f"{vocabulary.__name__} writes its own from_str"
@@ -25,7 +26,8 @@ def test_every_closed_vocabulary_uses_the_base():
 @pytest.mark.parametrize(("vocabulary", "word", "error", "message"), [
     (relabel.Metric, "top1", ComparisonError, "unknown metric 'top1'; expected one of ['multilabel', 'original']"),
     (relabel.Category, "fine grained", InputError,
-     "unknown category 'fine grained'; expected one of ['ambiguous', 'co-occurring', 'fine-grained', 'other']"),
+     "unknown category 'fine grained'; expected one of "
+     "['ambiguous', 'co-occurring', 'fine-grained', 'unrelated', 'insufficient evidence']"),
     (relabel.LossDriver, "x", InputError,
      "unknown loss driver 'x'; expected one of ['gained false positives', 'lost true positives', 'both']"),
     (relabel.Side, "left", OverridesError, "unknown side 'left'; expected one of ['lost', 'absorbing', 'both']"),

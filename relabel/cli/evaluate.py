@@ -9,8 +9,9 @@ import click
 
 from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
-from relabel.cli.render import render_comparison, render_evaluations, render_recommendation, render_written
-from relabel.comparison import compare
+from relabel.cli.render import (render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
+                                render_written)
+from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
 from relabel.export import write_recommendation, write_results
@@ -39,9 +40,11 @@ from relabel.recommendation import recommend
 @click.option("--demo-seed", default=0, show_default=True, type=int, help="Seed of the simulated demo runs.")
 def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: str | None, groups: tuple[str, ...],
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
-             score_column: str | None, order: str | None, canonical_order: bool, keep_logits: bool,
-             annotations: str | None, original_labels: str | None, label_space: str | None,
-             reference: str | None, hierarchy: str, metric: str | None, min_drop: float, fdr: float,
+             score_column: str | None, order: str | None, canonical_order: bool, allow_chance: bool,
+             keep_logits: bool, annotations: str | None, split: str | None, original_labels: str | None,
+             label_space: str | None,
+             reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
+             min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
              demo_seed: int) -> None:
@@ -52,9 +55,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     Each run is paired with the annotations by image key (file name), never by position.
 
     With --reference GROUP, every other group is compared with it class by class: mean
-    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, and the
+    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, the
     affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went
-    and why: ambiguous, co-occurring or fine-grained (see docs/categorisation.md).
+    and why (ambiguous, co-occurring or fine-grained; see docs/categorisation.md), whether
+    multi-labels explain each drop under original labels, and the classes that improved
+    (rise >= --min-drop points, q <= --fdr).
 
     \b
     Examples:
@@ -76,12 +81,19 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
             paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
             dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
                  order=order, canonical_order=canonical_order, keep_logits=keep_logits),
+            split=split, allow_chance=allow_chance,
         )
+    evaluations = run_order(evaluations)  # every table and line below independent of the input's order
     comparison = categorisation = None
     if reference is not None:
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
-                             n_bootstrap=n_bootstrap, seed=bootstrap_seed)
-        categorisation = categorise(comparison, annotations_used, hierarchy=None if hierarchy == "none" else hierarchy)
+                             flow_alpha=flow_alpha, min_flow_share=min_flow_share, n_bootstrap=n_bootstrap,
+                             seed=bootstrap_seed)
+        if wordnet_map and hierarchy not in ("auto", "wordnet"):
+            raise click.UsageError(f"--wordnet-map corrects the WordNet mapping; it cannot be used with "
+                                   f"--hierarchy {hierarchy}")
+        chosen = "wordnet" if wordnet_map else (None if hierarchy == "none" else hierarchy)
+        categorisation = categorise(comparison, annotations_used, hierarchy=chosen, wordnet_map=wordnet_map)
     recommendation = None
     if recommend_path is not None:
         if comparison is None or categorisation is None:
@@ -100,11 +112,13 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo)
         written += write_report(report, report_dir)
     render_evaluations(evaluations, top=top, simulated=demo)
+    if categorisation is not None and categorisation.wordnet_map is not None:
+        render_wordnet_map(categorisation.wordnet_map)
     if comparison is not None and categorisation is not None:
         render_comparison(comparison, categorisation, top=top)
     if recommendation is not None:
         render_recommendation(recommendation, top=top)
-    elif len({ev.meta.group for ev in evaluations}) > 1:
+    if comparison is None and len({ev.meta.group for ev in evaluations}) > 1:
         click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 
@@ -121,7 +135,8 @@ def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[st
 def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
                       groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
                       annotations: str | None, original_labels: str | None, label_space: str | None,
-                      options: dict[str, Any]) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
+                      options: dict[str, Any], *, split: str | None = None,
+                      allow_chance: bool = False) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
     specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
     n = len(specs)
     metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
@@ -142,7 +157,8 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     space = load_label_space(label_space) if label_space else (
         load_label_space("imagenet-1k") if annotations == "real" else None
     )
-    ann = load_annotations(annotations, label_space=space, original_labels=original_labels)
+    ann = load_annotations(annotations, label_space=space, original_labels=original_labels, split=split)
     runs = load_runs(specs, label_space=ann.label_space)
-    evaluations = [evaluate_paired(pair(run, ann)) for run in progress(runs, desc="evaluate", unit="run")]
+    evaluations = [evaluate_paired(pair(run, ann, allow_chance=allow_chance))
+                   for run in progress(runs, desc="evaluate", unit="run")]
     return evaluations, ann, augmentations

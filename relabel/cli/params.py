@@ -27,6 +27,8 @@ class RunSpecType(click.ParamType):
             name, path = "", text
         if sep and not name:
             self.fail(f"{text!r}: the run name before '=' is empty", param, ctx)
+        if Path(path).is_dir():
+            self.fail(f"{text!r}: {path!r} is a folder; expected a run file", param, ctx)
         if not Path(path).is_file():
             self.fail(f"{text!r}: run file {path!r} does not exist", param, ctx)
         return RunSpec(Path(path), name or None)
@@ -36,9 +38,15 @@ RUN_SPEC = RunSpecType()
 
 
 class PercentagePoints(click.ParamType):
-    """A drop in percentage points on the command line (``5`` = 5 points) → a fraction (0.05)."""
+    """Percentage points on the command line (``5`` = 5 points) → a fraction (0.05).
+
+    Above 0 and below 100 points; ``allow_zero`` admits 0 (a threshold that can be switched off).
+    """
 
     name = "POINTS"
+
+    def __init__(self, *, allow_zero: bool = False) -> None:
+        self.allow_zero = allow_zero
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, float):
@@ -47,8 +55,11 @@ class PercentagePoints(click.ParamType):
             points = float(value)
         except ValueError:
             self.fail(f"{value!r} is not a number of percentage points", param, ctx)
-        if not 0 <= points <= 100:
-            self.fail(f"{value!r} must lie between 0 and 100 percentage points", param, ctx)
+        low_ok = points >= 0 if self.allow_zero else points > 0
+        if not (low_ok and points < 100):
+            bound = "at least 0" if self.allow_zero else "above 0"
+            self.fail(f"{value!r} is in percentage points (2 = 2 points) and must be {bound} and below 100",
+                      param, ctx)
         return points / 100
 
 
@@ -78,16 +89,30 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--bootstrap-seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws."),
         click.option("--n-bootstrap", default=1000, show_default=True, type=click.IntRange(100),
                      help="Bootstrap draws for the confidence intervals."),
-        click.option("--fdr", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True),
-                     help="False discovery rate (Benjamini-Hochberg across classes)."),
+        click.option("--min-flow-share", default="0", show_default=True, type=PercentagePoints(allow_zero=True),
+                     help="Smallest rise, in percentage points, of the share of an affected class's images lost to "
+                          "a class for it to be named a partner (0: the test of --flow-alpha alone decides)."),
+        click.option("--flow-alpha", default=0.05, show_default=True,
+                     type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     help="Family-wise error rate for naming partners: Holm over each affected class's candidate "
+                          "destinations, on the bootstrap p-value of the rise of their share."),
+        click.option("--fdr", default=0.05, show_default=True,
+                     type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     help="False discovery rate (Benjamini-Hochberg across classes), a fraction: 0.05 = 5%."),
         click.option("--min-drop", default="5", show_default=True, type=PercentagePoints(),
-                     help="Smallest accuracy drop, in percentage points, for a class to count as affected."),
+                     help="Smallest accuracy change, in percentage points, for a class to count as affected "
+                          "(a drop) or improved (a rise)."),
         click.option("--metric", type=click.Choice(Metric.choices()),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
-        click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|imagenet-1k|FILE",
+        click.option("--wordnet-map", "wordnet_map", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+                     help="CSV of class_key,synset rows (WordNet ids such as n02121620; empty = unmapped) that "
+                          "correct the automatic mapping of class names to WordNet; implies --hierarchy wordnet."),
+        click.option("--hierarchy", default="auto", show_default=True, metavar="auto|none|wordnet|imagenet-1k|FILE",
                      help="Class hierarchy for categorising affected classes: the shipped WordNet graph for "
-                          "ImageNet (auto), none, or a parent-map file (CSV/TSV child,parent or JSON)."),
+                          "ImageNet (auto), none, wordnet (map a custom label space's class names to WordNet "
+                          "3.0 nouns; see docs/categorisation.md), or a parent-map file (CSV/TSV child,parent "
+                          "or JSON)."),
         click.option("--reference", metavar="GROUP",
                      help="Compare every other group of runs with this group (class by class)."),
     ]
@@ -97,12 +122,14 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def annotation_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--annotations``, ``--original-labels`` and ``--label-space``."""
+    """``--annotations``, ``--split``, ``--original-labels`` and ``--label-space``."""
     f = click.option(
         "--label-space", "label_space", metavar="imagenet-1k|PATH",
-        help="Class list: 'imagenet-1k' (built in) or a CSV/JSON/text file of your classes. "
-             "Default: imagenet-1k for ReaL, else the classes found in the annotations.",
+        help="Class list: 'imagenet-1k' (built in), a CSV/JSON/text file of your classes, or a saved HF dataset "
+             "(its ClassLabel names). Default: imagenet-1k for ReaL, else the classes found in the annotations.",
     )(f)
+    f = click.option("--split", "split", metavar="NAME",
+                     help="Split of an --annotations dataset saved as an HF DatasetDict.")(f)
     f = click.option(
         "--original-labels", "original_labels", metavar="PATH",
         help="Original single labels when the annotations lack them (CSV image,label or 'FILE LABEL' lines).",
@@ -119,10 +146,13 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Run files, their metadata and the reader options for generic tables and arrays."""
     options = [
         click.option("--keep-logits", is_flag=True, help="Keep full logits instead of reducing them to top-5."),
+        click.option("--allow-chance", is_flag=True,
+                     help="Accept chance-level accuracy of runs keyed by position (--order, --canonical-order), "
+                          "which otherwise stops with an error: it usually means the order is wrong."),
         click.option("--canonical-order", is_flag=True,
                      help="Rows of .npy/.npz/.pt arrays follow the sorted ImageNet validation file names."),
         click.option("--order", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-                     help="Image order of .npy/.npz/.pt arrays: one key or path per line."),
+                     help="Image order of .npy/.npz/.pt arrays: one key or path per line, or a JSON list."),
         click.option("--score-column", metavar="NAME", help="Score column of CSV/Parquet/JSON runs."),
         click.option("--pred-column", metavar="NAME", help="Predicted-class (or top-k list) column of table runs."),
         click.option("--image-column", metavar="NAME", help="Image-key column of table runs (default: detected)."),

@@ -72,18 +72,22 @@ class _Triple(click.ParamType):
 @click.option("--on-error", type=click.Choice(OnError.choices()), default="fail", show_default=True,
               help="An unreadable image stops the run, or is left out with a warning.")
 @click.option("--restart", is_flag=True, help="Discard shards left by an earlier, different prediction into --out.")
+@click.option("--trust-program", is_flag=True,
+              help="Load a TorchScript or torch.export (.pt2) MODEL: such a file is a program and runs what it holds, "
+                   "so give this only for files from a source you trust.")
 def predict(model: str, data: str, out: str, weights: str | None, arch: str | None, num_classes: int | None,
             label_space: str | None, name: str | None, group: str | None, strength: float | None, seed: int | None,
             topk: int, keep_logits: bool, split: str | None, image_column: str | None, key_column: str | None,
             device: str, precision: str, batch_size: int | None, workers: int | None, decode: str,
             resize_size: int | None, crop_size: int | None, interpolation: str | None,
             mean: tuple[float, ...] | None, std: tuple[float, ...] | None, shard_size: int, on_error: str,
-            restart: bool) -> None:
+            restart: bool, trust_program: bool) -> None:
     """Evaluate MODEL on the images in DATA and write a run file (top-k ids and scores).
 
     \b
-    MODEL is a torchvision model name (with --weights), a timm model name (timm installed),
-    a checkpoint file (with --arch), or a TorchScript / torch.export (.pt2) file.
+    MODEL is a torchvision model name (with --weights), a timm or Hugging Face hub name
+    (timm installed; e.g. timm/resnet18.a1_in1k), a checkpoint file (with --arch), or a
+    TorchScript / torch.export (.pt2) file (with --trust-program: a program file runs code).
     DATA is a folder of images (flat, or class folders as ImageFolder reads them) or a
     folder saved with datasets' save_to_disk. Image keys are the paths relative to DATA.
 
@@ -94,12 +98,13 @@ def predict(model: str, data: str, out: str, weights: str | None, arch: str | No
     Examples:
       relabel predict resnet50 --weights ResNet50_Weights.IMAGENET1K_V2 imagenet/val -o runs/r50.parquet
       relabel predict ckpt/seed0.pth --arch resnet50 val/ -o runs/s008-0.parquet --group rrc-0.08 --strength 0.08 --seed 0
-      torchrun --nproc_per_node 8 --no-python relabel predict model.pt2 val/ -o runs/model.parquet
+      torchrun --nproc_per_node 8 --no-python relabel predict model.pt2 --trust-program val/ -o runs/model.parquet
     """
     from relabel.inference import load_model
     from relabel.inference import predict as run_predict
 
-    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes).with_preprocess(
+    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes,
+                        trust_program=trust_program).with_preprocess(
         resize_size=resize_size, crop_size=crop_size, interpolation=interpolation, mean=mean, std=std,
     )
     run = run_predict(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import click
+import pandas as pd
 
-from relabel.categorisation import Categorisation
+from relabel.categorisation import Categorisation, describe_loss_driver
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, multilabel_gaps
 from relabel.recommendation import Recommendation
@@ -15,6 +17,11 @@ from relabel.recommendation import Recommendation
 
 def _pct(x: float) -> str:
     return "   n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
+
+
+def _text(value: Any) -> str:
+    """A text cell, "-" where the value is missing."""
+    return "-" if value is None or pd.isna(value) or not str(value) else str(value)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> None:
@@ -64,60 +71,79 @@ def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simu
     )
 
 
+def _class_rows(rows: pd.DataFrame, metric: str, went: pd.DataFrame | None, names: pd.Series) -> list[list[str]]:
+    out = []
+    for r in rows.itertuples():
+        low, high = getattr(r, f"ci_low_{metric}"), getattr(r, f"ci_high_{metric}")
+        cells = [r.class_name[:28], _pct(getattr(r, f"acc_{metric}_reference")), _pct(getattr(r, f"acc_{metric}")),
+                 f"{100 * getattr(r, f'delta_{metric}'):+5.1f}", f"[{100 * low:+.1f}, {100 * high:+.1f}]",
+                 f"{getattr(r, f'q_value_{metric}'):.1e}"]
+        if went is not None:
+            to = "-"
+            if r.class_index in went.index:
+                p = went.loc[r.class_index]
+                to = f"{names[int(p.partner_index)][:20]} ({100 * p.share_delta:+.0f})"
+            cells.append(to)
+        out.append(cells)
+    return out
+
+
 def render_comparison(comparison: Comparison, categorisation: Categorisation, *, top: int = 10) -> None:
-    """Affected classes per group: drop, interval, q-value, main partner, then category and reason."""
+    """Per group: the net change, affected classes (drop, interval, q, partner, category, reason), improved classes."""
     params = comparison.params
     metric = params["metric"]
     click.echo()
     click.secho(
         f"Comparison with reference group {params['reference']!r} (metric: {metric}; affected = drop >= "
-        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}; {params['n_bootstrap']} bootstrap draws, "
-        f"seed {params['seed']}):",
+        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}, improved = rise >= "
+        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}; a partner = a class whose share of the "
+        f"lost images rose with Holm-adjusted p <= {params['flow_alpha']:g}; {params['n_bootstrap']} bootstrap "
+        f"draws, seed {params['seed']}):",
         bold=True,
     )
     for note in comparison.notes:
         click.echo(f"note: {note}")
     names = comparison.label_space.table().set_index("class_index")["class_name"]
     summary = comparison.summary.set_index("group")
+    headers = ["class", "reference"]
     for group, rows in comparison.per_class.groupby("group", sort=False):
         affected = rows[rows["affected"]].sort_values(f"delta_{metric}", kind="stable")
+        improved = rows[rows["improved"]].sort_values(f"delta_{metric}", ascending=False, kind="stable")
         line = summary.loc[group]
-        click.echo(
-            f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
-            f"{int(line['n_affected'])} affected classes"
-            + (f"; {int(line['n_affected_original'])} drop under original labels, "
-               f"{int(line['n_explained_by_multilabels'])} of them explained by multi-labels"
-               if "affected_multilabel" in rows else "")
-        )
-        if affected.empty:
-            continue
-        flows = comparison.flows[(comparison.flows["group"] == group) & (comparison.flows["rank"] == 1)]
-        partner = flows.set_index("class_index")
-        table_rows = []
-        for r in affected.head(top).itertuples():
-            delta = getattr(r, f"delta_{metric}")
-            low, high = getattr(r, f"ci_low_{metric}"), getattr(r, f"ci_high_{metric}")
-            to = "-"
-            if r.class_index in partner.index:
-                p = partner.loc[r.class_index]
-                to = f"{names[int(p.partner_index)][:20]} ({100 * p.share_delta:+.0f})"
-            table_rows.append([
-                r.class_name[:28], _pct(getattr(r, f"acc_{metric}_reference")), _pct(getattr(r, f"acc_{metric}")),
-                f"{100 * delta:+5.1f}", f"[{100 * low:+.1f}, {100 * high:+.1f}]", f"{getattr(r, f'q_value_{metric}'):.1e}",
-                to,
-            ])
-        _table(["class", "reference", group[:12], "delta", "95% CI", "q", "predictions went to"], table_rows, "lrrrrrl")
-        why = categorisation.classes[categorisation.classes["group"] == group].set_index("class_index")
-        click.echo()
-        for r in affected.head(top).itertuples():
-            if r.class_index not in why.index:
-                continue
-            w = why.loc[r.class_index]
-            click.echo(f"  {click.style(r.class_name, bold=True)} [{w['category']}; {w['loss_driver']}]: {w['reason']}")
-            if w["other_pairs"]:
-                click.echo(f"      also lost predictions to: {w['other_pairs']}")
-        if len(affected) > top:
-            click.echo(f"… and {len(affected) - top} more (see --out)")
+        click.echo(f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
+                   f"{int(line['n_affected'])} affected class{'es' if int(line['n_affected']) != 1 else ''}, "
+                   f"{int(line['n_improved'])} improved")
+        for text in (comparison.net_summary(group), comparison.explanation_summary(group)):
+            if text:
+                click.echo(f"  {text}")
+        columns = [*headers, group[:12], "delta", "95% CI", "q"]
+        if not affected.empty:
+            flows = comparison.flows[(comparison.flows["group"] == group) & (comparison.flows["rank"] == 1)]
+            _table([*columns, "predictions went to"],
+                   _class_rows(affected.head(top), metric, flows.set_index("class_index"), names), "lrrrrrl")
+            why = categorisation.classes[categorisation.classes["group"] == group].set_index("class_index")
+            click.echo()
+            for r in affected.head(top).itertuples():
+                if r.class_index not in why.index:
+                    continue
+                w = why.loc[r.class_index]
+                name = click.style(r.class_name, bold=True)
+                confidence = f"; {w['confidence']} confidence" if w.get("confidence") else ""
+                if pd.isna(w["partner_index"]):
+                    click.echo(f"  {name} [{w['category']}{confidence}]: {w['reason']}")
+                    continue
+                driver = describe_loss_driver(w["loss_driver"], r.class_name, w["partner_name"])
+                click.echo(f"  {name} [{w['category']}{confidence}{'; ' + driver if driver else ''}]: {w['reason']}")
+                if w["other_pairs"]:
+                    click.echo(f"      also lost predictions to: {w['other_pairs']}")
+            if len(affected) > top:
+                click.echo(f"… and {len(affected) - top} more (see --out)")
+        if not improved.empty:
+            click.echo()
+            click.secho(f"  Improved classes ({group} against {params['reference']}):", bold=True)
+            _table(columns, _class_rows(improved.head(top), metric, None, names), "lrrrrr")
+            if len(improved) > top:
+                click.echo(f"… and {len(improved) - top} more (see --out)")
 
 
 def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> None:
@@ -128,7 +154,7 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
                 bold=True)
     rows = []
     for r in recommendation.table.head(top).itertuples():
-        rows.append([r.class_name[:24], r.category, r.action, r.setting or "-", r.target_classes[:36] or "-",
+        rows.append([r.class_name[:24], r.category, r.action, _text(r.setting), _text(r.target_classes)[:36],
                      _pct(r.acc_default), _pct(r.acc_expected)])
     _table(["class", "category", "action", "setting", "override covers", "now", "expected"], rows, "lllllrr")
     effect = recommendation.effect
@@ -138,6 +164,20 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
         f"({100 * effect['expected_change']:+.2f} points; estimate: each class keeps the accuracy it had "
         f"under the recommended setting, the others the default's)"
     )
+
+
+def render_wordnet_map(table: pd.DataFrame, *, top: int = 10) -> None:
+    """Which WordNet synset the class names got: counts, then every name not matched exactly."""
+    mapped = table["synset"].notna()
+    click.echo()
+    click.secho(f"WordNet hierarchy from the class names: {int(mapped.sum())} of {len(table)} mapped "
+                f"({', '.join(f'{k} {v}' for k, v in table['match'].value_counts().items())}):", bold=True)
+    notable = table[(table["match"] != "exact lemma") | (table["n_senses"].fillna(1) > 1)]
+    for r in notable.head(top).itertuples():
+        target = f"{r.synset} '{r.synset_name}'" if r.synset else "unmapped"
+        click.echo(f"  {r.class_name} -> {target}: {r.reason}")
+    if len(notable) > top:
+        click.echo(f"  … and {len(notable) - top} more (see wordnet_map.csv with --out)")
 
 
 def render_written(paths: Sequence[object]) -> None:

@@ -124,17 +124,69 @@ def _is_saved_dataset(path: Path) -> bool:
 
 
 def _from_folder(root: Path) -> ImageSource:
-    keys = []
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        relative = Path(folder).relative_to(root)
-        for file in files:
-            if not file.startswith(".") and file.lower().endswith(IMAGE_SUFFIXES):
-                keys.append((relative / file).as_posix())
-    if not keys:
+    """Every image file under ``root`` once, keyed by its path relative to ``root``.
+
+    Symbolic links are followed, each real folder once: a link back to a folder above it (a
+    loop) is an error, a second link to a folder already read is skipped, and a linked file
+    whose real file is in the tree already is not read twice (hard links, which are separate
+    files to the folder, are kept).
+    """
+    found: list[tuple[str, tuple[int, int], bool]] = []  # key, real file, reached through a link
+    top = _identity(root.stat())
+    seen_folders: set[tuple[int, int]] = set()
+    # (folder, key prefix, identities of the folders above, reached through a link); real folders
+    # are read before linked ones, so that a folder is keyed by its own path where it has one
+    pending: list[tuple[Path, str, tuple[tuple[int, int], ...], bool]] = [(root, "", (top,), False)]
+    linked_folders: list[tuple[Path, str, tuple[tuple[int, int], ...], bool]] = []
+    while pending or linked_folders:
+        folder, relative, ancestors, linked = pending.pop() if pending else linked_folders.pop(0)
+        if ancestors[-1] in seen_folders:
+            continue
+        seen_folders.add(ancestors[-1])
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name, reverse=True)
+        except OSError as e:
+            raise InputError(f"{folder}: cannot list the folder ({e.strerror})") from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                info = entry.stat() if is_dir or entry.name.lower().endswith(IMAGE_SUFFIXES) else None
+            except OSError:  # a broken link
+                continue
+            if info is None:
+                continue
+            identity = _identity(info)
+            through_link = linked or entry.is_symlink()
+            key = f"{relative}{entry.name}"
+            if is_dir:
+                if identity in ancestors:
+                    raise InputError(
+                        f"{root}: a symbolic link loop: {Path(entry.path)} leads back to {os.path.realpath(entry.path)}, "
+                        f"a folder above it; remove the link or give a folder without it"
+                    )
+                item = (Path(entry.path), f"{key}/", (*ancestors, identity), through_link)
+                (linked_folders if through_link else pending).append(item)
+            elif entry.is_file():
+                found.append((key, identity, through_link))
+    if not found:
         raise InputError(f"{root}: no image files (expected files ending in {', '.join(IMAGE_SUFFIXES[:5])}, …)")
-    keys.sort()
+    direct = {identity for _, identity, through_link in found if not through_link}
+    keys, linked_once = [], set()
+    for key, identity, through_link in sorted(found):
+        if through_link and (identity in direct or identity in linked_once):
+            continue
+        if through_link:
+            linked_once.add(identity)
+        keys.append(key)
     return ImageSource(np.asarray(keys, dtype=object), str(root), root=root)
+
+
+def _identity(info: os.stat_result) -> tuple[int, int]:
+    """What makes a file or folder the same one, whatever path reaches it."""
+    return (info.st_dev, info.st_ino)
 
 
 def _from_dataset(dataset: Any, source: str, split: str | None, image_column: str | None,

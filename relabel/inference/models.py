@@ -7,11 +7,20 @@
   ``"none"`` for random initialisation; the weights' own eval preprocessing is used;
 * a timm model name when timm is installed (``pretrained`` unless ``weights="none"``), with
   timm's data config (input size, crop fraction, interpolation, mean, std);
+* a Hugging Face hub name as timm writes it (``timm/resnet18.a1_in1k``, or ``hf-hub:…``),
+  loaded through timm;
 * a checkpoint file with an architecture name (``arch``): a state dict, possibly under a
   ``state_dict`` / ``model`` / ``model_state_dict`` / ``module`` / ``net`` key, with
   ``module.`` (DistributedDataParallel) and ``_orig_mod.`` (``torch.compile``) prefixes
-  removed; loaded with ``weights_only=True``, so no pickled code runs;
-* a TorchScript file (``torch.jit.save``) or a ``torch.export`` file (``.pt2``);
+  removed, and a prefix that every key shares but the architecture does not (Lightning's
+  ``model.`` / ``net.``); loaded with ``weights_only=True``, so no pickled code runs. The
+  training scripts of torchvision (``references/classification/train.py``) and timm
+  (``train.py``) store their ``args`` as an ``argparse.Namespace``, which is allowed too;
+* a TorchScript file (``torch.jit.save``) or a ``torch.export`` file (``.pt2``) — programs:
+  loading one runs what it holds (TorchScript code, an exported graph whose symbolic shapes
+  torch evaluates, compiled kernels), so relabel loads them only with ``trust_program=True``
+  (CLI ``--trust-program``), and even then refuses a ``.pt2`` archive that holds pickled
+  objects (which torch would unpickle with ``weights_only=False``) or compiled code;
 * any ``nn.Module``.
 
 Downloads of named weights go through torchvision or timm as usual. The result is a
@@ -21,9 +30,16 @@ class names the weights declare (if any).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import io
+import json
 import math
+import os
+import pickle
+import re
 import warnings
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +64,13 @@ _STATE_DICT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net")
 _PREFIXES = ("module.", "_orig_mod.")
 #: File names that look like a model file rather than a model name.
 _FILE_SUFFIXES = (".pt", ".pth", ".pt2", ".ckpt", ".bin", ".tar", ".jit", ".ts", ".torchscript")
+#: How the Hugging Face hub names a model: ``organisation/name`` (``timm/resnet18.a1_in1k``).
+_HUB_NAME = re.compile(r"(?:hf[-_]hub:)?[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: The globals (beyond tensors and containers) that trainers' checkpoints hold and relabel lets
+#: ``torch.load(weights_only=True)`` rebuild: torchvision's and timm's ``args``.
+_CHECKPOINT_GLOBALS: list[Any] = [argparse.Namespace]
+_TRUST_HINT = ("if you trust where the file came from, pass --trust-program (Python: trust_program=True); or save the "
+               "model's state_dict() and give --arch")
 
 
 @dataclass(frozen=True)
@@ -173,6 +196,7 @@ def load_model(
     arch: str | None = None,
     weights: str | None = None,
     num_classes: int | None = None,
+    trust_program: bool = False,
 ) -> LoadedModel:
     """Build or load a model for evaluation (see the module docstring for what ``model`` may be).
 
@@ -190,6 +214,9 @@ def load_model(
     num_classes
         The classifier size when building ``arch`` for a checkpoint (default: read from the
         checkpoint) or a model name with random weights (default: the architecture's own).
+    trust_program
+        Load TorchScript and ``torch.export`` files, which run what they hold; without it they
+        are refused before torch reads them.
     """
     if isinstance(model, LoadedModel):
         return model
@@ -202,14 +229,17 @@ def load_model(
     text = str(model)
     path = Path(text)
     if path.is_file():
-        return _from_file(path, arch=arch, num_classes=num_classes)
+        return _from_file(path, arch=arch, num_classes=num_classes, trust_program=trust_program)
     if path.is_dir():
         raise InputError(f"model {text!r} is a folder; expected a model name or a checkpoint file")
+    hub_name = _HUB_NAME.fullmatch(text) is not None and path.suffix.lower() not in _FILE_SUFFIXES
     looks_like_file = path.suffix.lower() in _FILE_SUFFIXES or "/" in text or "\\" in text
-    if looks_like_file and not text.startswith(("hf-hub:", "hf_hub:")):
+    if looks_like_file and not hub_name:
         raise InputError(f"model file {text} does not exist")
     if arch is not None:
         raise InputError(f"model {text!r}: arch= is for checkpoint files; {text!r} is not a file")
+    if hub_name:
+        return _from_hub(text, weights=weights, num_classes=num_classes)
     return _from_name(text, weights=weights, num_classes=num_classes)
 
 
@@ -242,6 +272,18 @@ def _from_name(name: str, *, weights: str | None, num_classes: int | None) -> Lo
     if timm is None:
         hint += "; timm is not installed (pip install 'relabel[timm]') for timm model names"
     raise InputError(f"unknown model {name!r}: not a file, not a torchvision classification model{hint}")
+
+
+def _from_hub(name: str, *, weights: str | None, num_classes: int | None) -> LoadedModel:
+    """A Hugging Face hub name (``timm/resnet18.a1_in1k``), loaded through timm (no local file of that name)."""
+    timm = _timm()
+    hub = name if name.startswith(("hf-hub:", "hf_hub:")) else f"hf-hub:{name}"
+    if timm is None:
+        raise InputError(
+            f"model {name!r}: no such file, and a Hugging Face hub name, which relabel loads through timm; timm is "
+            f"not installed (pip install 'relabel[timm]')"
+        )
+    return _timm_model(timm, hub, weights=weights, num_classes=num_classes)
 
 
 def _torchvision_weights(name: str, weights: str) -> Any:
@@ -297,9 +339,10 @@ def _timm_model(timm: Any, name: str, *, weights: str | None, num_classes: int |
     kwargs = {} if num_classes is None else {"num_classes": num_classes}
     try:
         module = timm.create_model(name, pretrained=pretrained, **kwargs)
-    except (OSError, RuntimeError) as e:
-        raise InputError(f"timm model {name!r}: cannot load its pretrained weights ({type(e).__name__}: {e}); "
-                         f"check the network connection or the Hugging Face cache") from None
+    except (OSError, RuntimeError, ValueError) as e:  # huggingface_hub's offline and not-found errors among them
+        raise InputError(f"timm model {name!r}: cannot load it or its pretrained weights ({type(e).__name__}: "
+                         f"{str(e)[:300]}); check the name, the network connection or the Hugging Face cache "
+                         f"(HF_HUB_OFFLINE=1 reads the cache only)") from None
     config = _timm_data_config(module)
     return LoadedModel(module, name.split("/")[-1], Preprocess.from_timm_config(config), None,
                        f"timm {name}{'' if pretrained else ' (random weights)'}")
@@ -330,25 +373,30 @@ def _build_arch(arch: str, num_classes: int | None) -> tuple[nn.Module, Preproce
 # ---------------------------------------------------------------- files
 
 
-def _from_file(path: Path, *, arch: str | None, num_classes: int | None) -> LoadedModel:
-    if path.suffix.lower() == ".pt2":
+def _from_file(path: Path, *, arch: str | None, num_classes: int | None, trust_program: bool) -> LoadedModel:
+    kind = _program_kind(path)
+    if kind is not None:
         if arch is not None:
-            raise InputError(f"{path}: a torch.export file holds its own architecture; do not give arch=")
+            raise InputError(f"{path}: a {kind} file holds its own architecture; do not give arch= (CLI: --arch)")
+        if not trust_program:
+            raise InputError(f"{path}: a {kind} file is a program: loading it runs what it holds, which relabel "
+                             f"cannot check; {_TRUST_HINT}")
+        if kind == "torch.export":
+            program = _load_exported_program(path)
+            return LoadedModel(program.module(), path.stem, description=f"torch.export file {path}", program=program)
         try:
-            program = torch.export.load(str(path))
-        except Exception as e:  # torch.export raises many types on a bad file
-            raise InputError(f"{path}: cannot load the torch.export program ({type(e).__name__}: {e})") from None
-        return LoadedModel(program.module(), path.stem, description=f"torch.export file {path}", program=program)
+            with warnings.catch_warnings():  # torch 2.14 deprecates TorchScript; relabel still reads it
+                warnings.simplefilter("ignore", FutureWarning)
+                module = torch.jit.load(str(path), map_location="cpu")
+        except (RuntimeError, ValueError, OSError) as e:
+            raise InputError(f"{path}: cannot load the TorchScript program ({type(e).__name__}: "
+                             f"{str(e)[:300]})") from None
+        return LoadedModel(module, path.stem, description=f"TorchScript file {path}")
+    if path.suffix.lower() == ".pt2":
+        raise InputError(f"{path}: not a torch.export archive (torch.export.save writes a zip file with models/ "
+                         f"and data/ inside)")
     if arch is not None:
         return _from_checkpoint(path, arch, num_classes)
-    try:
-        with warnings.catch_warnings():  # torch 2.14 deprecates TorchScript; relabel still reads it
-            warnings.simplefilter("ignore", FutureWarning)
-            module = torch.jit.load(str(path), map_location="cpu")
-    except (RuntimeError, ValueError, OSError):
-        pass
-    else:
-        return LoadedModel(module, path.stem, description=f"TorchScript file {path}")
     _read_state_dict(path)  # raises a clear error when the file is no checkpoint at all
     raise InputError(
         f"{path}: holds a state dict (weights only); give the architecture it belongs to, e.g. arch='resnet50' "
@@ -356,22 +404,128 @@ def _from_file(path: Path, *, arch: str | None, num_classes: int | None) -> Load
     )
 
 
+def _program_kind(path: Path) -> str | None:
+    """``"torch.export"`` or ``"TorchScript"`` when the file is such an archive (read from its zip index only)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return None
+    inner = {name.split("/", 1)[1] for name in names if "/" in name}
+    if any(n.startswith("models/") and n.endswith(".json") for n in inner) or "serialized_exported_program.json" in names:
+        return "torch.export"
+    if any(n.startswith("code/") for n in inner) and "constants.pkl" in inner:
+        return "TorchScript"
+    return None
+
+
+def _load_exported_program(path: Path) -> Any:
+    """A ``torch.export`` program, read from one copy of the file's bytes after :func:`_check_program_archive`.
+
+    Every pickle torch would unpickle is first loaded with ``weights_only=True``; torch's own
+    reader then finds them loadable that way and never falls back to ``weights_only=False``
+    (``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` is set while it reads, as a second guard).
+    """
+    data = path.read_bytes()
+    _check_program_archive(data, path)
+    previous = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        return torch.export.load(io.BytesIO(data))
+    except Exception as e:  # torch.export raises many types on a bad file
+        raise InputError(f"{path}: cannot load the torch.export program ({type(e).__name__}: "
+                         f"{str(e)[:300]})") from None
+    finally:
+        if previous is None:
+            os.environ.pop("TORCH_FORCE_WEIGHTS_ONLY_LOAD", None)
+        else:
+            os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = previous
+
+
+def _check_program_archive(data: bytes, path: Path) -> None:
+    """Refuse a ``.pt2`` archive whose loading would unpickle with ``weights_only=False`` or load compiled code.
+
+    torch reads the sample inputs (and a legacy archive's weights and constants) with
+    ``weights_only=True`` and, when that fails, again with ``weights_only=False``; it unpickles
+    weights and tensor constants marked ``use_pickle`` with ``weights_only=False``, opaque-object
+    constants with ``pickle.loads`` and custom-object constants with TorchScript's unpickler,
+    and loads AOTInductor / ExecuTorch / MTIA shared objects. Each pickle here must load with
+    ``weights_only=True``; the others are refused outright.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise InputError(f"{path}: cannot load the torch.export program (not a zip archive: {e})") from None
+    with archive:
+        names = archive.namelist()
+
+        def inner(name: str) -> str:
+            return name.split("/", 1)[1] if "/" in name else name
+
+        compiled = [n for n in names if inner(n).startswith(("data/aotinductor/", "data/executorch/", "data/mtia"))]
+        if compiled:
+            raise InputError(f"{path}: the archive holds compiled code ({format_offenders(compiled)}); relabel "
+                             f"runs exported programs only, never compiled kernels")
+        pickles = [n for n in names if inner(n).startswith("data/sample_inputs/")]
+        pickles += [n for n in names if n in ("serialized_state_dict.json", "serialized_constants.json",
+                                              "serialized_example_inputs.json")]
+        pickles += [n for n in names if inner(n).startswith(("data/weights/", "data/constants/")) and
+                    inner(n).removeprefix("data/weights/").removeprefix("data/constants/").endswith(".pt")]
+        for config_name in [n for n in names if inner(n).startswith(("data/weights/", "data/constants/"))
+                            and n.endswith("_config.json")]:
+            folder = config_name.rsplit("/", 1)[0]
+            try:
+                config = json.loads(archive.read(config_name)).get("config", {})
+            except (ValueError, AttributeError, RecursionError):
+                raise InputError(f"{path}: cannot read {config_name} in the archive") from None
+            for fqn, meta in config.items() if isinstance(config, dict) else ():
+                file_name = str(meta.get("path_name", "")) if isinstance(meta, dict) else ""
+                if file_name.startswith(("opaque_obj_", "custom_obj_")):
+                    raise InputError(
+                        f"{path}: constant {fqn!r} is a pickled Python object ({file_name}), which torch would "
+                        f"unpickle without restriction; relabel refuses it even with --trust-program"
+                    )
+                if isinstance(meta, dict) and meta.get("use_pickle"):
+                    pickles.append(f"{folder}/{file_name}")
+        for name in pickles:
+            try:
+                torch.load(io.BytesIO(archive.read(name)), map_location="cpu", weights_only=True)
+            except KeyError:
+                raise InputError(f"{path}: the archive names {name}, which it does not hold") from None
+            except Exception as e:  # the restricted unpickler refused it, or it is damaged
+                raise InputError(
+                    f"{path}: {name} in the archive does not load with weights_only=True ({type(e).__name__}: "
+                    f"{_first_line(e)}); torch would then unpickle it without restriction, which can run code, so "
+                    f"relabel refuses the file even with --trust-program"
+                ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    """The line of an unpickling error that names what was refused, else its first line (at most 200 characters)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    line = next((ln for ln in lines if "GLOBAL" in ln or "global" in ln), lines[0] if lines else "")
+    return line[:200]
+
+
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """The state dict in a checkpoint: nested under a common key or not, prefixes removed."""
-    import pickle
-
+    if path.read_bytes()[:4] == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not a complete PyTorch checkpoint: the zip archive torch.save writes is truncated "
+                         f"or damaged (its table of contents is missing)")
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_CHECKPOINT_GLOBALS):
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         line = next((ln.strip() for ln in str(e).splitlines() if "GLOBAL" in ln), "")
         if not line:  # not a pickle of objects at all
-            raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
+            raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {_first_line(e)})") from None
         raise InputError(
-            f"{path}: cannot load: the file holds objects other than tensors and containers ({line}); relabel loads "
-            f"checkpoints with weights_only=True, so save model.state_dict(), or a TorchScript / torch.export file"
+            f"{path}: cannot load: the file holds objects other than tensors, containers and the argparse.Namespace "
+            f"of torchvision's and timm's training scripts ({line[:200]}); relabel loads checkpoints with "
+            f"weights_only=True, so save model.state_dict(), or a TorchScript / torch.export file"
         ) from None
     except (RuntimeError, OSError, EOFError, ValueError, KeyError) as e:
-        raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
+        raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
     state = obj
     for _ in range(3):  # e.g. {"model": {"state_dict": {...}}} is rare, but nested once or twice occurs
         if isinstance(state, Mapping) and not _is_state_dict(state):
@@ -393,6 +547,21 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             if state and all(k.startswith(prefix) for k in state):
                 state = {k[len(prefix):]: v for k, v in state.items()}
                 changed = True
+    return state
+
+
+def _without_shared_prefix(state: dict[str, torch.Tensor], own: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The state dict without a first name part that every key shares and the architecture's keys do not.
+
+    Lightning saves a LightningModule's state, so a network held as ``self.model`` or
+    ``self.net`` has every key under ``model.`` or ``net.``.
+    """
+    own_heads = {k.split(".", 1)[0] for k in own}
+    while state and all("." in k for k in state):
+        heads = {k.split(".", 1)[0] for k in state}
+        if len(heads) != 1 or heads <= own_heads:
+            break
+        state = {k.split(".", 1)[1]: v for k, v in state.items()}
     return state
 
 
@@ -424,6 +593,7 @@ def _from_checkpoint(path: Path, arch: str, num_classes: int | None) -> LoadedMo
     state = _read_state_dict(path)
     with torch.device("meta"):
         module, preprocess = _build_arch(arch, num_classes)
+    state = _without_shared_prefix(state, module.state_dict())
     size = _classifier_size(module, state) if num_classes is None else None
     if size is not None:
         with torch.device("meta"):

@@ -107,6 +107,7 @@ def predict(
     shard_size: int = DEFAULT_SHARD_SIZE,
     on_error: OnError | str = "fail",
     restart: bool = False,
+    trust_program: bool = False,
 ) -> Run:
     """Evaluate ``model`` on the images of ``data`` and return (and with ``out``, write) a run.
 
@@ -150,6 +151,9 @@ def predict(
     shard_size, restart
         Images per shard; ``restart`` discards the shards of an earlier, different run
         instead of refusing to mix them.
+    trust_program
+        Load a TorchScript or ``torch.export`` file, which runs what it holds (see
+        :func:`~relabel.inference.load_model`).
 
     The module is prepared in place: evaluation mode, moved to the device, channels-last (an
     exported program is moved to the device whole, and a module taken from it is run).
@@ -178,7 +182,7 @@ def predict(
     meta_fields = check_meta_fields({"name": name, "group": group, "strength": strength, "seed": seed},
                                     where="predict")
     space = load_label_space(label_space) if label_space is not None else None
-    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes)
+    loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes, trust_program=trust_program)
     if preprocess is not None:
         loaded = loaded.with_preprocess(preprocess)
     source = open_images(data, split=split, image_column=image_column, key_column=key_column)

@@ -25,19 +25,30 @@ __all__ = [
 ]
 
 
-def load_runs(specs: Sequence[RunSpec | str | Path], *, label_space: LabelSpace) -> list[Run]:
+def load_runs(specs: Sequence[RunSpec | str | Path], *,
+              label_space: LabelSpace | str | Path | Sequence[str]) -> list[Run]:
     """Load several runs from specs (or plain paths); run names must be unique.
 
     A :class:`RunSpec`'s reader options were checked when it was made, so they always fit
-    :func:`load_run`.
+    :func:`load_run`. A run is named after its file unless its spec names it, so files of one
+    name in several folders (timm's inference.py names its output after the model, e.g.
+    ``seed0/resnet50-224.csv``, ``seed1/resnet50-224.csv``) need names of their own.
     """
+    space = load_label_space(label_space)
     checked = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
     runs = [
-        load_run(spec.path, label_space=label_space, name=spec.name, group=spec.group,
+        load_run(spec.path, label_space=space, name=spec.name, group=spec.group,
                  strength=spec.strength, seed=spec.seed, **spec.options)
         for spec in checked
     ]
     twice = repeated(r.meta.name for r in runs)
     if twice:
-        raise InputError(f"run names must be unique; {format_offenders(twice)} name several runs")
+        paths = [str(spec.path) for spec, run in zip(checked, runs) if run.meta.name == twice[0]]
+        same_file_name = len({Path(p).name for p in paths}) == 1
+        hint = (" (files of one name in several folders, as timm's inference.py writes them per seed: "
+                "it names its output after the model)" if same_file_name else "")
+        raise InputError(
+            f"run names must be unique; {format_offenders(twice)} name several runs: {format_offenders(paths)}"
+            f"{hint}; give each run its own name (--run NAME=PATH, or name: in the manifest)"
+        )
     return runs

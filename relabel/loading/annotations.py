@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from relabel import _json, _tables
-from relabel.errors import InputError, RelabelWarning, format_offenders, repeated
+from relabel.errors import InputError, LabelSpaceError, RelabelWarning, format_offenders, repeated
 from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading.sources import source_path
 
@@ -122,7 +122,9 @@ class Annotations:
         keys = _tables.as_text(images)
         if len(original) != len(keys):
             raise InputError(f"{where}: {len(keys)} images but {len(original)} original labels")
-        original_arr = label_space.indices(original, where=f"{where}, original labels", owners=keys)
+        flat_labels = None if multilabels is None else [v for m in multilabels for v in m]
+        original_arr = label_space.indices(original, where=f"{where}, original labels", owners=keys,
+                                           evidence=flat_labels)
         indptr = indices = scores = None
         if multilabels is not None:
             if len(multilabels) != len(keys):
@@ -130,8 +132,7 @@ class Annotations:
             lengths = np.fromiter((len(s) for s in multilabels), dtype=np.int64, count=len(multilabels))
             indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
             owners = np.repeat(keys, lengths)
-            indices = label_space.indices([v for s in multilabels for v in s], where=f"{where}, multi-labels",
-                                          owners=owners)
+            indices = label_space.indices(flat_labels, where=f"{where}, multi-labels", owners=owners, evidence=original)
             if soft_scores is not None:
                 if len(soft_scores) != len(keys):
                     raise InputError(f"{where}: {len(keys)} images but {len(soft_scores)} lists of soft scores")
@@ -323,6 +324,7 @@ def annotations_from_table(
     labels_column: str | None = None,
     score_column: str | None = None,
     source: str = "table",
+    classes_given: bool = False,
 ) -> Annotations:
     """Annotations from a table in one of two layouts.
 
@@ -340,7 +342,9 @@ def annotations_from_table(
     ``original`` columns, or a file; joined by file name) supplies the original labels when
     the table has none. Labels are class indices, keys or unique names; without a
     ``label_space`` one is made from the labels themselves: ``0..max`` for integers, else the
-    sorted distinct names.
+    sorted distinct names. Names that look like integers are read as names when the labels
+    also hold a name that cannot be an index (see :meth:`LabelSpace.indices`). With
+    ``classes_given`` the labels are class indices of ``label_space`` already (no names).
     """
     if len(table.columns) == 0 or len(table) == 0:
         raise InputError(f"{source}: no annotated images (empty table)")
@@ -414,8 +418,15 @@ def annotations_from_table(
         raise InputError(f"{orig_where}: missing original labels for {format_offenders(missing)}")
     label_space = label_space or LabelSpace.from_labels([*original_values, *flat],
                                                         name=Path(str(source)).stem or "inferred")
-    original = label_space.indices(original_values, where=orig_where, owners=images)
-    indices = label_space.indices(flat, where=labels_where, owners=owners) if indptr is not None else None
+    if classes_given:  # class indices already (HF ClassLabel codes mapped into the label space)
+        original = label_space.indices(np.asarray(original_values, dtype=np.int64), where=orig_where, owners=images,
+                                       as_indices=True)
+        indices = None if indptr is None else label_space.indices(np.asarray(flat, dtype=np.int64),
+                                                                   where=labels_where, owners=owners, as_indices=True)
+        return _validated(images, original, label_space, indptr, indices, scores, source)
+    original = label_space.indices(original_values, where=orig_where, owners=images, evidence=flat)
+    indices = label_space.indices(flat, where=labels_where, owners=owners,
+                                  evidence=original_values) if indptr is not None else None
     return _validated(images, original, label_space, indptr, indices, scores, source)
 
 
@@ -432,12 +443,13 @@ def annotations_from_hf(
 ) -> Annotations:
     """Annotations from an HF ``datasets`` Dataset/DatasetDict (or a path saved with ``save_to_disk``).
 
-    The image column (see :data:`relabel._tables.IMAGE_COLUMNS`; a column of keys wins over
+    The image column (see :data:`relabel._tables.IMAGE_COLUMNS`; a text column of keys wins over
     an ``Image`` column) may hold string keys or images whose ``path`` names the file. The
     original label comes from ``original``, ``label``, ``labels_original`` or ``target`` (or
     from ``original_labels``), the multi-label set from ``labels``, ``multilabels`` or
     ``real``. A ``ClassLabel`` feature on either supplies the class names when no label
-    space is given.
+    space is given; with a label space, its codes are mapped through their names into it
+    (``imagefolder`` numbers ImageNet's class folders 0.. whatever classes they hold).
     """
     import datasets as hf
 
@@ -447,12 +459,13 @@ def annotations_from_hf(
             dataset = hf.load_from_disk(str(dataset))
         except FileNotFoundError as e:
             raise InputError(f"{dataset}: not a dataset saved with save_to_disk ({e})") from None
-    dataset, source = _tables.select_split(dataset, split, source)
+    dataset, source = _tables.select_split(dataset, split, source, option="split= (CLI: --split)")
     if not isinstance(dataset, hf.Dataset):
         raise InputError(f"{source}: expected an HF datasets Dataset or DatasetDict, got {type(dataset).__name__}")
     features = dataset.features
     names = list(features)
-    key_columns = [c for c in names if not isinstance(features[c], hf.Image)]
+    # text columns only, as relabel predict reads keys: an integer ``id`` column is no file name
+    key_columns = [c for c in names if getattr(features[c], "dtype", None) in ("string", "large_string")]
     image_col = image_column or _tables.pick_column(
         key_columns, _tables.IMAGE_COLUMNS, where=source, field="image", required=False
     )
@@ -461,14 +474,12 @@ def annotations_from_hf(
                                    required=False)
     orig_col = _tables.pick_column([c for c in names if c != list_col], (*_ORIGINAL_COLUMNS, "label"),
                                    given=original_column, where=source, field="original label", required=False)
-    if label_space is None:
-        class_label = next(
-            (f for f in (features.get(orig_col), getattr(features.get(list_col), "feature", None))
-             if isinstance(f, hf.ClassLabel)),
-            None,
-        )
-        if class_label is not None:
-            label_space = LabelSpace.from_names(class_label.names, name=Path(source).stem or "HF dataset")
+    class_labels = {column: feature for column, feature in
+                    ((orig_col, features.get(orig_col)), (list_col, getattr(features.get(list_col), "feature", None)))
+                    if column is not None and isinstance(feature, hf.ClassLabel)}
+    if label_space is None and class_labels:
+        label_space = LabelSpace.from_names(next(iter(class_labels.values())).names,
+                                            name=Path(source).stem or "HF dataset")
     if isinstance(features[image_col], hf.Image):
         cells = list(dataset.cast_column(image_col, hf.Image(decode=False))[image_col])
         no_path = [i for i, c in enumerate(cells) if not c.get("path")]
@@ -485,10 +496,49 @@ def annotations_from_hf(
         table["original"] = list(dataset[orig_col])
     if list_col is not None:
         table["labels"] = list(dataset[list_col])
+    label_columns = [c for c in (orig_col, list_col) if c is not None]
+    coded = [c for c in label_columns if c in class_labels]
+    # all labels coded: class indices from here on; else the codes become class keys, read like the other labels
+    as_indices = bool(coded) and len(coded) == len(label_columns) and original_labels is None
+    for column, name in ((orig_col, "original"), (list_col, "labels")):
+        if column in class_labels and label_space is not None:
+            table[name] = _class_label_indices(table[name], class_labels[column], label_space,
+                                               f"{source}, column {column!r}", as_keys=not as_indices)
     return annotations_from_table(
         table, label_space=label_space, original_labels=original_labels, source=source, image_column="image",
         original_column="original" if orig_col else None, labels_column="labels" if list_col else None,
+        classes_given=as_indices,
     )
+
+
+def _class_label_indices(cells: pd.Series, feature: Any, label_space: LabelSpace, where: str, *,
+                         as_keys: bool = False) -> pd.Series:
+    """HF ``ClassLabel`` codes (or lists of them) → class indices (or keys) of ``label_space``, through their names.
+
+    A code is an index into the feature's own names, not into the label space: ImageNet class
+    folders read by ``imagefolder`` are numbered 0.. in folder order, whatever classes they are.
+    The names must be classes (keys or names) of the label space; ``-1`` (HF's "no label") and
+    codes beyond the names are errors.
+    """
+    names = list(feature.names)
+    try:
+        target = label_space.index_of_names(names)
+    except LabelSpaceError as e:
+        raise LabelSpaceError(
+            f"{where}: the ClassLabel names must be classes (keys or names) of label space {label_space.name!r}: "
+            f"{str(e).split(': ', 1)[-1]}"
+        ) from None
+
+    def mapped(code: Any) -> Any:
+        if isinstance(code, (list, tuple, np.ndarray)):
+            return [mapped(c) for c in code]
+        if code is None or not (0 <= int(code) < len(names)):
+            raise InputError(f"{where}: ClassLabel code {code!r} is not one of the feature's {len(names)} classes "
+                             f"(-1 is HF's 'no label')")
+        index = int(target[int(code)])
+        return label_space.keys[index] if as_keys else index
+
+    return cells.map(mapped)
 
 
 # ---------------------------------------------------------------- files and names
@@ -526,6 +576,8 @@ def load_annotations(
     if not isinstance(source, (str, Path)):
         return annotations_from_hf(source, split=split, label_space=space, original_labels=originals, **columns)
     text = str(source)
+    if split is not None and text.lower() in ("real", "imagenet-val-labels"):
+        raise InputError(f"annotations {text!r}: split= (CLI: --split) is for HF datasets saved as a DatasetDict")
     if text.lower() == "real":
         return read_real_json(source_path("real"), original=originals, label_space=space)
     if text.lower() == "imagenet-val-labels":
@@ -537,6 +589,8 @@ def load_annotations(
         raise InputError(f"annotations {text!r}: no such file or folder (or give the name 'real')")
     if path.is_dir():
         return annotations_from_hf(path, split=split, label_space=space, original_labels=originals, **columns)
+    if split is not None:
+        raise InputError(f"{path}: split= (CLI: --split) is for HF datasets saved as a DatasetDict, not for a file")
     suffix = path.suffix.lower()
     if suffix in {".json", ".jsonl"}:
         return _read_annotation_json(path, space, originals, columns)
@@ -556,7 +610,7 @@ _IMAGE_FIELDS = {"original", "labels"}
 
 
 def _read_annotation_json(
-    path: Path, space: LabelSpace | None, originals: pd.DataFrame | None, columns: dict[str, str | None]
+    path: Path, space: LabelSpace | None, originals: pd.DataFrame | None, columns: dict[str, Any]
 ) -> Annotations:
     text = _json.read_text(path)
     if path.suffix.lower() == ".jsonl":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import pickle
 import re
 import zipfile
@@ -36,7 +37,7 @@ import pyarrow as pa
 from relabel import _json, _tables
 from relabel._atomic import atomic_path
 from relabel.errors import InputError, LabelSpaceError, format_offenders, repeated
-from relabel.labelspace import LabelSpace
+from relabel.labelspace import LabelSpace, load_label_space
 from relabel.loading.annotations import image_key, val_image_keys
 
 __all__ = [
@@ -59,9 +60,23 @@ DEFAULT_TOPK = 5
 #: Rows of logits reduced to top-k at a time (bounds the temporary float32 copies).
 _LOGIT_ROWS_PER_CHUNK = 4096
 
-#: ``class_index`` is not here: relabel reserves it for the true class.
-_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "top1"]
+#: Column names (any case) read as the prediction, in order of preference. ``class_index`` is
+#: not here: relabel reserves it for the true class.
+_PRED_COLUMNS = ["pred_index", "pred", "prediction", "predicted", "pred_class", "predicted_class", "pred_label",
+                 "predicted_label", "preds", "predictions", "y_pred", "class_id", "top5", "top1"]
 _SCORE_COLUMNS = ["score", "confidence", "pred_score"]
+#: Column names (any case) that name the true class: never read as the prediction. timm's
+#: ``inference.py`` writes its predicted classes under ``label`` (``label_0``, …) beside its
+#: ``prob``/``logit`` output, so ``label`` is read as the prediction only in that company.
+_TRUTH_COLUMNS = ("label", "labels", "target", "targets", "true_label", "true_class", "truth", "gt", "ground_truth",
+                  "y_true", "class_index", "original", "original_label", "class", "true")
+_TIMM_OUTPUT_COLUMNS = ("prob", "logit")
+#: Prediction columns whose integers are class indices by their name, never integer-like class names.
+_INDEX_COLUMN = re.compile(r"(topk_ids|pred_index|class_id|index)(_[0-9]+)?", re.IGNORECASE)
+#: Columns of the summary timm's ``validate.py`` writes (one row per model, accuracies in percent).
+_TIMM_SUMMARY_COLUMNS = {"model", "top1", "top1_err", "top5", "top5_err"}
+_TIMM_HINT = ("timm's ImageNet descriptions name two classes 'crane' (134 the bird, 517 the machine): rerun timm's "
+              "inference.py with --include-index or --label-type name")
 
 #: The options of :func:`load_run` that say how to read a file, and what each accepts.
 READER_OPTIONS: dict[str, str] = {
@@ -181,7 +196,13 @@ class RunMeta:
 class Run:
     """Top-k predictions of one model: ``topk_ids[i, 0]`` is image ``images[i]``'s top-1 class.
 
-    Two runs are equal only when they are the same object (the fields are arrays).
+    The constructor checks what would otherwise give silently wrong numbers: unique image keys
+    (text), integer class ids ``>= 0`` (a 1-D array is one id per image), one row of ids per
+    image with no class twice in a row, and scores of the ids' shape. Ids beyond the label
+    space are refused when the run is paired (the run does not know its label space).
+    ``image_order`` says how the image keys were assigned when the file held none (``"canonical
+    order"`` or ``"image-order file PATH"``), else ``None``. Two runs are equal only when they
+    are the same object (the fields are arrays).
     """
 
     meta: RunMeta
@@ -190,6 +211,57 @@ class Run:
     topk_scores: np.ndarray | None = None
     logits: np.ndarray | None = None
     source: str = ""
+    image_order: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.source or f"run {getattr(self.meta, 'name', '?')!r}"
+        if not isinstance(self.meta, RunMeta):
+            raise InputError(f"{where}: meta must be a RunMeta; found {type(self.meta).__name__}")
+        images = np.asarray(self.images, dtype=object) if not isinstance(self.images, np.ndarray) else self.images
+        if images.ndim != 1:
+            raise InputError(f"{where}: image keys must be one-dimensional; found shape {images.shape}")
+        images = _tables.as_text(images)
+        twice = pd.Index(images).duplicated()
+        if twice.any():
+            raise InputError(f"{where}: image keys must be unique; "
+                             f"{format_offenders(pd.unique(images[twice]))} appear more than once")
+        ids = np.asarray(self.topk_ids)
+        if ids.dtype.kind not in "iu" or ids.ndim not in (1, 2):
+            raise InputError(f"{where}: class ids must be an integer array of one row per image; found "
+                             f"{ids.dtype} values of shape {ids.shape}")
+        ids = ids[:, None] if ids.ndim == 1 else ids
+        if len(ids) != len(images) or ids.shape[1] == 0:
+            raise InputError(f"{where}: {len(images)} image keys but class ids of shape {ids.shape}; expected "
+                             f"({len(images)}, k) with k >= 1")
+        negative = (ids < 0).any(axis=1)
+        if negative.any():
+            raise LabelSpaceError(f"{where}: class ids must be >= 0; found {format_offenders(pd.unique(ids[ids < 0]))} "
+                                  f"at images {format_offenders(images[negative], total=int(negative.sum()))}")
+        if ids.shape[1] > 1:
+            ordered = np.sort(ids, axis=1)
+            again = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            if again.any():
+                raise InputError(
+                    f"{where}: a row of top-k class ids names one class more than once (each rank must be a "
+                    f"different class); at images {format_offenders(images[again], total=int(again.sum()))}"
+                )
+        scores = self.topk_scores
+        if scores is not None:
+            scores = np.asarray(scores)
+            scores = scores[:, None] if scores.ndim == 1 else scores
+            if scores.shape != ids.shape or scores.dtype.kind != "f":
+                raise InputError(f"{where}: scores must be floats of the class ids' shape {ids.shape}; found "
+                                 f"{scores.dtype} of shape {scores.shape}")
+        logits = self.logits
+        if logits is not None:
+            logits = np.asarray(logits)
+            if logits.ndim != 2 or len(logits) != len(images) or logits.dtype.kind != "f":
+                raise InputError(f"{where}: logits must be floats of shape ({len(images)}, classes); found "
+                                 f"{logits.dtype} of shape {logits.shape}")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "topk_ids", ids.astype(np.int64, copy=False))
+        object.__setattr__(self, "topk_scores", scores)
+        object.__setattr__(self, "logits", logits)
 
     @property
     def n_images(self) -> int:
@@ -214,8 +286,15 @@ def _validated(
     image_field: str = "column 'image'",
     ids_field: str = "column 'topk_ids'",
     scores_field: str = "column 'topk_scores'",
+    image_order: str | None = None,
+    ambiguous_hint: str = "",
+    as_indices: bool = False,
 ) -> Run:
     """Check keys, class ids and scores; the ``*_field`` arguments say where each came from.
+
+    ``as_indices``: integer ids are class indices by the format's definition (relabel's
+    ``topk_ids``, arrays, columns named like indices), even in a label space whose names are
+    integers.
 
     ``ids`` holds raw class labels (1-D or 2-D; ints, floats or names), resolved and
     range-checked by :meth:`LabelSpace.indices`. ``scores`` has the shape of the ids (one
@@ -233,12 +312,13 @@ def _validated(
         raise InputError(
             f"{where}, {image_field}: image keys must be unique; {format_offenders(twice)} appear more than once"
         )
-    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images)
+    ids = label_space.indices(ids, where=f"{where}, {ids_field}", owners=images, ambiguous_hint=ambiguous_hint,
+                              as_indices=as_indices)
     if ids.ndim == 1:
         ids = ids[:, None]
     if scores is not None:
         scores = _scores_at_ids(np.asarray(scores), ids, len(label_space), images, f"{where}, {scores_field}")
-    return Run(meta, images, ids, scores, logits, source)
+    return Run(meta, images, ids, scores, logits, source, image_order)
 
 
 def _scores_at_ids(scores: np.ndarray, ids: np.ndarray, k: int, images: np.ndarray, where: str) -> np.ndarray:
@@ -278,6 +358,7 @@ def run_from_arrays(
     source: str = "",
     field: str = "",
     images_field: str = "image keys",
+    image_order: str | None = None,
 ) -> Run:
     """A run from an array: (N, K) float logits, (N, k) int top-k ids or (N,) int top-1 ids.
 
@@ -290,7 +371,8 @@ def run_from_arrays(
     check_reader_options({"keep_logits": keep_logits, "topk": topk}, where=where)
     if field:
         where = f"{where}, {field}"
-    fields = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores"}
+    fields: dict[str, Any] = {"image_field": images_field, "ids_field": field or "class ids", "scores_field": "scores",
+              "image_order": image_order}
     arr = np.asarray(values)
     images = _tables.as_text(images)
     if arr.dtype.kind == "f":
@@ -305,12 +387,12 @@ def run_from_arrays(
         _check_finite(arr, images, where, "logits")
         ids, probs = _topk_from_logits(arr, topk)
         logits = arr.astype(np.float32, copy=False) if keep_logits else None
-        return _validated(meta, images, ids, probs, logits, label_space, source, **fields)
+        return _validated(meta, images, ids, probs, logits, label_space, source, as_indices=True, **fields)
     if arr.dtype.kind in "iu":
         if arr.ndim not in (1, 2):
             raise InputError(f"{where}: integer arrays must be (images,) or (images, k) class ids; found {arr.shape}")
         return _validated(meta, images, arr, None if scores is None else np.asarray(scores), None,
-                          label_space, source, **fields)
+                          label_space, source, as_indices=True, **fields)
     raise InputError(f"{where}: expected float logits or integer class ids, found dtype {arr.dtype}")
 
 
@@ -418,33 +500,66 @@ def run_from_table(
     :data:`relabel._tables.IMAGE_COLUMNS`. Predictions are found, in this order:
     ``pred_column`` if given (a class per row or a list per row); ``topk_ids``; a column
     named ``pred_index``, ``pred``, ``prediction``, ``predicted``, ``pred_class`` or
-    ``top1``; timm's ``index_0, index_1, …`` or ``index``; timm's ``label_0, …`` or
-    ``label`` (class names, keys or descriptions). A named prediction column comes before
-    ``label`` so that a ground-truth ``label`` column beside it is never read as the
-    prediction, and ``class_index`` (relabel's name for the true class) is never a
-    prediction. Numbered columns must run ``_0, _1, …`` without gaps. Scores likewise from
+    ``top1`` (and the others of ``_PRED_COLUMNS``); timm's ``index_0, index_1, …`` or
+    ``index``; timm's ``label_0, …`` or ``label`` (class names, keys, descriptions, or
+    ``--label-type detailed`` text) only beside timm's ``prob``/``logit`` output. A column
+    that names the true class (``label`` without timm's output, ``target``, ``class_index``,
+    …) is never the prediction. Numbered columns must run ``_0, _1, …`` without gaps. Scores likewise from
     ``score_column``, ``topk_scores``, ``prob_*``/``prob``, ``logit_*``/``logit``,
     ``score``, ``confidence`` or ``pred_score``: one score per predicted id, or one per
     class (then each row's scores at its predicted ids are kept).
     """
     where = source or f"run {meta.name!r}"
     found_columns = list(map(str, table.columns))
+    twice = repeated(c.lower() for c in found_columns)
+    if twice:
+        raise InputError(f"{where}: column names must be unique (any case); {format_offenders(twice)} appear "
+                         f"more than once")
+    lower = {c.lower() for c in found_columns}
+    image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, given=image_column, where=where,
+                                    field="image", required=False)
+    if image_col is None and {"top1", "top5"} <= lower and lower & {"model", "top1_err", "param_count"}:
+        raise InputError(
+            f"{where}: this is a summary of accuracies such as timm's validate.py writes (columns {found_columns}: "
+            f"one row per model), not predictions per image; run timm's inference.py (with --include-index) to get "
+            f"a class per image"
+        )
     image_col = _tables.pick_column(table.columns, _tables.IMAGE_COLUMNS, given=image_column, where=where,
                                     field="image")
     if len(table) == 0:
         raise InputError(f"{where}: the run holds no predictions (the table has no rows)")
     images = _tables.image_keys(table, image_col, where=where)
 
-    found = _pick(table, [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index", "label"], where)
+    timm_output = _pick(table, list(_TIMM_OUTPUT_COLUMNS), where) is not None
+    candidates = [pred_column] if pred_column else ["topk_ids", *_PRED_COLUMNS, "index",
+                                                    *(["label"] if timm_output else [])]
+    found = _pick(table, candidates, where)
     if found is None:
         if pred_column is not None:
             raise InputError(f"{where}: no prediction column {pred_column!r}; found {found_columns}")
+        truth = [c for c in found_columns if c.lower() in _TRUTH_COLUMNS or re.fullmatch(r"label_[0-9]+", c, re.I)]
+        if truth:
+            raise InputError(
+                f"{where}: no prediction column; {truth} name the true class (ground truth), which is never read "
+                f"as the prediction. Expected topk_ids, one of {_PRED_COLUMNS} or timm's index/label columns beside "
+                f"its prob or logit output; name the prediction column with pred_column (CLI: --pred-column); "
+                f"found {found_columns}"
+            )
+        if timm_output:
+            raise InputError(
+                f"{where}: holds scores (columns {found_columns}) but no class ids: timm's inference.py writes only "
+                f"its prob/logit output when it cannot name the model's classes (a model not trained on ImageNet); "
+                f"rerun it with --include-index"
+            )
         raise InputError(
             f"{where}: no prediction column; expected topk_ids, one of {_PRED_COLUMNS} or timm's index/label "
             f"columns (or name it with pred_column), found {found_columns}"
         )
     ids_field, columns = found
     ids = _cell_values(table, columns, images, f"{where}, {ids_field}", "class ids")
+    timm_labels = not pred_column and str(columns[0]).lower().startswith("label")
+    if timm_labels and label_space.lemmas is not None:
+        ids = _timm_descriptions(ids, label_space)
 
     score_found = _pick(table, [score_column] if score_column else ["topk_scores", "prob", "logit", *_SCORE_COLUMNS],
                         where)
@@ -457,7 +572,24 @@ def run_from_table(
         scores = _floats(_cell_values(table, score_columns, images, f"{where}, {scores_field}", "scores"),
                          images, f"{where}, {scores_field}")
     return _validated(meta, images, ids, scores, None, label_space, source,
-                      image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field)
+                      image_field=f"column {image_col!r}", ids_field=ids_field, scores_field=scores_field,
+                      ambiguous_hint=f"; {_TIMM_HINT}" if timm_labels else "",
+                      as_indices=not pred_column and _INDEX_COLUMN.fullmatch(str(columns[0])) is not None)
+
+
+def _timm_descriptions(ids: np.ndarray, label_space: LabelSpace) -> np.ndarray:
+    """timm's ``--label-type detailed`` labels ("tench, Tinca tinca: freshwater dace-like …") cut to the description.
+
+    Only when every label is a known description followed by ``": "`` and more text; others
+    are left to the label space's own checks.
+    """
+    if ids.dtype != object or not all(isinstance(v, str) and ": " in v for v in ids.reshape(-1)):
+        return ids
+    heads = np.asarray([v.split(": ", 1)[0] for v in ids.reshape(-1)], dtype=object)
+    lookup, _ = label_space._name_lookup()
+    if not all(h in lookup for h in heads):
+        return ids
+    return heads.reshape(ids.shape)
 
 
 def _floats(raw: np.ndarray, images: np.ndarray, where: str) -> np.ndarray:
@@ -566,12 +698,17 @@ def _list_column_to_array(column: pa.ChunkedArray, images: np.ndarray, where: st
         raise InputError(f"{where}: expected a list column, found type {column.type}")
     _check_lengths(lengths, images, where)
     flat = column.flatten()
+    if pa.types.is_nested(flat.type):
+        raise InputError(f"{where}: expected one list of {'class ids' if ids else 'numbers'} per image; found lists "
+                         f"nested in lists (type {column.type})")
     if flat.null_count:
         rows = np.unique(np.repeat(np.arange(len(column)), lengths)[flat.is_null().to_numpy(zero_copy_only=False)])
         raise InputError(f"{where}: values must not be null; found at images {format_offenders(images[rows], total=len(rows))}")
     if ids and not (pa.types.is_integer(flat.type) or pa.types.is_floating(flat.type)):
         raise InputError(f"{where}: class ids must be integers; found type {flat.type}, values "
-                         f"{format_offenders(pd.unique(np.asarray(flat.to_pylist(), dtype=object)))}")
+                         f"{format_offenders(pd.unique(np.asarray(flat.slice(0, 1000).to_pylist(), dtype=object)))}")
+    if not ids and not (pa.types.is_integer(flat.type) or pa.types.is_floating(flat.type)):
+        raise InputError(f"{where}: values must be numbers; found type {flat.type}")
     values = flat.to_numpy(zero_copy_only=False)
     return (values if ids else values.astype(np.float32)).reshape(len(column), width)
 
@@ -616,7 +753,7 @@ def _run_from_relabel_arrow(arrow: pa.Table, meta: RunMeta, label_space: LabelSp
                 f"{label_space.name!r} has {len(label_space)}"
             )
         _check_finite(logits, images, f"{where}, column 'logits'", "logits")
-    return _validated(meta, images, ids, scores, logits, label_space, where)
+    return _validated(meta, images, ids, scores, logits, label_space, where, as_indices=True)
 
 
 def _read_json_table(path: Path, *, image_column: str | None, pred_column: str | None) -> pd.DataFrame:
@@ -685,10 +822,18 @@ def _names_predictions(columns: set[str], pred_column: str | None) -> bool:
 
 
 def _read_order(path: str | Path, n: int, where: str) -> np.ndarray:
+    """Image keys from an order file: one key or path per line, or a JSON list of them (``.json``)."""
     order_path = Path(path)
     if not order_path.is_file():
         raise InputError(f"{where}: image-order file {order_path} does not exist")
-    keys = [line.strip() for line in _json.read_text(order_path).splitlines() if line.strip()]
+    text = _json.read_text(order_path)
+    if order_path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        keys = _json.parse(text, str(order_path))
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k.strip() for k in keys):
+            raise InputError(f"{order_path}: a JSON image-order file must be a list of image keys or paths (text)")
+        keys = [k.strip() for k in keys]
+    else:
+        keys = [line.strip() for line in text.splitlines() if line.strip()]
     if len(keys) != n:
         raise InputError(f"{where}: the image-order file {order_path} lists {len(keys)} images but the array has {n} rows")
     return np.asarray([image_key(k) for k in keys], dtype=object)
@@ -698,27 +843,68 @@ def _read_order(path: str | Path, n: int, where: str) -> np.ndarray:
 _ARRAY_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile)
 
 
+def _checked_npy(f: Any, size: int, where: str) -> None:
+    """Check an ``.npy`` header against the bytes that follow it, before anything is allocated.
+
+    A header may claim any shape (10^10 rows in a 100-byte file); numpy would allocate for it.
+    """
+    try:
+        version = np.lib.format.read_magic(f)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = reader(f)
+    except Exception as e:  # numpy parses the header as a Python literal: any failure means it is not one
+        raise InputError(f"{where}: not an .npy array ({type(e).__name__}: {str(e)[:200]})") from None
+    if dtype.hasobject:
+        raise InputError(f"{where}: holds Python objects (dtype {dtype}); relabel reads arrays without unpickling, "
+                         f"so save numbers or fixed-width text")
+    expected = math.prod(shape) * dtype.itemsize
+    found = size - f.tell()
+    if expected != found:
+        raise InputError(
+            f"{where}: the header declares an array of shape {shape} ({expected} bytes of data) but the file holds "
+            f"{found} bytes after it; the file is truncated or its header is wrong"
+        )
+
+
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return {"values": np.load(path, allow_pickle=False)}
+            with path.open("rb") as f:
+                _checked_npy(f, path.stat().st_size, str(path))
+                f.seek(0)
+                return {"values": np.load(f, allow_pickle=False)}
         if suffix == ".npz":
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    with archive.open(info) as member:
+                        _checked_npy(member, info.file_size, f"{path}, array {info.filename.removesuffix('.npy')!r}")
             with np.load(path, allow_pickle=False) as npz:
                 return {k: npz[k] for k in npz.files}
         import torch
 
+        if path.read_bytes()[:4] == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: not a complete torch file: the zip archive torch.save writes is truncated or "
+                             f"damaged (its table of contents is missing)")
         obj = torch.load(path, map_location="cpu", weights_only=True)
+    except InputError:
+        raise
     except pickle.UnpicklingError as e:  # weights_only=True met something other than tensors and containers
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        detail = next((line for line in lines if "GLOBAL" in line or "Unsupported" in line), lines[-1] if lines else "")
+        detail = next((line for line in lines if "GLOBAL" in line or "global" in line), "")
+        if not detail:
+            reason = next((line for line in lines if "Unsupported" in line or "load key" in line), type(e).__name__)
+            raise InputError(f"{path}: not a file torch.save wrote (damaged, truncated or another format; "
+                             f"{reason[:200]})") from None
         raise InputError(
             f"{path}: cannot load: the file holds objects other than tensors, dicts, lists and strings ({detail}); "
             f"relabel loads torch files with weights_only=True and never runs pickled code, so save plain "
             f"tensors, e.g. torch.save({{'logits': logits, 'images': keys}}, path)"
         ) from None
     except _ARRAY_READ_ERRORS as e:
-        raise InputError(f"{path}: cannot load arrays ({type(e).__name__}: {e})") from None
+        what = "not a file torch.save wrote" if suffix in (".pt", ".pth") else "cannot load arrays"
+        raise InputError(f"{path}: {what} (damaged, truncated or another format; {type(e).__name__}: "
+                         f"{str(e)[:200]})") from None
     import torch
 
     def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -751,7 +937,7 @@ _SUFFIXES = (".parquet", ".csv", ".tsv", ".json", ".jsonl", ".npy", ".npz", ".pt
 def load_run(
     path: str | Path,
     *,
-    label_space: LabelSpace,
+    label_space: LabelSpace | str | Path | Sequence[str],
     name: str | None = None,
     group: str | None = None,
     strength: float | None = None,
@@ -771,8 +957,12 @@ def load_run(
     path
         ``.parquet`` (relabel's schema or any table), ``.csv``/``.tsv``, ``.json``/``.jsonl``,
         ``.npy``/``.npz``, ``.pt``/``.pth``.
+    label_space
+        A :class:`LabelSpace`, or anything :func:`~relabel.labelspace.load_label_space` reads
+        (``"imagenet-1k"``, a class-list file, a list of names).
     order, canonical_order
-        For arrays without image keys: a file with one key or path per line, or the statement
+        For arrays without image keys: a file with one key or path per line (or a JSON list
+        of them), or the statement
         that rows follow the sorted ImageNet validation file names. Position is never assumed.
     keep_logits, topk
         Full logits are reduced to the top-``topk`` ids (``topk`` ≥ 1, at most the number of
@@ -780,8 +970,11 @@ def load_run(
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        raise InputError(f"run file {path} is a folder; expected a file ({', '.join(_SUFFIXES)})")
     if not path.is_file():
         raise InputError(f"run file {path} does not exist")
+    label_space = load_label_space(label_space)
     check_reader_options(
         {"image_column": image_column, "pred_column": pred_column, "score_column": score_column, "order": order,
          "canonical_order": canonical_order, "keep_logits": keep_logits, "topk": topk},
@@ -839,12 +1032,13 @@ def _run_from_array_file(
         raise InputError(f"{where}, array {value_key!r}: expected one row per image, found a single value")
     n = len(values)
     image_key_name = next((k for k in ("images", "image", "keys") if k in arrays), None)
+    image_order = None
     if image_key_name is not None:
         images = arrays[image_key_name]
         images_field = f"array {image_key_name!r}"
     elif order is not None:
         images = _read_order(order, n, where)
-        images_field = f"image-order file {order}"
+        images_field = image_order = f"image-order file {order}"
     elif canonical_order:
         if n != 50_000:
             raise InputError(
@@ -852,12 +1046,14 @@ def _run_from_array_file(
                 f"give an image-order file instead"
             )
         images = val_image_keys(n)
-        images_field = "canonical order"
+        images_field = image_order = "canonical order"
     else:
         raise InputError(
-            f"{where}: arrays carry no image keys; give an image-order file (one key or path per line) "
-            f"or state that rows follow the sorted ImageNet validation order (--canonical-order)"
+            f"{where}: arrays carry no image keys; give an image-order file with --order FILE (one key or path per "
+            f"line, or a JSON list; Python: order=), or state that rows follow the sorted ImageNet validation file "
+            f"names with --canonical-order (Python: canonical_order=True)"
         )
     return run_from_arrays(images, values, meta=meta, label_space=label_space, scores=arrays.get("topk_scores"),
                            keep_logits=keep_logits, topk=topk, source=where,
-                           field="" if value_key == "values" else f"array {value_key!r}", images_field=images_field)
+                           field="" if value_key == "values" else f"array {value_key!r}", images_field=images_field,
+                           image_order=image_order)

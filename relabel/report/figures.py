@@ -228,9 +228,10 @@ def _curves(plt: Any, report: Report, comparison: Comparison, limit: int) -> Fig
 def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
     reference = str(comparison.params["reference"])
     row = item.row
+    metric = str(comparison.params.get("metric", "original"))  # the flows are counted under this metric
     labels = [f"{item.class_name} (correct)"]
-    ref = [float(row["acc_original_reference"])]
-    treat = [float(row["acc_original"])]
+    ref = [float(row[f"acc_{metric}_reference"])]
+    treat = [float(row[f"acc_{metric}"])]
     for pair in item.pairs.itertuples():
         labels.append(str(pair.partner_name))
         ref.append(float(pair.share_reference))
@@ -256,8 +257,11 @@ def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
     ax.set_xlabel(f"share of {_text(item.class_name)}'s images predicted as … (%)")
     ax.set_title(_text(f"Where {item.class_name}'s predictions went"))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
-    caption = (f"Share of {item.class_name}'s images (original label) predicted as itself, as each class that "
-               f"absorbed its predictions, and as any other class; mean over seeds, in {reference} (grey) and in "
+    scored = ("with a multi-label set: right (top-1 valid), lost to each class that absorbed its predictions "
+              "(top-1 that class, not valid), or lost to any other class" if metric == "multilabel" else
+              "(original label) predicted as itself, as each class that absorbed its predictions, and as any "
+              "other class")
+    caption = (f"Share of {item.class_name}'s images {scored}; mean over seeds, in {reference} (grey) and in "
                f"{item.group} (blue).")
     return Figure(item.figure, f"Where {item.class_name}'s predictions went", caption, _png(fig))
 

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from relabel._version import __version__
-
+from relabel.categorisation import describe_loss_driver
 from relabel.recommendation import Action
 from relabel.report.content import (
     AffectedClass,
@@ -137,21 +137,33 @@ def _headline(report: Report, max_classes: int) -> str:
     metric = report.metric
     reference = report.comparison.params["reference"] if report.comparison is not None else ""
     cards = []
+    comparison = report.comparison
     for group in compared_groups(report):
+        assert comparison is not None  # groups are compared only in a comparison
         row = groups[groups["group"] == group].iloc[0]
         counts = category_counts(report, group)
-        chips = " ".join(f'<span class="chip cat-{e(k)}">{e(k)} {v}</span>' for k, v in counts.items())
+        chips = " ".join(f'<span class="chip cat-{e(k.replace(" ", "-"))}">{e(k)} {v}</span>' for k, v in counts.items())
         explained = explained_classes(report, group)
         explained_line = ""
         if report.has_multilabels:
             names = ", ".join(e(n) for n in explained["class_name"].head(12))
             more = f" and {len(explained) - 12} more" if len(explained) > 12 else ""
+            states = comparison.explanation_summary(group)
             n_original, n_explained = int(row["n_affected_original"]), int(row["n_explained_by_multilabels"])
             explained_line = (
-                f"<p><b>{n_original}</b> {'class drops' if n_original == 1 else 'classes drop'} under original labels; "
-                f"<b>{n_explained}</b> of them {'is' if n_explained == 1 else 'are'} explained by multi-labels"
-                + (f" ({names}{more})" if len(explained) else "") + ".</p>"
+                (f"<p>{e(states)}" if states else
+                 f"<p><b>{n_original}</b> {'class drops' if n_original == 1 else 'classes drop'} under original labels; "
+                 f"<b>{n_explained}</b> of them {'is' if n_explained == 1 else 'are'} explained by multi-labels")
+                + (f" (explained: {names}{more})" if len(explained) else "") + ".</p>"
             )
+        net = comparison.net_summary(group)
+        improved = comparison.improved
+        improved = improved[improved["group"].astype(str) == group]
+        gains = ", ".join(f"{e(r.class_name)} ({points(getattr(r, f'delta_{metric}'))})"
+                          for r in improved.head(max_classes).itertuples())
+        more = f" and {len(improved) - max_classes} more" if len(improved) > max_classes else ""
+        explained_line = ((f"<p>{e(net[0].upper() + net[1:])}.</p>" if net else "")
+                          + (f'<p class="affected-list">Improved: {gains}{more}</p>' if gains else "") + explained_line)
         n_affected = int(row["n_affected"])
         listed = [a for a in affected_classes(report) if a.group == group]
         links = ", ".join(f'<a href="#{e(a.anchor)}">{e(a.class_name)}</a>' for a in listed[:max_classes])
@@ -274,8 +286,9 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
     badge = ""
     if a.why is not None:
         category = str(a.why["category"])
-        badge = f'<span class="chip cat-{e(category)}">{e(category)}</span>'
-        driver = f' <span class="muted">({e(a.why["loss_driver"])})</span>' if a.why["loss_driver"] else ""
+        badge = f'<span class="chip cat-{e(category.replace(" ", "-"))}">{e(category)}</span>'
+        words = describe_loss_driver(a.why["loss_driver"], a.class_name, a.why.get("partner_name"))
+        driver = f' <span class="muted">({e(words)})</span>' if words else ""
         why = f'<p class="reason">{e(a.why["reason"])}{driver}</p>'
         if a.why.get("other_pairs"):
             why += f'<p class="muted">Also lost predictions to: {e(a.why["other_pairs"])}</p>'
@@ -354,7 +367,8 @@ _COLUMNS_COMPARISON = [
     ("delta_multilabel", "Δ multi-label", "pts", "change under multi-labels (points)"),
     ("ci", "CI", "ci", "bootstrap interval of the change on the comparison's metric (points)"),
     ("q", "q", "q", "Benjamini-Hochberg q-value on the comparison's metric"),
-    ("status", "status", "text", "affected on the comparison's metric, or a drop explained by multi-labels"),
+    ("status", "status", "text", "affected or improved on the comparison's metric, or a drop under original "
+                                 "labels explained (or partly explained) by multi-labels"),
     ("category", "category", "text", ""),
     ("partner_name", "went to", "text", "the partner that absorbed most of its predictions"),
 ]
@@ -398,7 +412,7 @@ def _table_section(report: Report) -> str:
         group_filter = f'<label>group <select id="group-filter"><option value="">all</option>{options}</select></label>'
     status_filter = ""
     if report.comparison is not None:
-        marked = "affected or explained by multi-labels" if report.has_multilabels else "affected"
+        marked = "affected, improved or explained by multi-labels" if report.has_multilabels else "affected or improved"
         status_filter = f'<label><input type="checkbox" id="status-filter"> {marked} only</label>'
     return f"""<section id="classes">
 <h2>All classes</h2>
@@ -417,8 +431,10 @@ categories and partners.</p>
 def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, str, str]], m: str) -> str:
     status = ""
     if report.comparison is not None:
-        status = "affected" if r.get("affected") else ("explained by multi-labels" if r.get("explained_by_multilabels")
-                                                      else "")
+        explanation = r.get("multilabel_explanation")
+        status = ("affected" if r.get("affected") else "improved" if r.get("improved")
+                  else "explained by multi-labels" if r.get("explained_by_multilabels")
+                  else "partly explained by multi-labels" if explanation == "partly explained" else "")
     cells = []
     for col, _label, kind, _tip in columns:
         if col == "status":
@@ -446,5 +462,5 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
         cells.append(f'<td class=num data-v="{e(v)}">{e(shown)}</td>')
     search = " ".join(str(r.get(c, "")) for c in ("class_name", "class_key", "category", "partner_name", "group"))
     attrs = f' data-group="{e(r.get("group", ""))}" data-status="{e(status)}" data-search="{e(search.lower())}"'
-    css = ' class="is-affected"' if status == "affected" else (' class="is-explained"' if status else "")
+    css = {"affected": ' class="is-affected"', "improved": ' class="is-improved"', "": ""}.get(status, ' class="is-explained"')
     return f"<tr{css}{attrs}>{''.join(cells)}</tr>"

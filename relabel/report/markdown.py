@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from relabel.categorisation import describe_loss_driver
 from relabel.report.content import (
     Report,
     affected_classes,
@@ -108,6 +109,8 @@ def _group_lines(report: Report) -> list[str]:
 
 
 def _group_summary(report: Report, group: str) -> list[str]:
+    comparison = report.comparison
+    assert comparison is not None  # a group summary exists only for a comparison
     table = group_table(report)
     r = table[table["group"] == group].iloc[0]
     counts = category_counts(report, group)
@@ -119,11 +122,19 @@ def _group_summary(report: Report, group: str) -> list[str]:
         explained = explained_classes(report, group)
         names = ", ".join(md(n) for n in explained["class_name"].head(12))
         n_original, n_explained = int(r["n_affected_original"]), int(r["n_explained_by_multilabels"])
-        listed = f" ({names}{' …' if len(explained) > 12 else ''})" if len(explained) else ""
+        listed = f" (explained: {names}{' …' if len(explained) > 12 else ''})" if len(explained) else ""
+        states = comparison.explanation_summary(group)
         text += (f", {points(r['mean_delta_multilabel'])} under multi-labels; "
-                 f"{plural(n_original, 'class drops', 'classes drop')} under original labels, {n_explained} of them "
-                 f"explained by multi-labels{listed}")
-    return [text + ".", ""]
+                 + (md(states) if states else f"{plural(n_original, 'class drops', 'classes drop')} under original "
+                                              f"labels, {n_explained} of them explained by multi-labels")
+                 + listed)
+    net = comparison.net_summary(group)
+    improved = comparison.improved
+    improved = improved[improved["group"].astype(str) == group]
+    gains = ", ".join(f"{r.class_name} ({points(getattr(r, f'delta_{report.metric}'))})"
+                      for r in improved.head(30).itertuples())
+    net += f"; improved: {gains}{' …' if len(improved) > 30 else ''}" if gains and net else ""
+    return [text + ".", ""] + ([md(net[0].upper() + net[1:]) + ".", ""] if net else [])
 
 
 def _affected_lines(report: Report, max_classes: int) -> list[str]:
@@ -157,7 +168,8 @@ def _affected_lines(report: Report, max_classes: int) -> list[str]:
         for a in mine:
             text = f"- **{md(a.class_name)}**"
             if a.why is not None:
-                driver = f"; {md(a.why['loss_driver'])}" if a.why["loss_driver"] else ""
+                words = describe_loss_driver(a.why["loss_driver"], a.class_name, a.why.get("partner_name"))
+                driver = f"; {md(words)}" if words else ""
                 reason = str(a.why["reason"]).rstrip()
                 text += f" ({md(a.why['category'])}{driver}): {md(reason)}{'' if reason.endswith('.') else '.'}"
             if a.override is not None:

@@ -151,6 +151,10 @@ def test_demo_compares_groups_and_lists_affected_classes(tmp_path):
     # categorisation: each affected class with its category and a reason carrying the evidence
     assert "Norfolk terrier [fine-grained" in result.output and "siblings under 'terrier'" in result.output
     assert "seashore [co-occurring" in result.output
+    stage_line = next(line for line in result.output.splitlines() if line.strip().startswith("stage ["))
+    assert stage_line.strip().startswith("stage [co-occurring;")
+    assert "; microphone gained false positives]" in stage_line  # who gained them
+    assert "give --reference GROUP" not in result.output
     classes = pd.read_parquet(tmp_path / "demo" / "categorisation_classes.parquet")
     assert len(classes) == 7 and set(classes["category"]) == {"ambiguous", "co-occurring", "fine-grained"}
     pairs = pd.read_csv(tmp_path / "demo" / "categorisation_pairs.csv")
@@ -178,7 +182,7 @@ def test_unknown_reference_group_is_a_clear_error(office_files):
     assert result.exit_code == 1
     assert "Error: reference group 'strong' does not exist; groups are ['weak']" in result.output
     result = CliRunner().invoke(cli, ["evaluate", "--demo", "--min-drop", "150"])
-    assert result.exit_code == 2 and "between 0 and 100 percentage points" in result.output
+    assert result.exit_code == 2 and "in percentage points (2 = 2 points) and must be above 0 and below 100" in result.output
 
 
 def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_files):
@@ -192,8 +196,11 @@ def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_fil
                      "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
                      "--group", "weak", "--group", "strong", "--reference", "weak", "--fdr", "0.5")
     assert result.exit_code == 0, result.output
-    assert "laptop [other" in result.output
-    assert "no multi-label or hierarchy information" in result.output
+    # no multi-labels, no hierarchy: only the runs speak (laptop's images go to notebook, none come back), and a
+    # one-way flow alone cannot tell a context error from a bias shift between look-alikes
+    assert "laptop [insufficient evidence; low confidence" in result.output
+    assert "the runs send laptop's images to notebook but not the reverse" in result.output
+    assert "(multi-labels and hierarchy unavailable)" in result.output
 
 
 def test_user_hierarchy_file_is_used_for_custom_classes(office_files):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import urllib.error
 
 import pytest
 import torch
 from torch import nn
 from torchvision import models
+
+from hostile_files import Payload, evil_program
 
 from relabel import InputError
 from relabel.inference import LoadedModel, Preprocess, load_model
@@ -79,21 +83,26 @@ def test_torchscript_and_torch_export_files(tmp_path):
     net = small_resnet()
     scripted = tmp_path / "model.pt"
     torch.jit.save(torch.jit.trace(net, X), scripted)
-    loaded = load_model(scripted)
+    with pytest.raises(InputError, match=r"model\.pt: a TorchScript file is a program: loading it runs what it holds.*"
+                                         r"--trust-program \(Python: trust_program=True\)"):
+        load_model(scripted)
+    loaded = load_model(scripted, trust_program=True)
     assert loaded.name == "model" and "TorchScript" in loaded.description
     torch.testing.assert_close(outputs(loaded.module, X), outputs(net, X))
 
     exported = tmp_path / "model.pt2"
     batch = torch.export.Dim("batch", min=1, max=1024)
     torch.export.save(torch.export.export(net, (X,), dynamic_shapes=({0: batch},)), exported)
-    loaded = load_model(exported)
+    with pytest.raises(InputError, match=r"model\.pt2: a torch\.export file is a program"):
+        load_model(exported)
+    loaded = load_model(exported, trust_program=True)
     torch.testing.assert_close(loaded.module(X), outputs(net, X))
     with pytest.raises(InputError, match="a torch.export file holds its own architecture"):
         load_model(exported, arch="resnet18")
     broken = tmp_path / "broken.pt2"
     broken.write_bytes(b"nope")
-    with pytest.raises(InputError, match=r"broken\.pt2: cannot load the torch\.export program"):
-        load_model(broken)
+    with pytest.raises(InputError, match=r"broken\.pt2: not a torch\.export archive"):
+        load_model(broken, trust_program=True)
 
 
 def test_torchvision_names_and_weights(monkeypatch):
@@ -151,3 +160,126 @@ def test_timm_names_need_timm():
     else:
         loaded = load_model("resnet18", weights="none")  # torchvision names come first
         assert "torchvision" in loaded.description
+
+
+# ---------------------------------------------------------------- hostile model files
+
+
+PAYLOAD_PLACES = ["sample inputs", "weight", "constant"]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("where", PAYLOAD_PLACES)
+def test_the_payloads_run_when_torch_loads_them(tmp_path, where):
+    """The hostile files are real: torch.export.load itself runs them (why relabel must not call it blindly)."""
+    marker = tmp_path / "marker"
+    path = evil_program(tmp_path / "evil.pt2", marker, where)
+    with contextlib.suppress(Exception):
+        torch.export.load(path)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("where", PAYLOAD_PLACES)
+def test_program_payloads_never_run(tmp_path, where):
+    marker = tmp_path / "marker"
+    path = evil_program(tmp_path / "evil.pt2", marker, where)
+    with pytest.raises(InputError, match=r"evil\.pt2: a torch\.export file is a program.*--trust-program"):
+        load_model(path)
+    with pytest.raises(InputError, match=r"evil\.pt2: .*(does not load with weights_only=True|pickled Python object)"
+                                         r".*refuses .*even with --trust-program"):
+        load_model(path, trust_program=True)
+    assert not marker.exists()
+
+
+def _torchvision_recipe_args() -> argparse.Namespace:
+    """The args torchvision's references/classification/train.py stores (its parser's fields, after init_distributed_mode)."""
+    return argparse.Namespace(
+        data_path="/datasets01/imagenet_full_size/061417/", model="resnet18", device="cuda", batch_size=32, epochs=90,
+        workers=16, opt="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, norm_weight_decay=None, label_smoothing=0.0,
+        mixup_alpha=0.0, cutmix_alpha=0.0, lr_scheduler="steplr", lr_warmup_epochs=0, lr_step_size=30, lr_gamma=0.1,
+        print_freq=10, output_dir="ckpt", resume="", start_epoch=0, auto_augment=None, ra_magnitude=9,
+        augmix_severity=3, random_erase=0.0, amp=False, world_size=8, dist_url="env://", model_ema=False,
+        model_ema_steps=32, model_ema_decay=0.99998, use_deterministic_algorithms=False, interpolation="bilinear",
+        val_resize_size=256, val_crop_size=224, train_crop_size=224, clip_grad_norm=None, ra_sampler=False,
+        ra_reps=3, weights=None, backend="PIL", use_v2=False, rank=0, gpu=0, distributed=True, dist_backend="nccl",
+    )
+
+
+def test_trainer_checkpoints_with_argparse_namespace(tmp_path):
+    """torchvision's train.py and timm's train.py save their args (an argparse.Namespace) beside the weights."""
+    net = small_resnet()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+    torchvision_style = tmp_path / "model_89.pth"
+    torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "lr_scheduler": scheduler.state_dict(),
+                "epoch": 89, "args": _torchvision_recipe_args()}, torchvision_style)
+    timm_style = tmp_path / "checkpoint-299.pth.tar"
+    torch.save({"epoch": 299, "arch": "resnet18", "state_dict": net.state_dict(), "optimizer": optimizer.state_dict(),
+                "version": 2, "args": argparse.Namespace(model="resnet18", model_kwargs={}, mean=None, lr=0.5,
+                                                         sched="cosine", aa="rand-m7-mstd0.5-inc1"),
+                "state_dict_ema": net.state_dict(), "metric": 71.2,
+                "saver": {"checkpoint_files": [("checkpoint-299.pth.tar", 71.2)]}}, timm_style)
+    for path in (torchvision_style, timm_style):
+        loaded = load_model(path, arch="resnet18")
+        torch.testing.assert_close(outputs(loaded.module, X), outputs(net, X))
+
+
+def test_a_namespace_holding_a_payload_is_still_refused(tmp_path):
+    marker = tmp_path / "marker"
+    path = tmp_path / "model_89.pth"
+    torch.save({"model": small_resnet().state_dict(), "args": argparse.Namespace(lr=0.1, evil=Payload(marker))}, path)
+    with pytest.raises(InputError, match=r"model_89\.pth: cannot load: the file holds objects other than tensors.*"
+                                         r"GLOBAL io\.open"):
+        load_model(path, arch="resnet18")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("prefix", ["model.", "net.", "model.module."])
+def test_lightning_checkpoint_prefix_shared_by_every_key_is_removed(tmp_path, prefix):
+    net = small_resnet()
+    path = tmp_path / "epoch=9-step=100.ckpt"
+    torch.save({"epoch": 9, "global_step": 100, "pytorch-lightning_version": "2.4.0",
+                "state_dict": {prefix + k: v for k, v in net.state_dict().items()},
+                "optimizer_states": [], "lr_schedulers": []}, path)
+    loaded = load_model(path, arch="resnet18")
+    torch.testing.assert_close(outputs(loaded.module, X), outputs(net, X))
+
+
+def test_truncated_checkpoint_is_named(tmp_path):
+    path = tmp_path / "cut.pth"
+    torch.save(small_resnet().state_dict(), path)
+    path.write_bytes(path.read_bytes()[:5000])
+    with pytest.raises(InputError, match=r"cut\.pth: not a complete PyTorch checkpoint: the zip archive"):
+        load_model(path, arch="resnet18")
+
+
+class _OfflineTimm:
+    """Stands in for timm where it is not installed: records the name and fails as an offline hub download does."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def is_model(self, name: str) -> bool:
+        return False
+
+    def create_model(self, name: str, pretrained: bool, **kwargs):
+        self.created.append(name)
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in "
+                      "the cached files.")
+
+
+def test_hub_names_are_routed_to_timm_not_taken_for_paths(monkeypatch):
+    from relabel.inference import models as models_module
+
+    fake = _OfflineTimm()
+    monkeypatch.setattr(models_module, "_timm", lambda: fake)
+    with pytest.raises(InputError, match=r"timm model 'hf-hub:timm/resnet18\.a1_in1k': cannot load it.*couldn't "
+                                         r"connect.*HF_HUB_OFFLINE"):
+        load_model("timm/resnet18.a1_in1k")
+    assert fake.created == ["hf-hub:timm/resnet18.a1_in1k"]
+    with pytest.raises(InputError, match=r"model file ckpt/seed0\.pth does not exist"):
+        load_model("ckpt/seed0.pth", arch="resnet18")
+    monkeypatch.setattr(models_module, "_timm", lambda: None)
+    with pytest.raises(InputError, match=r"'timm/resnet18\.a1_in1k': no such file, and a Hugging Face hub name.*"
+                                         r"pip install 'relabel\[timm\]'"):
+        load_model("timm/resnet18.a1_in1k")

@@ -133,7 +133,7 @@ def test_exported_program_file_predicts_like_the_module(tree, tmp_path):
     batch = torch.export.Dim("batch", min=1, max=4096)  # the last batch of a shard is smaller
     program = torch.export.export(net, (torch.randn(2, 3, 32, 32),), dynamic_shapes=({0: batch},))
     torch.export.save(program, tmp_path / "tiny.pt2")
-    exported = predict(tmp_path / "tiny.pt2", root, preprocess=SMALL, workers=0, batch_size=5)
+    exported = predict(tmp_path / "tiny.pt2", root, preprocess=SMALL, workers=0, batch_size=5, trust_program=True)
     module = predict(net, root, preprocess=SMALL, workers=0, batch_size=5)
     assert exported.meta.name == "tiny"
     np.testing.assert_array_equal(exported.topk_ids, module.topk_ids)
@@ -141,9 +141,11 @@ def test_exported_program_file_predicts_like_the_module(tree, tmp_path):
 
     torch.export.save(torch.export.export(net, (torch.randn(5, 3, 32, 32),)), tmp_path / "fixed.pt2")
     with pytest.raises(InputError, match=r"failed on a batch of shape \(2, 3, 32, 32\) .*dynamic batch dimension"):
-        predict(tmp_path / "fixed.pt2", root, preprocess=SMALL, workers=0, batch_size=5)  # 12 = 5 + 5 + 2
+        predict(tmp_path / "fixed.pt2", root, preprocess=SMALL, workers=0, batch_size=5,  # 12 = 5 + 5 + 2
+                trust_program=True)
     with pytest.raises(InputError, match=r"failed on a batch of shape \(5, 3, 36, 36\) .*preprocessing \(crop 36\)"):
-        predict(tmp_path / "fixed.pt2", root, preprocess=Preprocess(36, 36), workers=0, batch_size=5)
+        predict(tmp_path / "fixed.pt2", root, preprocess=Preprocess(36, 36), workers=0, batch_size=5,
+                trust_program=True)
 
 
 class _Interrupted(Exception):

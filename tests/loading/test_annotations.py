@@ -676,3 +676,68 @@ def test_annotations_json_that_is_not_utf8(tmp_path):
     (tmp_path / "a.json").write_bytes('{"caf\xe9.jpg": [0]}'.encode("latin-1"))
     with pytest.raises(InputError, match=r"a\.json: not UTF-8 text \(invalid continuation byte at byte 5\)"):
         load_annotations(tmp_path / "a.json")
+
+
+# ---------------------------------------------------------------- HF ClassLabel codes with a given label space
+
+
+def _imagenet_classes_dataset(wnids, labels):
+    import datasets as hf
+
+    features = hf.Features({"image_key": hf.Value("string"), "label": hf.ClassLabel(names=list(wnids))})
+    return hf.Dataset.from_dict({"image_key": [f"img{i}.JPEG" for i in range(len(labels))], "label": labels},
+                                features=features)
+
+
+def test_hf_class_label_codes_are_mapped_through_their_names_into_a_given_label_space():
+    """imagefolder numbers class folders 0.. : code 0 here is goldfish (ImageNet 1), not tench (ImageNet 0)."""
+    dataset = _imagenet_classes_dataset(["n01443537", "n01484850", "n01491361"], [0, 1, 2, 2])
+    ann = load_annotations(dataset, label_space=imagenet_1k())
+    assert ann.original.tolist() == [1, 2, 3, 3]
+    assert load_annotations(dataset, label_space="imagenet-1k").original.tolist() == [1, 2, 3, 3]
+    assert load_annotations(dataset).original.tolist() == [0, 1, 2, 2]  # no label space: the codes' own
+
+
+def test_hf_class_label_names_outside_the_label_space_are_named():
+    with pytest.raises(InputError, match=r"column 'label': the ClassLabel names must be classes \(keys or names\) of "
+                                         r"label space 'imagenet-1k'.*'kitten'"):
+        load_annotations(_imagenet_classes_dataset(["n01443537", "kitten"], [0, 1]), label_space=imagenet_1k())
+    with pytest.raises(InputError, match=r"ClassLabel code -1 is not one of the feature's 2 classes"):
+        load_annotations(_imagenet_classes_dataset(["n01443537", "n01484850"], [0, -1]), label_space=imagenet_1k())
+
+
+def test_hf_class_label_lists_are_mapped_too(office_dataset):
+    reordered = LabelSpace.from_names(["monitor", "desk", "notebook", "laptop"], name="reordered")
+    ann = load_annotations(office_dataset, label_space=reordered)
+    assert ann.original.tolist() == [3, 1, 0]
+    assert sets(ann) == [[3, 2], [], [0]]
+
+
+# ---------------------------------------------------------------- class names that look like integers
+
+
+def test_integer_like_names_in_a_file_with_a_label_space(tmp_path):
+    (tmp_path / "classes.txt").write_text("1\n2\n3\nnone\n")
+    (tmp_path / "a.csv").write_text("image,original,labels\na.jpg,1,1|none\nb.jpg,3,3\nc.jpg,2,\n")
+    ann = load_annotations(tmp_path / "a.csv", label_space=tmp_path / "classes.txt")
+    assert ann.original.tolist() == [0, 2, 1]  # the original column alone (ints to pandas) is told by the labels'
+    assert sets(ann) == [[0, 3], [2], []]
+
+
+def test_integer_like_names_when_the_label_space_is_inferred(tmp_path):
+    (tmp_path / "a.csv").write_text("image,original\na.jpg,1\nb.jpg,3\nc.jpg,none\nd.jpg,3\n")
+    ann = load_annotations(tmp_path / "a.csv")
+    assert ann.label_space.keys == ("1", "3", "none")
+    assert ann.original.tolist() == [0, 1, 2, 1]
+
+
+def test_hf_class_label_codes_beside_labels_of_another_kind_are_read_as_keys():
+    import datasets as hf
+
+    features = hf.Features({"image_key": hf.Value("string"), "label": hf.ClassLabel(names=["n01443537", "n01484850"]),
+                            "labels": hf.Sequence(hf.Value("string"))})
+    dataset = hf.Dataset.from_dict({"image_key": ["a.JPEG", "b.JPEG"], "label": [1, 0],
+                                    "labels": [["n01484850", "tench, Tinca tinca"], ["goldfish"]]}, features=features)
+    ann = load_annotations(dataset, label_space=imagenet_1k())
+    assert ann.original.tolist() == [2, 1]
+    assert sets(ann) == [[2, 0], [1]]

@@ -313,16 +313,37 @@ def test_timm_wordnet_ids_as_labels(tmp_path):
     assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[1], [517]])
 
 
-@pytest.mark.parametrize("name", ["crane", "maillot"])
-def test_timm_names_several_classes_share_are_refused(tmp_path, name):
-    path = tmp_path / "t.csv"
+def _timm_labels_csv(path, labels):
     with np.printoptions(threshold=sys.maxsize):
-        pd.DataFrame({"filename": ["img0.jpg"],
-                      "label": [np.array(["goldfish, Carassius auratus", name], dtype=object)],
-                      "prob": [np.array([0.5, 0.3], dtype=np.float32)]}).to_csv(path, index=False)
+        pd.DataFrame({"filename": [f"img{i}.jpg" for i in range(len(labels))],
+                      "label": [np.array(row, dtype=object) for row in labels],
+                      "prob": [np.array([0.5, 0.3], dtype=np.float32) for _ in labels]}).to_csv(path, index=False)
+    return path
 
-    with pytest.raises(LabelSpaceError, match=rf"t\.csv, column 'label'.*share.*'{name}'"):
+
+def test_timm_descriptions_resolve_before_display_names(tmp_path):
+    """timm's description of 638 is "maillot" (639's is "maillot, tank suit"); both display names are "maillot"."""
+    path = _timm_labels_csv(tmp_path / "t.csv", [["maillot", "maillot, tank suit"], ["goldfish, Carassius auratus",
+                                                                                   "tench, Tinca tinca"]])
+
+    assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[638, 639], [1, 0]])
+
+
+def test_timm_crane_is_two_classes_and_says_how_to_rerun_timm(tmp_path):
+    path = _timm_labels_csv(tmp_path / "t.csv", [["goldfish, Carassius auratus", "crane"]])
+
+    with pytest.raises(LabelSpaceError, match=r"t\.csv, column 'label'.*share.*rerun timm's inference\.py with "
+                                              r"--include-index or --label-type name.*'crane'"):
         load_run(path, label_space=relabel.imagenet_1k())
+
+
+def test_timm_detailed_labels_are_cut_to_their_description(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("filename,label,prob\n"
+                    "img0.jpg,\"tench, Tinca tinca: freshwater dace-like game fish of Europe and western Asia\",0.9\n"
+                    "img1.jpg,\"maillot: a woman's one-piece bathing suit\",0.8\n")
+
+    assert_array_equal(load_run(path, label_space=relabel.imagenet_1k()).topk_ids, [[0], [638]])
 
 
 def test_timm_csv_refuses_nan_probabilities(tmp_path):
@@ -356,13 +377,13 @@ def test_logits_reduced_to_top5_softmax_like_torch(tmp_path):
 
 
 def test_npy_ids_with_an_order_file_of_paths(tmp_path, office_space):
-    np.save(tmp_path / "top2.npy", np.array([[3, 1], [0, 2], [2, 2]], dtype=np.int32))
+    np.save(tmp_path / "top2.npy", np.array([[3, 1], [0, 2], [2, 1]], dtype=np.int32))
     order = _write_order(tmp_path / "order.txt", [f"val/n0{i}/{img}" for i, img in enumerate(IMAGES)])
 
     run = load_run(tmp_path / "top2.npy", label_space=office_space, order=order)
 
     assert run.images.tolist() == IMAGES
-    assert_array_equal(run.topk_ids, [[3, 1], [0, 2], [2, 2]])
+    assert_array_equal(run.topk_ids, [[3, 1], [0, 2], [2, 1]])
     assert run.topk_scores is None
 
 
@@ -605,8 +626,8 @@ def test_class_index_is_the_true_class_never_the_prediction(tmp_path, office_spa
     assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[2], [3]])
 
     path.write_text("image,class_index\na.jpg,0\n")
-    with pytest.raises(InputError, match=r"no prediction column; expected topk_ids, one of \['pred_index', 'pred', "
-                                         r"'prediction', 'predicted', 'pred_class', 'top1'\]"):
+    with pytest.raises(InputError, match=r"no prediction column; \['class_index'\] name the true class \(ground "
+                                         r"truth\), which is never read as the prediction"):
         load_run(path, label_space=office_space)
 
 
@@ -784,11 +805,12 @@ def test_torch_dict_entries_that_are_neither_tensors_nor_key_lists_are_named(tmp
         load_run(tmp_path / "run.pt", label_space=office_space)
 
 
-@pytest.mark.parametrize("name", ["garbage.pt", "garbage.npy", "empty.npz"])
-def test_unreadable_array_files(tmp_path, office_space, name):
+@pytest.mark.parametrize(("name", "message"), [("garbage.pt", "not a file torch.save wrote"),
+                                               ("garbage.npy", "not an .npy array"), ("empty.npz", "cannot load arrays")])
+def test_unreadable_array_files(tmp_path, office_space, name, message):
     (tmp_path / name).write_bytes(b"" if name.startswith("empty") else b"hello")
 
-    with pytest.raises(InputError, match=rf"{name.replace('.', '[.]')}: cannot load arrays"):
+    with pytest.raises(InputError, match=rf"{name.replace('.', '[.]')}: {message}"):
         load_run(tmp_path / name, label_space=office_space)
 
 
@@ -819,3 +841,117 @@ def test_image_column_named_in_any_case_keeps_leading_zeros(tmp_path, office_spa
 
     assert load_run(path, label_space=office_space).images.tolist() == ["000123", "000456"]
     assert load_run(path, label_space=office_space, image_column="photo_id").images.tolist() == ["007", "008"]
+
+
+# ---------------------------------------------------------------- the Run constructor and the API boundary
+
+
+@pytest.mark.parametrize(("ids", "message"), [
+    ([[0], [-1], [2]], r"class ids must be >= 0; found 1 offender: -1 at images 1 offender: 'img1\.jpg'"),
+    ([[0.0], [1.0], [2.0]], r"class ids must be an integer array.*found float64"),
+    ([[True], [False], [True]], r"class ids must be an integer array.*found bool"),
+    ([[0, 1], [2, 2], [1, 3]], r"a row of top-k class ids names one class more than once.*'img1\.jpg'"),
+    ([[0], [1]], r"3 image keys but class ids of shape \(2, 1\)"),
+])
+def test_run_constructor_refuses_ids_that_would_give_garbage(ids, message):
+    with pytest.raises(InputError, match=message):
+        Run(RunMeta("api"), np.asarray(IMAGES, dtype=object), np.asarray(ids))
+
+
+def test_run_constructor_refuses_repeated_keys_and_scores_of_another_shape():
+    with pytest.raises(InputError, match=r"image keys must be unique; 1 offender: 'a\.jpg'"):
+        Run(RunMeta("api"), np.asarray(["a.jpg", "a.jpg"], dtype=object), np.asarray([0, 1]))
+    with pytest.raises(InputError, match=r"scores must be floats of the class ids' shape \(3, 2\)"):
+        Run(RunMeta("api"), np.asarray(IMAGES, dtype=object), np.asarray([[0, 1]] * 3), np.ones((3, 1)))
+    run = Run(RunMeta("api"), IMAGES, np.asarray([3, 1, 0], dtype=np.int32))
+    assert run.topk_ids.dtype == np.int64 and run.topk_ids.shape == (3, 1) and run.images.dtype == object
+
+
+def test_ids_beyond_the_label_space_are_refused_when_paired(office_space):
+    annotations = relabel.Annotations.from_lists(IMAGES, [0, 1, 2], label_space=office_space)
+    run = Run(RunMeta("api"), IMAGES, np.asarray([[0], [4], [2]]))
+    with pytest.raises(LabelSpaceError, match=r"class ids must lie in 0\.\.3 \(label space 'office'\); found "
+                                              r"1 offender: 4 at images 1 offender: 'img1\.jpg'"):
+        relabel.pair(run, annotations)
+
+
+def test_load_run_takes_a_label_space_name(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("image,pred\na.jpg,n01443537\nb.jpg,7\n")
+    assert_array_equal(load_run(path, label_space="imagenet-1k").topk_ids, [[1], [7]])
+    with pytest.raises(LabelSpaceError, match="label space 'imagenet-22k' is neither 'imagenet-1k' nor an existing"):
+        load_run(path, label_space="imagenet-22k")
+
+
+def test_a_table_whose_only_class_column_is_the_truth_is_refused(tmp_path, office_space):
+    path = tmp_path / "labels_only.csv"
+    path.write_text("filename,label\na.jpg,laptop\nb.jpg,desk\n")
+    with pytest.raises(InputError, match=r"no prediction column; \['label'\] name the true class"):
+        load_run(path, label_space=office_space)
+    assert_array_equal(load_run(path, label_space=office_space, pred_column="label").topk_ids, [[0], [2]])
+    path.write_text("filename,label,prob\na.jpg,laptop,0.9\nb.jpg,desk,0.8\n")  # timm's output: label is predicted
+    assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[0], [2]])
+
+
+@pytest.mark.parametrize("column", ["predicted_class", "pred_label", "predicted_label", "class_id", "y_pred", "preds"])
+def test_common_prediction_column_names(tmp_path, office_space, column):
+    path = tmp_path / "r.csv"
+    path.write_text(f"file_name,label,{column}\na.jpg,laptop,desk\nb.jpg,desk,monitor\n")
+    assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[2], [3]])
+
+
+def test_top5_lists_and_image_id_columns(tmp_path, office_space):
+    path = tmp_path / "r.csv"
+    path.write_text('image_id,top5\na.jpg,"[3, 1, 0, 2]"\nb.jpg,"[0, 1, 2, 3]"\n')
+    assert_array_equal(load_run(path, label_space=office_space).topk_ids, [[3, 1, 0, 2], [0, 1, 2, 3]])
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ({"descr": "<i8", "fortran_order": False, "shape": (10**10,)},
+     r"the header declares an array of shape \(10000000000,\) \(80000000000 bytes of data\) but the file holds 24"),
+    ({"descr": "|O", "fortran_order": False, "shape": (3,)}, r"holds Python objects \(dtype object\)"),
+])
+def test_npy_header_is_checked_before_allocating(tmp_path, office_space, header, message):
+    path = tmp_path / "ids.npy"
+    with path.open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(np.arange(3, dtype=np.int64).tobytes())
+    with pytest.raises(InputError, match=r"ids\.npy: " + message):
+        load_run(path, label_space=office_space, order=_write_order(tmp_path / "o.txt", IMAGES))
+
+
+def test_npy_header_that_is_not_a_python_literal(tmp_path, office_space):
+    path = tmp_path / "ids.npy"
+    np.save(path, np.arange(3))
+    data = bytearray(path.read_bytes())
+    data[10:20] = b"{'descr': "[:0] + b"{(((((((("[:10].ljust(10)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"ids\.npy: not an \.npy array"):
+        load_run(path, label_space=office_space, order=_write_order(tmp_path / "o.txt", IMAGES))
+
+
+def test_json_order_file(tmp_path, office_space):
+    np.save(tmp_path / "ids.npy", np.asarray([2, 0, 1]))
+    (tmp_path / "order.json").write_text(json.dumps([f"val/x/{k}" for k in IMAGES]))
+    run = load_run(tmp_path / "ids.npy", label_space=office_space, order=tmp_path / "order.json")
+    assert run.images.tolist() == IMAGES and run.image_order == f"image-order file {tmp_path / 'order.json'}"
+    (tmp_path / "bad.json").write_text(json.dumps({"images": IMAGES}))
+    with pytest.raises(InputError, match=r"bad\.json: a JSON image-order file must be a list"):
+        load_run(tmp_path / "ids.npy", label_space=office_space, order=tmp_path / "bad.json")
+
+
+def test_ids_that_are_indices_by_definition_are_never_integer_like_names(tmp_path):
+    """With classes named "1", "2", "3", "none", relabel's topk_ids and arrays hold indices; a 'pred' column may not."""
+    digits = LabelSpace.from_names(["1", "2", "3", "none"], name="digits")
+    relabel.export.write_run(Run(RunMeta("r"), IMAGES, np.asarray([[1], [2], [3]])), tmp_path / "r.parquet")
+    assert_array_equal(load_run(tmp_path / "r.parquet", label_space=digits).topk_ids, [[1], [2], [3]])
+    np.save(tmp_path / "r.npy", np.asarray([1, 2, 3]))
+    assert_array_equal(load_run(tmp_path / "r.npy", label_space=digits,
+                                order=_write_order(tmp_path / "o.txt", IMAGES)).topk_ids, [[1], [2], [3]])
+    (tmp_path / "r.csv").write_text("image,pred_index\nimg0.jpg,1\nimg1.jpg,2\nimg2.jpg,3\n")
+    assert_array_equal(load_run(tmp_path / "r.csv", label_space=digits).topk_ids, [[1], [2], [3]])
+    (tmp_path / "names.csv").write_text("image,pred\nimg0.jpg,1\nimg1.jpg,none\nimg2.jpg,3\n")
+    assert_array_equal(load_run(tmp_path / "names.csv", label_space=digits).topk_ids, [[0], [3], [2]])
+    (tmp_path / "unclear.csv").write_text("image,pred\nimg0.jpg,1\nimg1.jpg,2\nimg2.jpg,3\n")
+    with pytest.raises(LabelSpaceError, match="both a valid class index and the name of another class"):
+        load_run(tmp_path / "unclear.csv", label_space=digits)

@@ -234,9 +234,9 @@ def test_without_multilabels_or_strengths(tmp_path):
     assert 'data-key="delta_original"' in page and 'data-key="delta_multilabel"' not in page
     assert "multi-label accuracy" not in page
     assert page.count("annotations have no multi-label sets") == 1
-    assert '<select id="group-filter">' in page and "> affected only</label>" in page
+    assert '<select id="group-filter">' in page and "> affected or improved only</label>" in page
     text = (out / "summary.md").read_text(encoding="utf-8")
-    assert "**b**: **1 affected class** (other 1)" in text and "**c**: **0 affected classes**" in text
+    assert "**b**: **1 affected class** (insufficient evidence 1)" in text and "**c**: **0 affected classes**" in text
 
 
 @needs_chromium

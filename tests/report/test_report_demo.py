@@ -92,8 +92,10 @@ def test_page_shows_the_results_without_recomputing(demo_dir, demo):
     assert "Simulated predictions" in page
     summary = comparison.summary.iloc[0]
     assert f"<b>{int(summary['n_affected'])}</b> affected classes" in page
-    assert (f"<b>{int(summary['n_affected_original'])}</b> classes drop under original labels; "
-            f"<b>{int(summary['n_explained_by_multilabels'])}</b> of them are explained by multi-labels") in page
+    assert (f"{int(summary['n_affected_original'])} classes drop under original labels: "
+            f"{int(summary['n_explained'])} explained by multi-labels, {int(summary['n_partly_explained'])} partly "
+            f"explained, {int(summary['n_not_explained'])} not explained") in page
+    assert f"Net on multi-labels: {int(summary['n_affected'])} classes worse (mean " in page
     for category, n in categorisation.classes["category"].value_counts().items():
         assert f'<span class="chip cat-{category}">{category} {n}</span>' in page
     for row in comparison.affected.itertuples():
