@@ -20,8 +20,11 @@ of the classes that recipe hurt:
   classes get the advice to score with multi-labels and no override unless
   ``include_ambiguous``. A class is in at most one override: the larger loss claims it first.
 * **Not an augmentation.** When the default group and the better group do not differ in any
-  described augmentation (e.g. they differ in weight decay), the class gets a diagnosis and no
-  override.
+  described augmentation (e.g. they differ in weight decay, label smoothing or an agreement loss
+  such as AgMax), the class gets a diagnosis and no override. A group may state such settings
+  under ``training`` (``{"training": {"weight_decay": 0.05}}``); the diagnosis then names them.
+  Any augmentation of the vocabulary (:class:`~relabel.overrides.Augmentation`) may be
+  described; its parameters are checked as an override file's are.
 * **Expected effect.** Per class, the accuracy it had under the recommended setting against
   the default; for the average, the mean class accuracy when the overridden classes take
   those accuracies and every other class keeps the default's — an estimate that assumes the
@@ -41,8 +44,8 @@ import pandas as pd
 from relabel._vocab import Vocabulary
 from relabel.categorisation import Categorisation, Category
 from relabel.comparison import Comparison
-from relabel.errors import ComparisonError, InputError
-from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
+from relabel.errors import ComparisonError, InputError, OverridesError
+from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo, explicit_parameters
 
 __all__ = ["Action", "Recommendation", "recommend", "varied_parameters"]
 
@@ -110,23 +113,51 @@ def varied_parameters(augmentations: Mapping[str, Mapping[str, Mapping[str, Any]
     return out
 
 
-def _checked_augmentations(augmentations: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{group: {augmentation: parameters}}`` with known augmentation names and mapping values."""
+TRAINING = "training"
+"""The key of a group description that holds settings that are not augmentations (weight decay, …)."""
+
+
+def _checked_augmentations(augmentations: Mapping[str, Any]) -> tuple[dict[str, dict[str, dict[str, Any]]],
+                                                                       dict[str, dict[str, Any]]]:
+    """``{group: {augmentation: parameters}}`` (names and values checked as in an override file)
+    and ``{group: {setting: value}}`` of the ``training`` settings."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
+    training: dict[str, dict[str, Any]] = {}
     for group, description in augmentations.items():
         where = f"augmentation of group {group!r} (the runs manifest's 'groups' section)"
         if not isinstance(description, Mapping):
             raise InputError(f"{where}: expected a mapping of augmentation → parameters, found {description!r}")
         out[str(group)] = {}
+        training[str(group)] = {}
         for name, params in description.items():
+            if name == TRAINING:
+                if not isinstance(params, Mapping):
+                    raise InputError(f"{where}, training: expected a mapping of settings (weight_decay: 0.05, ...), "
+                                     f"found {params!r}")
+                training[str(group)] = dict(params)
+                continue
             try:
                 aug = Augmentation.from_str(name)
             except InputError as e:
-                raise InputError(f"{where}: {e}") from None
-            if params is not None and not isinstance(params, Mapping):
+                raise InputError(f"{where}: {e} (settings that are not augmentations go under 'training:')") from None
+            if params is not None and not isinstance(params, (Mapping, str)):
                 raise InputError(f"{where}, {name}: expected a mapping of parameters, found {params!r}")
-            out[str(group)][aug.value] = dict(params or {})
-    return out
+            try:
+                entry: Any = params if params is not None else True
+                checked = Override(("group",), {aug.value: entry}).transforms[aug.value]
+            except OverridesError as e:
+                raise InputError(f"{where}: {e}") from None
+            out[str(group)][aug.value] = explicit_parameters(aug, checked) if checked != {"enabled": False} else {}
+            if checked == {"enabled": False}:
+                del out[str(group)][aug.value]  # described as off: the same as not applied
+    return out, training
+
+
+def _training_difference(a: Mapping[str, Any], b: Mapping[str, Any], name_a: str, name_b: str) -> str:
+    """The training settings in which two groups differ, as words (empty when none are described)."""
+    keys = sorted(k for k in set(a) | set(b) if _freeze(a.get(k)) != _freeze(b.get(k)))
+    return ", ".join(f"{k} ({a.get(k, 'not set')} under {name_a}, {b.get(k, 'not set')} under {name_b})"
+                     for k in keys)
 
 
 def _freeze(value: Any) -> Any:
@@ -191,7 +222,7 @@ def recommend(
             f"default group {default_group!r} is not a compared group; compared groups are "
             f"{sorted(summary.index)} (the reference {reference!r} is what they were compared with)"
         )
-    described = _checked_augmentations(augmentations or {})
+    described, training = _checked_augmentations(augmentations or {})
     varied = varied_parameters(described) if described else {}
     space = comparison.label_space
     keys = space.keys
@@ -235,7 +266,10 @@ def recommend(
             elif not setting or _setting(described[default_group], varied) == setting:
                 row.update(action=Action.NOT_AN_AUGMENTATION.value, setting_group=choice, reason=(
                     f"{r.class_name} does better under {choice}, but {choice} and {default_group} describe the same "
-                    f"augmentation: the difference is something else (e.g. weight decay); no override"))
+                    f"augmentation: the difference is "
+                    + (_training_difference(training.get(choice, {}), training.get(default_group, {}), choice,
+                                            default_group) or "something else (e.g. weight decay)")
+                    + "; no override"))
             else:
                 lost_side = [c]
                 absorbing_side = [partner] if partner is not None else []

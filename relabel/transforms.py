@@ -30,23 +30,21 @@ overrides keyed by the trainer's class indices) and follows the format's one pip
 from __future__ import annotations
 
 import copy
-import math
 import operator
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-import torchvision.transforms as transforms_v1
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from relabel.errors import InputError, OverridesError, RelabelWarning
 from relabel.overrides.files import load
 from relabel.overrides.model import Overrides
-from relabel.overrides.vocabulary import ORDER, PARAMETER_DEFAULTS, Augmentation, explicit_parameters
+from relabel.pipeline import build_pipeline, check_default, override_pipeline
 
 if TYPE_CHECKING:
     from relabel.labelspace import LabelSpace
@@ -59,25 +57,6 @@ __all__ = [
     "build_pipeline",
     "check_default",
 ]
-
-# torchvision classes that implement each augmentation (v2 and v1); subclasses match too.
-_TYPES: dict[Augmentation, tuple[type, ...]] = {
-    Augmentation.RANDOM_RESIZED_CROP: (v2.RandomResizedCrop, transforms_v1.RandomResizedCrop),
-    Augmentation.HORIZONTAL_FLIP: (v2.RandomHorizontalFlip, transforms_v1.RandomHorizontalFlip),
-    Augmentation.COLOR_JITTER: (v2.ColorJitter, transforms_v1.ColorJitter),
-    Augmentation.RAND_AUGMENT: (v2.RandAugment, transforms_v1.RandAugment),
-    Augmentation.TRIVIAL_AUGMENT: (v2.TrivialAugmentWide, transforms_v1.TrivialAugmentWide),
-}
-
-# Steps that turn the image into a normalised tensor (and what follows them): an augmentation
-# the default pipeline lacks is inserted before the first of these.
-_CONVERSIONS: tuple[type, ...] = tuple(
-    t
-    for module in (v2, transforms_v1)
-    for name in ("ToImage", "PILToTensor", "ToTensor", "ToDtype", "ConvertImageDtype", "ToPureTensor",
-                 "Normalize", "RandomErasing")
-    if isinstance(t := getattr(module, name, None), type)
-)
 
 _NO_TARGET = object()
 
@@ -174,33 +153,66 @@ class ClassConditionalDataset(Dataset):
     """A map-style dataset whose samples go through a class-conditional transform.
 
     Wraps any dataset whose items are ``(image, target)`` pairs (torchvision ``ImageFolder``,
-    ``CIFAR10``, …) or mappings with an image and a label column (an HF ``datasets``
-    ``Dataset``; ``image_column``, ``label_column``). ``dataset[i]`` returns
+    ``CIFAR10``, timm's ``ImageDataset``, …) or mappings with an image and a label column (an
+    HF ``datasets`` ``Dataset``; ``image_column``, ``label_column``). ``dataset[i]`` returns
     ``(transform(image, target)[0], target)``, with ``target_transform`` applied to the target
-    last. ``classes`` and ``class_to_idx`` are kept from the wrapped dataset, or derived from an
-    HF ``ClassLabel`` label column.
+    last. ``classes`` and ``class_to_idx`` are kept from the wrapped dataset (or its timm
+    reader), or derived from an HF ``ClassLabel`` label column.
 
-    The wrapped dataset should have no transform of its own (``ImageFolder(root)``, not
-    ``ImageFolder(root, transform=...)``): it would run before the class-conditional one, and
-    relabel warns.
+    ``transform`` is either a class-conditional transform (a :class:`ClassConditionalTransform`
+    from :func:`build_transform`) or the overrides themselves (an
+    :class:`~relabel.overrides.Overrides` or the path of an override file). Given the
+    overrides, the dataset builds the transform from a default pipeline — ``default=``, else
+    the wrapped dataset's own ``transform`` (taken from a copy of it, so the dataset you passed
+    keeps it), else the pipeline a trainer assigns later: ``dataset.transform = pipeline`` (what
+    timm's ``create_loader`` does) makes that pipeline the default and the overrides apply on top
+    of it. Assigning a plain pipeline to a dataset built from a ready transform is an error,
+    never a silent replacement of the class-conditional transform.
+
+    A wrapped dataset that keeps its own transform while ``transform`` is a ready
+    class-conditional one runs it first; relabel warns.
     """
 
     def __init__(
         self,
         dataset: Any,
-        transform: Callable[[Any, Any], tuple[Any, Any]],
+        transform: Callable[[Any, Any], tuple[Any, Any]] | Overrides | str | Path,
         *,
         image_column: str = "image",
         label_column: str = "label",
         target_transform: Callable[[Any], Any] | None = None,
+        default: Callable[..., Any] | None = None,
+        classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
+        size: int | Sequence[int] | None = None,
+        skip_absent: bool = False,
     ) -> None:
-        if not callable(transform):
-            raise TypeError(f"transform must be callable as transform(image, target), got {type(transform).__name__}")
-        self.dataset = dataset
-        self.transform = transform
         self.image_column = image_column
         self.label_column = label_column
         self.target_transform = target_transform
+        self._recipe: dict[str, Any] | None = None
+        self._transform: Callable[[Any, Any], tuple[Any, Any]] | None = None
+        if isinstance(transform, (Overrides, str, Path)):
+            dataset, own = _without_transform(dataset)
+            self.dataset = dataset
+            self._check_columns()
+            found = classes if classes is not None else self._classes_or_none()
+            if found is None:
+                raise OverridesError(f"pass classes= (the {type(dataset).__name__} has no class_to_idx or ClassLabel "
+                                     f"names to map the override file's class keys to)")
+            overrides = transform if isinstance(transform, Overrides) else load(transform, classes=found,
+                                                                                 skip_absent=skip_absent)
+            self._recipe = {"overrides": overrides, "classes": found, "size": size, "skip_absent": skip_absent}
+            pipeline = default if default is not None else own
+            if pipeline is not None:
+                self._transform = self._build(pipeline)
+            return
+        if default is not None or classes is not None or size is not None:
+            raise TypeError("default=, classes= and size= go with overrides (a file or Overrides), not with a ready "
+                            "transform")
+        if not callable(transform):
+            raise TypeError(f"transform must be callable as transform(image, target), got {type(transform).__name__}")
+        self.dataset = dataset
+        self._transform = transform
         if getattr(dataset, "transform", None) is not None:
             warnings.warn(
                 RelabelWarning(
@@ -209,21 +221,58 @@ class ClassConditionalDataset(Dataset):
                 ),
                 stacklevel=2,
             )
-        columns = getattr(dataset, "column_names", None)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        columns = getattr(self.dataset, "column_names", None)
         if isinstance(columns, list):
-            missing = [c for c in (image_column, label_column) if c not in columns]
+            missing = [c for c in (self.image_column, self.label_column) if c not in columns]
             if missing:
                 raise InputError(
-                    f"{type(dataset).__name__} has no column {missing[0]!r}; its columns are {columns} "
+                    f"{type(self.dataset).__name__} has no column {missing[0]!r}; its columns are {columns} "
                     f"(pass image_column= and label_column=)"
                 )
+
+    def _build(self, pipeline: Any) -> ClassConditionalTransform:
+        assert self._recipe is not None
+        if not callable(pipeline):
+            raise OverridesError(f"the default pipeline must be callable; got {_what(pipeline)} (timm's "
+                                 f"create_transform(separate=True) and create_loader(num_aug_splits=...) make a tuple "
+                                 f"of pipelines, which relabel does not split)")
+        return build_transform(self._recipe["overrides"], default=pipeline, classes=self._recipe["classes"],
+                               size=self._recipe["size"], skip_absent=self._recipe["skip_absent"])
+
+    @property
+    def transform(self) -> Callable[[Any, Any], tuple[Any, Any]] | None:
+        """The class-conditional transform (``None`` until a default pipeline is known)."""
+        return self._transform
+
+    @transform.setter
+    def transform(self, value: Any) -> None:
+        if isinstance(value, ClassConditionalTransform):
+            self._transform = value
+            return
+        if self._recipe is None:
+            raise OverridesError(
+                f"ClassConditionalDataset.transform was assigned {_what(value)} (timm's create_loader does this), which "
+                f"would replace the class-conditional transform. Build the dataset from the overrides instead — "
+                f"ClassConditionalDataset(dataset, 'overrides.json') — and an assigned pipeline becomes the default "
+                f"the overrides apply to")
+        if value is None:
+            raise OverridesError("ClassConditionalDataset.transform was assigned None (timm's create_loader does this "
+                                 "for scheduled input sizes, which apply their own pipelines): relabel cannot apply "
+                                 "the overrides there")
+        self._transform = self._build(value)
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
+        if self._transform is None:
+            raise OverridesError("ClassConditionalDataset has overrides but no default pipeline yet: pass default=, "
+                                 "or assign one (dataset.transform = pipeline; timm's create_loader does)")
         image, target = self._split(self.dataset[index])
-        image, target = self.transform(image, target)
+        image, target = self._transform(image, target)
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
@@ -244,27 +293,35 @@ class ClassConditionalDataset(Dataset):
             f"got {type(item).__name__}"
         )
 
+    def _classes_or_none(self) -> dict[str, int] | None:
+        holders = [self.dataset]
+        while isinstance(holders[-1], torch.utils.data.Subset):  # random_split and friends
+            holders.append(holders[-1].dataset)
+        for holder in (*holders, getattr(self.dataset, "reader", None)):
+            own = getattr(holder, "class_to_idx", None)
+            if own:
+                return dict(own)
+        names = self._class_label_names()
+        return {name: i for i, name in enumerate(names)} if names is not None else None
+
     @property
     def classes(self) -> list[str]:
-        """Class names of the wrapped dataset (``classes``, or an HF ``ClassLabel``'s names)."""
+        """Class names of the wrapped dataset (``classes``, a timm reader's, or an HF ``ClassLabel``'s names)."""
         own = getattr(self.dataset, "classes", None)
         if own is not None:
             return own
-        names = self._class_label_names()
-        if names is None:
+        found = self._classes_or_none()
+        if found is None:
             raise AttributeError(f"the wrapped {type(self.dataset).__name__} has no classes")
-        return names
+        return sorted(found, key=found.__getitem__)
 
     @property
     def class_to_idx(self) -> dict[str, int]:
-        """``{class name: index}`` of the wrapped dataset (or from an HF ``ClassLabel``)."""
-        own = getattr(self.dataset, "class_to_idx", None)
-        if own is not None:
-            return own
-        names = self._class_label_names()
-        if names is None:
+        """``{class name: index}`` of the wrapped dataset (or its timm reader's, or from an HF ``ClassLabel``)."""
+        found = self._classes_or_none()
+        if found is None:
             raise AttributeError(f"the wrapped {type(self.dataset).__name__} has no class_to_idx")
-        return {name: i for i, name in enumerate(names)}
+        return found
 
     def _class_label_names(self) -> list[str] | None:
         features = getattr(self.dataset, "features", None)
@@ -274,7 +331,33 @@ class ClassConditionalDataset(Dataset):
         return list(names) if names is not None else None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({type(self.dataset).__name__} of {len(self)}, {self.transform!r})"
+        return f"{type(self).__name__}({type(self.dataset).__name__} of {len(self)}, {self._transform!r})"
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)} ({', '.join(type(v).__name__ for v in value)})"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _without_transform(dataset: Any) -> tuple[Any, Any]:
+    """A shallow copy of ``dataset`` without its own ``transform`` (looking through ``Subset``\\ s), and that transform."""
+    inner = getattr(dataset, "dataset", None)
+    if isinstance(dataset, torch.utils.data.Subset) and inner is not None:
+        stripped, own = _without_transform(inner)
+        if own is None:
+            return dataset, None
+        subset: Any = copy.copy(dataset)
+        subset.dataset = stripped
+        return subset, own
+    own = getattr(dataset, "transform", None)
+    if own is None:
+        return dataset, None
+    out: Any = copy.copy(dataset)
+    out.transform = None
+    if getattr(out, "transforms", None) is not None and not isinstance(out.transforms, (list, tuple)):
+        out.transforms = None  # torchvision's VisionDataset keeps transform also inside .transforms
+    return out, own
 
 
 def build_transform(
@@ -283,6 +366,7 @@ def build_transform(
     default: Callable[..., Any] | None = None,
     classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None,
     size: int | Sequence[int] | None = None,
+    skip_absent: bool = False,
 ) -> ClassConditionalTransform:
     """A :class:`ClassConditionalTransform` from an override file (or its :class:`~relabel.overrides.Overrides`).
 
@@ -293,19 +377,25 @@ def build_transform(
         against ``classes``).
     default
         The trainer's training pipeline (a ``torchvision.transforms.v2.Compose``, a v1
-        ``Compose``, or an object holding one as ``.transforms`` such as torchvision's
-        reference ``ClassificationPresetTrain``). Classes without an override get it
-        unchanged; each distinct override gets a copy changed by :func:`override_pipeline`'s
-        rule (the transform of the same type replaced by one with the override's parameters,
-        ``false`` removing it, a missing one inserted in :data:`relabel.overrides.ORDER` before
-        the tensor conversion). When ``None``, the file's own ``default`` section is built
-        (augmentations only, :func:`build_pipeline`).
+        ``Compose``, timm's ``create_transform(...)``, or an object holding one as
+        ``.transforms`` such as torchvision's reference ``ClassificationPresetTrain``).
+        Classes without an override get it unchanged; each distinct override gets a copy
+        changed by :func:`override_pipeline`'s rule (the augmentation rebuilt with the
+        override's parameters, ``false`` removing it, a missing one inserted in
+        :data:`relabel.overrides.ORDER` — only into a pipeline relabel can read). When
+        ``None``, the file's own ``default`` section is built (augmentations only,
+        :func:`build_pipeline`).
     classes
         The trainer's classes, as for :meth:`~relabel.overrides.Overrides.resolve`: its
         ``class_to_idx``, the class keys in index order, or a :class:`~relabel.LabelSpace`
         (default: the built-in label space the file names).
     size
-        Output size for a RandomResizedCrop the pipeline does not have.
+        Output size for a crop the pipeline does not have (an error when the pipeline has a
+        crop of another size: relabel never adds a second crop).
+    skip_absent
+        A trainer on a subset of the file's classes (an ImageNet-100 trainer, an ImageNet-1k
+        file): overridden classes it does not have are left out with a warning instead of
+        being an error.
 
     Warns (:class:`~relabel.RelabelWarning`) when ``default`` differs from the file's
     ``default`` section: the recommendation was made against another recipe.
@@ -318,8 +408,10 @@ def build_transform(
     [['RandomHorizontalFlip', 'ToImage'], ['ToImage']]
     """
     if not isinstance(overrides, Overrides):
-        overrides = load(overrides, classes=classes)
-    by_index = overrides.resolve(classes)
+        overrides = load(overrides, classes=classes, skip_absent=skip_absent)
+    by_index = overrides.resolve(classes, skip_absent=skip_absent)
+    if default is not None and not callable(default):
+        raise OverridesError(f"default must be a pipeline (callable); got {_what(default)}")
     if default is None:
         base = build_pipeline(overrides.default, size=size)
     else:
@@ -333,231 +425,3 @@ def build_transform(
             built[key] = override_pipeline(base, transforms, size=size)
         pipelines[index] = built[key]
     return ClassConditionalTransform(base, pipelines)
-
-
-# --------------------------------------------------------------------------------------------
-# Building pipelines from override entries
-
-
-def _containers(obj: Any, depth: int = 0) -> Iterator[list[Any]]:
-    """The lists of steps inside a Compose-like object (``.transforms``), outermost first."""
-    if depth > 8:
-        return
-    inner = getattr(obj, "transforms", None)
-    if isinstance(inner, list):
-        yield inner
-        for step in inner:
-            yield from _containers(step, depth + 1)
-    elif inner is not None and inner is not obj:
-        yield from _containers(inner, depth + 1)
-
-
-def _find(pipeline: Any, aug: Augmentation) -> list[Any]:
-    if isinstance(pipeline, _TYPES[aug]):
-        return [pipeline]
-    return [step for steps in _containers(pipeline) for step in steps if isinstance(step, _TYPES[aug])]
-
-
-def _create(aug: Augmentation, params: Mapping[str, Any], size: int | Sequence[int] | None, *, what: str) -> Any:
-    p = {**PARAMETER_DEFAULTS[aug], **params}
-    if aug is Augmentation.RANDOM_RESIZED_CROP:
-        if size is None:
-            raise OverridesError(
-                f"{what} needs a RandomResizedCrop but the default pipeline has none to take the output size "
-                f"from; pass size= (e.g. 224)"
-            )
-        return v2.RandomResizedCrop(size, scale=p["scale"], ratio=p["ratio"], antialias=True)
-    if aug is Augmentation.HORIZONTAL_FLIP:
-        return v2.RandomHorizontalFlip(p=p["p"])
-    if aug is Augmentation.COLOR_JITTER:
-        return v2.ColorJitter(brightness=p["brightness"], contrast=p["contrast"], saturation=p["saturation"], hue=p["hue"])
-    if aug is Augmentation.RAND_AUGMENT:
-        _check_magnitude(p["magnitude"], p["num_magnitude_bins"], what)
-        return v2.RandAugment(num_ops=p["num_ops"], magnitude=p["magnitude"], num_magnitude_bins=p["num_magnitude_bins"])
-    return v2.TrivialAugmentWide(num_magnitude_bins=p["num_magnitude_bins"])
-
-
-def _rebuild(aug: Augmentation, old: Any, params: Mapping[str, Any], *, what: str) -> Any:
-    """A v2 transform like ``old`` with the named parameters replaced."""
-    if aug is Augmentation.RANDOM_RESIZED_CROP:
-        return v2.RandomResizedCrop(
-            old.size,
-            scale=params.get("scale", tuple(old.scale)),
-            ratio=params.get("ratio", tuple(old.ratio)),
-            interpolation=old.interpolation,
-            antialias=getattr(old, "antialias", True),
-        )
-    if aug is Augmentation.HORIZONTAL_FLIP:
-        return v2.RandomHorizontalFlip(p=params.get("p", old.p))
-    if aug is Augmentation.COLOR_JITTER:
-        return v2.ColorJitter(**{name: params.get(name, _range_arg(getattr(old, name)))
-                                 for name in ("brightness", "contrast", "saturation", "hue")})
-    if aug is Augmentation.RAND_AUGMENT:
-        magnitude = params.get("magnitude", old.magnitude)
-        bins = params.get("num_magnitude_bins", old.num_magnitude_bins)
-        _check_magnitude(magnitude, bins, what)
-        return v2.RandAugment(num_ops=params.get("num_ops", old.num_ops), magnitude=magnitude, num_magnitude_bins=bins,
-                              interpolation=old.interpolation, fill=old.fill)
-    return v2.TrivialAugmentWide(num_magnitude_bins=params.get("num_magnitude_bins", old.num_magnitude_bins),
-                                 interpolation=old.interpolation, fill=old.fill)
-
-
-def _range_arg(value: Any) -> Any:
-    """ColorJitter keeps each factor as a (min, max) pair or None; None means 'no change' (0)."""
-    return 0.0 if value is None else tuple(float(v) for v in value)
-
-
-def _check_magnitude(magnitude: int, bins: int, what: str) -> None:
-    if magnitude >= bins:
-        raise OverridesError(f"{what}: rand_augment magnitude {magnitude} must be below num_magnitude_bins {bins}")
-
-
-def _insert_position(steps: list[Any], aug: Augmentation, *, opaque: bool) -> int:
-    earlier = ORDER[: ORDER.index(aug)]
-    after = [i + 1 for i, step in enumerate(steps) if any(isinstance(step, _TYPES[a]) for a in earlier)]
-    if after:
-        return after[-1]
-    if opaque:  # a default we cannot look into: augment before it
-        return 0
-    return next((i for i, step in enumerate(steps) if isinstance(step, _CONVERSIONS)), len(steps))
-
-
-def override_pipeline(
-    default: Callable[..., Any],
-    transforms: Mapping[str, Mapping[str, Any]],
-    *,
-    size: int | Sequence[int] | None = None,
-    what: str = "override",
-) -> Any:
-    """A copy of ``default`` with an override's augmentations applied; ``default`` is untouched.
-
-    The rule, per augmentation the override names (``transforms``, as in
-    :attr:`relabel.overrides.Override.transforms`):
-
-    * the pipeline has a transform of that type (v2 or v1 ``RandomResizedCrop``,
-      ``RandomHorizontalFlip``, ``ColorJitter``, ``RandAugment``, ``TrivialAugmentWide``,
-      anywhere inside nested ``Compose``\\ s or an object holding one as ``.transforms``): it is
-      replaced by a v2 transform with the override's parameters; parameters the override does
-      not name (output size, interpolation, fill, the other range) are kept from it;
-    * ``false`` (``{"enabled": False}``): it is removed;
-    * the pipeline has none: it is inserted after the augmentations that come before it in
-      the usual order (crop, flip, RandAugment, TrivialAugment, colour jitter), else before
-      the tensor conversion (``ToImage``, ``ToDtype``, ``Normalize``, …), else at the end;
-      parameters not named take :data:`relabel.overrides.PARAMETER_DEFAULTS`; a crop needs
-      ``size``.
-
-    Every other step (resizing, conversion, normalisation, random erasing) is kept. A default
-    that is a single transform or function becomes a ``v2.Compose`` holding it; inserted
-    augmentations go before a function (relabel cannot see inside it).
-
-    >>> default = v2.Compose([v2.RandomResizedCrop(32), v2.RandomHorizontalFlip(), v2.ToImage()])
-    >>> new = override_pipeline(default, {"random_resized_crop": {"scale": (0.5, 1.0)}, "horizontal_flip": {"enabled": False}})
-    >>> [type(t).__name__ for t in new.transforms], new.transforms[0].scale, new.transforms[0].size
-    (['RandomResizedCrop', 'ToImage'], (0.5, 1.0), (32, 32))
-    """
-    pipeline = copy.deepcopy(default)
-    containers = list(_containers(pipeline))
-    opaque = not containers and not any(isinstance(pipeline, types) for types in _TYPES.values())
-    if not containers:
-        pipeline = v2.Compose([pipeline])
-        containers = [pipeline.transforms]
-    top = containers[0]
-    for aug in ORDER:
-        entry = transforms.get(aug.value)
-        if entry is None:
-            continue
-        found = [(steps, i) for steps in containers for i, step in enumerate(steps) if isinstance(step, _TYPES[aug])]
-        if entry.get("enabled", True) is False:
-            for steps, i in reversed(found):
-                del steps[i]
-            continue
-        params = explicit_parameters(aug, entry)
-        if found:
-            for steps, i in found:
-                steps[i] = _rebuild(aug, steps[i], params, what=what)
-        else:
-            top.insert(_insert_position(top, aug, opaque=opaque), _create(aug, params, size, what=what))
-    return pipeline
-
-
-def build_pipeline(transforms: Mapping[str, Mapping[str, Any]], *, size: int | Sequence[int] | None = None) -> v2.Compose:
-    """A ``v2.Compose`` of the augmentations in ``transforms`` (e.g. a file's ``default``), in
-    the usual order, with :data:`relabel.overrides.PARAMETER_DEFAULTS` for parameters not
-    named. Augmentations only: add your own conversion (``ToImage``, ``ToDtype``, ``Normalize``)."""
-    steps = []
-    for aug in ORDER:
-        entry = transforms.get(aug.value)
-        if entry is None or entry.get("enabled", True) is False:
-            continue
-        steps.append(_create(aug, explicit_parameters(aug, entry), size, what="the file's default"))
-    return v2.Compose(steps)
-
-
-def _read(aug: Augmentation, step: Any) -> dict[str, Any]:
-    """A torchvision transform's parameters in the file's terms."""
-    if aug is Augmentation.RANDOM_RESIZED_CROP:
-        return {"scale": tuple(map(float, step.scale)), "ratio": tuple(map(float, step.ratio))}
-    if aug is Augmentation.HORIZONTAL_FLIP:
-        return {"p": float(step.p)}
-    if aug is Augmentation.COLOR_JITTER:
-        return {name: _factor(getattr(step, name), 0.0 if name == "hue" else 1.0)
-                for name in ("brightness", "contrast", "saturation", "hue")}
-    if aug is Augmentation.RAND_AUGMENT:
-        return {"num_ops": step.num_ops, "magnitude": step.magnitude, "num_magnitude_bins": step.num_magnitude_bins}
-    return {"num_magnitude_bins": step.num_magnitude_bins}
-
-
-def _factor(value: Any, center: float) -> Any:
-    if value is None:
-        return 0.0
-    lo, hi = (float(v) for v in value)
-    s = hi - center
-    return s if math.isclose(lo, max(0.0, center - s), abs_tol=1e-9) or (center == 0 and math.isclose(lo, -s)) else (lo, hi)
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
-    return a == b
-
-
-def check_default(pipeline: Any, file_default: Mapping[str, Mapping[str, Any]], *, source: str | None = None) -> list[str]:
-    """Differences between a trainer's pipeline and a file's ``default`` section; warns if any.
-
-    An override was recommended against that default (e.g. crops with scale (0.08, 1)); a
-    trainer whose pipeline differs gets the override's parameters on top of another recipe.
-    """
-    differences = []
-    for aug in ORDER:
-        entry = file_default.get(aug.value)
-        if entry is None:
-            continue
-        found = _find(pipeline, aug)
-        if entry.get("enabled", True) is False:
-            if found:
-                differences.append(f"{aug.value} is off in the file's default but in your pipeline")
-            continue
-        if not found:
-            differences.append(f"{aug.value} is in the file's default but not in your pipeline")
-            continue
-        actual = _read(aug, found[0])
-        for name, value in explicit_parameters(aug, entry).items():
-            if name in actual and not _same(actual[name], value):
-                differences.append(f"{aug.value}.{name} is {_show(value)} in the file's default, "
-                                   f"{_show(actual[name])} in your pipeline")
-    if differences:
-        where = f"{source}: " if source else ""
-        warnings.warn(
-            RelabelWarning(f"{where}the default pipeline differs from the recipe the overrides were made against: "
-                           + "; ".join(differences)),
-            stacklevel=3,
-        )
-    return differences
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join(f"{v:g}" for v in value) + ")"
-    return f"{value:g}" if isinstance(value, float) else str(value)

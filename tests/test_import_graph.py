@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("comparison", ("relabel.comparison",)),
     ("categorisation", ("relabel.categorisation",)),
     ("recommendation", ("relabel.recommendation",)),
-    ("trainer side", ("relabel.transforms",)),
+    ("trainer side", ("relabel.pipeline", "relabel.transforms", "relabel.trainers")),
     ("export", ("relabel.export",)),
     ("report", ("relabel.report",)),
     ("command line", ("relabel.cli",)),

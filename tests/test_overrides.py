@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from relabel import LabelSpace, OverridesError
+from relabel.overrides.vocabulary import VERSION_1_AUGMENTATIONS
 from relabel.overrides import (
     SCHEMA_VERSION,
     Augmentation,
@@ -72,7 +73,7 @@ overrides:
       horizontal_flip: off
 """
 
-AUGMENTATIONS = "['random_resized_crop', 'horizontal_flip', 'color_jitter', 'rand_augment', 'trivial_augment']"
+AUGMENTATIONS = str(Augmentation.choices())
 
 
 def _file(tmp_path: Path, text: str, name: str = "overrides.json") -> Path:
@@ -126,16 +127,21 @@ def test_effective_parameters_fill_from_default_then_torchvision():
         "horizontal_flip": {"p": 0.5},
     }
     assert ov.effective("laptop")["random_resized_crop"]["scale"] == (0.5, 1.0)
-    # desk: flip switched off, colour jitter strength 0.2 -> b = c = s = 0.2, hue = 0.2 / 4
+    # desk: flip switched off (kept as off, not dropped: "off" is not "not mentioned"), colour jitter
+    # strength 0.2 -> b = c = s = 0.2, hue = 0.2 / 4, applied always (p = 1)
     assert ov.effective("desk") == {
         "random_resized_crop": {"scale": (0.08, 1.0), "ratio": (3 / 4, 4 / 3)},
-        "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2, "hue": pytest.approx(0.05)},
+        "horizontal_flip": {"enabled": False},
+        "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2, "hue": pytest.approx(0.05), "p": 1.0},
     }
+    # an augmentation nobody mentions is absent (the trainer's pipeline decides)
+    assert "rand_augment" not in ov.effective("desk")
 
 
 def test_color_jitter_explicit_fields_beat_strength_and_hue_is_capped():
     ov = Overrides([Override(["a"], {"color_jitter": {"strength": 4.0, "contrast": 0.1}})])
-    assert ov.effective("a")["color_jitter"] == {"brightness": 4.0, "contrast": 0.1, "saturation": 4.0, "hue": 0.5}
+    assert ov.effective("a")["color_jitter"] == {"brightness": 4.0, "contrast": 0.1, "saturation": 4.0, "hue": 0.5,
+                                                 "p": 1.0}
 
 
 # -- round trips --------------------------------------------------------------------------------
@@ -177,8 +183,9 @@ def test_csv_table_columns_and_values(office_space):
     table = to_csv_table(loads(GOOD), classes=office_space)
     assert list(table.columns) == [
         "class_key", "class_index",
-        "rrc_scale_min", "rrc_scale_max", "rrc_ratio_min", "rrc_ratio_max",
-        "hflip_p", "cj_brightness", "cj_contrast", "cj_saturation", "cj_hue",
+        "random_resized_crop", "rrc_scale_min", "rrc_scale_max", "rrc_ratio_min", "rrc_ratio_max",
+        "horizontal_flip", "hflip_p",
+        "color_jitter", "cj_brightness", "cj_contrast", "cj_saturation", "cj_hue", "cj_p",
         "override", "reason",
     ]
     assert table["class_key"].tolist() == ["laptop", "notebook", "desk"]
@@ -186,6 +193,8 @@ def test_csv_table_columns_and_values(office_space):
     assert table["rrc_scale_min"].tolist() == [0.5, 0.5, 0.08]
     assert table["rrc_scale_max"].tolist() == [1.0, 1.0, 1.0]
     assert table["hflip_p"].isna().tolist() == [False, False, True]  # off for desk: empty
+    assert table["horizontal_flip"].tolist() == ["on", "on", "off"]
+    assert table["color_jitter"].tolist() == ["", "", "on"]  # not mentioned for laptop and notebook
     assert table["cj_hue"].isna().tolist() == [True, True, False]
     assert table.loc[2, "cj_hue"] == pytest.approx(0.05)
     assert table["override"].tolist() == [0, 0, 1]
@@ -195,7 +204,7 @@ def test_round_trip_csv(tmp_path, office_space):
     ov = loads(GOOD)
     path = write(ov, tmp_path / "o.csv", classes=office_space)
     text = path.read_text()
-    assert text.splitlines()[1].startswith("laptop,0,0.5,1.0,0.75,")
+    assert text.splitlines()[1].startswith("laptop,0,on,0.5,1.0,0.75,")
     back = load(path, classes=office_space)
     assert back.classes == ov.classes
     assert [o.reason for o in back.overrides] == [o.reason for o in ov.overrides]
@@ -221,10 +230,11 @@ def test_write_refuses_unknown_suffix(tmp_path):
 
 
 def test_wrong_schema_version(tmp_path):
-    path, message = _bad(tmp_path, '"relabel.overrides/1"', '"relabel.overrides/2"')
+    path, message = _bad(tmp_path, '"relabel.overrides/1"', '"relabel.overrides/3"')
     assert message == (
-        f"{path}, line 2: schema: expected 'relabel.overrides/1', got the text 'relabel.overrides/2' "
-        f"(this relabel reads 'relabel.overrides/1')"
+        f"{path}, line 2: schema: expected one of ['relabel.overrides/1', 'relabel.overrides/2'], got the text "
+        f"'relabel.overrides/3' (this relabel reads relabel.overrides/1 and relabel.overrides/2 and writes "
+        f"relabel.overrides/2)"
     )
 
 
@@ -243,7 +253,7 @@ def test_misspelt_transform_gets_a_suggestion(tmp_path):
 def test_unknown_parameter(tmp_path):
     path, message = _bad(tmp_path, '{"scale": [0.5, 1.0]}', '{"scale": [0.5, 1.0], "size": 224}')
     assert message == (f"{path}, line 12: overrides[0].transforms.random_resized_crop.size: unknown parameter of "
-                       f"random_resized_crop 'size'; expected one of ['scale', 'ratio']")
+                       f"random_resized_crop 'size'; expected one of ['enabled', 'scale', 'ratio']")
 
 
 @pytest.mark.parametrize(("value", "problem"), [
@@ -337,8 +347,8 @@ def test_wrong_types(tmp_path):
 
 
 def test_rand_augment_ranges(tmp_path):
-    path, message = _bad(tmp_path, '"horizontal_flip": false', '"rand_augment": {"magnitude": 31}')
-    assert message == f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: expected a value <= 30, got 31"
+    path, message = _bad(tmp_path, '"horizontal_flip": false', '"rand_augment": {"magnitude": 300}')
+    assert message == f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: expected a value <= 255, got 300"
     path, message = _bad(tmp_path, '"horizontal_flip": false', '"rand_augment": {"magnitude": 12, "num_magnitude_bins": 10}')
     assert message == (f"{path}, line 21: overrides[1].transforms.rand_augment.magnitude: "
                        f"magnitude 12 must be below num_magnitude_bins 10")
@@ -361,7 +371,7 @@ def test_yaml_errors_have_lines(tmp_path):
     path, message = _bad(tmp_path, "scale: [0.5, 1.0]", "scale: [1.0, 0.5]", name="o.yaml", base=GOOD_YAML)
     assert message == f"{path}, line 9: overrides[0].transforms.random_resized_crop.scale: min 1.0 > max 0.5"
     path, message = _bad(tmp_path, "  - classes: [desk]", "  - classes: [desk\n", name="o.yaml", base=GOOD_YAML)
-    assert message == f"{path}, line 13, column 15: not valid YAML: expected ',' or ']', but got ':'"
+    assert message == f"{path}, line 13, column 15: not valid YAML: did not find expected ',' or ']'"  # libyaml's words
     path, message = _bad(tmp_path, "[laptop, notebook]", "[laptop, 1]", name="o.yaml", base=GOOD_YAML)
     assert message == (f"{path}, line 6: overrides[0].classes[1]: expected text, got the number 1 "
                        f"(class keys are text: write '1' in quotes)")
@@ -415,7 +425,7 @@ def test_python_construction_is_validated():
         Overrides([Override(["a"], {"horizontal_flip": True}), Override(["a"], {"horizontal_flip": False})])
     assert str(info.value) == ("overrides[1].classes[0]: class 'a' is already in overrides[0]; "
                                "a class may appear in one override only")
-    with pytest.raises(OverridesError, match=r"schema: expected 'relabel.overrides/1'"):
+    with pytest.raises(OverridesError, match=r"schema: expected one of \['relabel.overrides/1', 'relabel.overrides/2'\]"):
         Overrides([], schema="relabel.overrides/0")
     with pytest.raises(OverridesError, match=r"list of class keys, got the text 'a'"):
         Override("a", {"horizontal_flip": True})
@@ -464,7 +474,8 @@ def test_resolve_names_unknown_keys_and_where_they_are(tmp_path):
     ov = load(path)
     with pytest.raises(OverridesError) as info:
         ov.resolve(folder.class_to_idx)
-    assert str(info.value) == f"{path}: class keys not among the trainer's 3 classes: 1 offender: 'notebook' (at line 10)"
+    assert str(info.value) == (f"{path}: class keys not among the trainer's 3 classes: 1 offender: 'notebook' "
+                               f"(at line 10) (a trainer on a subset of the classes: pass skip_absent=True)")
     with pytest.raises(OverridesError, match=r"label space 'office' is not built in; pass classes="):
         ov.resolve()
     with pytest.raises(OverridesError, match=r"class_to_idx must map class keys to indices >= 0"):
@@ -486,7 +497,7 @@ def test_schema_is_package_data_and_a_valid_json_schema():
     published = json.loads(shipped.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(published)
     assert published == schema()
-    assert published["properties"]["schema"]["const"] == SCHEMA_VERSION
+    assert published["properties"]["schema"]["enum"] == ["relabel.overrides/1", SCHEMA_VERSION]
     assert sorted(published["$defs"]["transforms"]["properties"]) == sorted(a.value for a in Augmentation)
 
 
@@ -552,9 +563,11 @@ def test_the_one_pipeline_order_names_every_augmentation_once():
     from relabel.overrides import ORDER
 
     assert sorted(ORDER) == sorted(Augmentation) and len(set(ORDER)) == len(ORDER)
-    # crop, flip, the automatic policies, colour jitter: torchvision's reference recipe and timm's
-    assert [a.value for a in ORDER] == ["random_resized_crop", "horizontal_flip", "rand_augment",
-                                        "trivial_augment", "color_jitter"]
+    # crop, flip, the automatic policies, colour jitter: torchvision's reference recipe and timm's (the
+    # five augmentations of /1 keep their order), and what works on the tensor last
+    version_1 = [a.value for a in ORDER if a.value in VERSION_1_AUGMENTATIONS]
+    assert version_1 == ["random_resized_crop", "horizontal_flip", "rand_augment", "trivial_augment", "color_jitter"]
+    assert [a.value for a in ORDER][-2:] == ["gaussian_noise", "random_erasing"]
 
 
 def test_importing_the_format_imports_no_torch():

@@ -167,3 +167,53 @@ def test_end_to_end_demo_to_training_pipeline(demo, tmp_path, crop_log):
             assert scale == (0.5, 1.0) and fraction >= 0.45
         else:
             assert scale == (0.08, 1.0)
+
+
+# -- any augmentation of the vocabulary, and differences that are not augmentations (#14) -------------------
+
+
+def _two_groups(descriptions):
+    """Class 'a' at 0.4 under 'strong' and 0.9 under 'mild' (50 images each, one seed); 'b' steady."""
+    comparison, categorisation, _ = _sweep({0.08: 0.4, 1.0: 0.9}, strengths=(0.08, 1.0))
+    renamed = {"rrc-0.08": descriptions["strong"], "rrc-1.0": descriptions["mild"]}
+    return recommend(comparison, categorisation, augmentations=renamed, default_group="rrc-0.08")
+
+
+def test_any_augmentation_only_its_varied_parameters_are_written():
+    rec = _two_groups({
+        "strong": {"random_rotation": {"degrees": 30}, "gaussian_blur": {"kernel_size": 5, "sigma": [0.1, 2.0]},
+                   "horizontal_flip": {"p": 0.5}},
+        "mild": {"random_rotation": {"degrees": 5}, "gaussian_blur": {"kernel_size": 5, "sigma": [0.1, 2.0]},
+                 "horizontal_flip": {"p": 0.5}},
+    })
+    assert rec.table.iloc[0]["action"] == "override"
+    # only what differs between the groups: the rotation's degrees (one number read as torchvision reads it)
+    assert rec.overrides.overrides[0].transforms == {"random_rotation": {"degrees": (-5.0, 5.0)}}
+    assert rec.params["varied"] == {"random_rotation": ["degrees"]}
+
+
+def test_an_augmentation_one_group_lacks_is_switched_off_in_the_override():
+    rec = _two_groups({"strong": {"vertical_flip": {"p": 0.5}, "horizontal_flip": {"p": 0.5}},
+                       "mild": {"horizontal_flip": {"p": 0.5}}})
+    assert rec.overrides.overrides[0].transforms == {"vertical_flip": {"enabled": False}}
+    assert "vertical_flip off" in rec.table.iloc[0]["setting"]
+
+
+@pytest.mark.parametrize("training, words", [
+    ({"strong": {"weight_decay": 0.05}, "mild": {"weight_decay": 0.0001}}, "weight_decay (0.0001 under rrc-1.0, 0.05"),
+    ({"strong": {"label_smoothing": 0.1}, "mild": {}}, "label_smoothing (not set under rrc-1.0, 0.1 under rrc-0.08)"),
+    ({"strong": {"loss": "agmax"}, "mild": {"loss": "cross-entropy"}}, "loss (cross-entropy under rrc-1.0, agmax"),
+])
+def test_a_difference_that_is_not_an_augmentation_is_named_and_gets_no_override(training, words):
+    rec = _two_groups({g: {"random_resized_crop": {"scale": [0.08, 1.0]}, "training": t} for g, t in training.items()})
+    row = rec.table.iloc[0]
+    assert row["action"] == "not an augmentation" and words in row["reason"]
+    assert rec.overrides.overrides == ()
+
+
+def test_group_descriptions_are_checked_like_an_override_file():
+    with pytest.raises(InputError, match=r"group 'rrc-0.08'.*random_rotation.degrees: expected a value <= 360"):
+        _two_groups({"strong": {"random_rotation": {"degrees": 720}}, "mild": {}})
+    with pytest.raises(InputError, match=r"unknown transform 'weight_decay'.*settings that are not augmentations go under "
+                                         r"'training:'"):
+        _two_groups({"strong": {"weight_decay": 0.05}, "mild": {}})

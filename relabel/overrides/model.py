@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from relabel.errors import OverridesError, format_offenders
+from relabel.errors import OverridesError, RelabelWarning, format_offenders
 from relabel.overrides.validation import (
     Locator,
     class_problems,
     duplicate_problems,
     jsonable,
+    nonfinite_problems,
     problems,
     raise_problems,
     range_problems,
@@ -99,7 +100,7 @@ class Override:
         if isinstance(side, SideInfo):
             side = side.to_dict()
         raw = {"classes": jsonable(list(self.classes), "classes"),
-               "transforms": jsonable(self.transforms, "transforms"),
+               "transforms": jsonable(self.transforms, "transforms", keep_nonfinite=True),
                "reason": self.reason, "evidence": jsonable(self.evidence, "evidence")}
         if side is not None:
             raw["side"] = jsonable(dict(side) if isinstance(side, Mapping) else side, "side")
@@ -157,7 +158,7 @@ class Overrides:
     params
         Free-form settings that produced the file (provenance).
     schema
-        Always ``"relabel.overrides/1"``.
+        Always ``"relabel.overrides/2"`` (a ``/1`` file is read as ``/2``: its meaning is unchanged).
     source
         Where the file was read from (``None`` when built in Python); used in messages.
 
@@ -180,7 +181,8 @@ class Overrides:
     params: Mapping[str, Any] = field(default_factory=dict)
     schema: str = SCHEMA_VERSION
     source: str | None = field(default=None, compare=False)
-    _origins: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _origins: dict[str, tuple[int, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _origin: Callable[[int, int], str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         items = tuple(self.overrides)
@@ -192,15 +194,17 @@ class Overrides:
         head = {
             "schema": self.schema,
             "label_space": self.label_space,
-            "default": jsonable(self.default, "default"),
+            "default": jsonable(self.default, "default", keep_nonfinite=True),
             "params": jsonable(self.params, "params"),
             "overrides": [],
         }
-        found = schema_problems(head)
+        found = nonfinite_problems(head) or schema_problems(head)
         if not found:
-            found = range_problems(("default",), head["default"]) + duplicate_problems([o.to_dict() for o in items])
+            found = (range_problems(("default",), head["default"], version=self.schema)
+                     + duplicate_problems([o.to_dict() for o in items]))
         if found:
             raise_problems(found, source=self.source, locator=None)
+        object.__setattr__(self, "schema", SCHEMA_VERSION)
         object.__setattr__(self, "overrides", items)
         object.__setattr__(self, "default", normalise_transforms(head["default"]))
         object.__setattr__(self, "params", head["params"])
@@ -210,7 +214,7 @@ class Overrides:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None) -> Overrides:
         """Build from the file's JSON form (validated; errors name fields, not lines)."""
-        data = jsonable(data, "file")
+        data = jsonable(data, source or "file", keep_nonfinite=True)
         found = problems(data)
         if found:
             raise_problems(found, source=source, locator=None)
@@ -225,9 +229,10 @@ class Overrides:
             ("label_space", data.get("label_space")),
             ("default", normalise_transforms(data.get("default", {}))),
             ("params", jsonable(data.get("params", {}), "params")),
-            ("schema", data["schema"]),
+            ("schema", SCHEMA_VERSION),
             ("source", source),
             ("_origins", {}),
+            ("_origin", None),
         ):
             object.__setattr__(self, name, value)
         return self
@@ -261,37 +266,49 @@ class Overrides:
     def effective(self, class_key: str) -> dict[str, dict[str, Any]]:
         """The complete augmentation for a class, computed from the file alone.
 
-        The override's parameters, else the file's ``default``, else
-        :data:`~relabel.overrides.PARAMETER_DEFAULTS`; transforms switched off are left out.
-        Colour jitter's ``strength`` is expanded into its four factors. This is what the CSV
-        table holds.
+        Per augmentation the file mentions for this class: the override's parameters, else the
+        file's ``default``, else :data:`~relabel.overrides.PARAMETER_DEFAULTS`; an augmentation
+        switched **off** is ``{"enabled": False}``; one that neither the override nor the
+        default mentions is **absent** (not mentioned: the trainer's pipeline decides). Colour
+        jitter's ``strength`` is expanded into its four factors. This is what the CSV table holds.
         """
         override = self.override_for(class_key)
         own = override.transforms if override is not None else {}
         out: dict[str, dict[str, Any]] = {}
         for aug in Augmentation:
             merged = merge_parameters(aug, self.default.get(aug.value), own.get(aug.value))
-            if merged is None or merged.get("enabled", True) is False:
+            if merged is None:
                 continue
-            out[aug.value] = {**PARAMETER_DEFAULTS[aug], **merged}
+            out[aug.value] = merged if merged.get("enabled", True) is False else {**PARAMETER_DEFAULTS[aug], **merged}
         return out
 
-    def resolve(self, classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None
-                ) -> dict[int, Mapping[str, Mapping[str, Any]]]:
+    def resolve(self, classes: Mapping[str, int] | Sequence[str] | LabelSpace | None = None, *,
+                skip_absent: bool = False) -> dict[int, Mapping[str, Mapping[str, Any]]]:
         """Map the file's class keys to a trainer's class indices: ``{class index: transforms}``.
 
         ``classes`` is the trainer's ``class_to_idx`` (e.g. torchvision ``ImageFolder``'s), a
         list of class keys in index order, or a :class:`~relabel.LabelSpace`; by default the
         label space the file names when it is built in (``imagenet-1k``). The transforms are the
         override's own (the parameters that differ from the default); classes of one override
-        share one mapping object. Keys the trainer does not know raise
-        :class:`~relabel.OverridesError` naming them. This is what every trainer adapter consumes.
+        share one mapping object. An augmentation switched off is ``{"enabled": False}``; one the
+        override does not mention is absent (the trainer's default pipeline decides).
+
+        Keys the trainer does not know raise :class:`~relabel.OverridesError` naming them —
+        unless ``skip_absent`` (a trainer on a subset of the file's classes, e.g. an ImageNet-100
+        trainer with an ImageNet-1k file): then they are left out, with a
+        :class:`~relabel.RelabelWarning` that counts and names them. This is what every trainer
+        adapter consumes.
         """
         index, what = self._class_index(classes)
         unknown = [key for key in self.classes if key not in index]
+        if unknown and not skip_absent:
+            raise OverridesError(self._unknown_message(unknown, what)
+                                 + " (a trainer on a subset of the classes: pass skip_absent=True)")
         if unknown:
-            raise OverridesError(self._unknown_message(unknown, what))
-        return {index[key]: o.transforms for o in self.overrides for key in o.classes}
+            warnings.warn(RelabelWarning(
+                f"{self._prefix()}{len(unknown)} of the file's {len(self.classes)} overridden classes are not among "
+                f"{what} and are skipped: {format_offenders(unknown)}"), stacklevel=2)
+        return {index[key]: o.transforms for o in self.overrides for key in o.classes if key in index}
 
     def build_transform(
         self,
@@ -345,7 +362,8 @@ class Overrides:
         return {str(k): i for i, k in enumerate(classes)}, f"the trainer's {len(classes)} classes"
 
     def _unknown_message(self, unknown: list[str], what: str) -> str:
-        where = [self._origins[k] for k in unknown[:5] if k in self._origins]
+        origin = self._origin
+        where = [origin(*self._origins[k]) for k in unknown[:5] if k in self._origins] if origin is not None else []
         located = f" (at {'; '.join(where)})" if where else ""
         return f"{self._prefix()}class keys not among {what}: {format_offenders(unknown)}{located}"
 
@@ -368,24 +386,27 @@ def build(
     locator: Locator | None,
     origin: Callable[[int, int], str],
     classes: Mapping[str, int] | Sequence[str] | LabelSpace | None,
+    skip_absent: bool = False,
 ) -> tuple[Overrides, dict[str, int], str]:
     """Check a parsed file once, make its objects, and check its class keys against ``classes``.
 
     ``origin(override, position)`` says where each class key was written (for messages).
     Returns the overrides, the trainer's ``{key: index}`` (empty without ``classes``) and a
-    phrase describing those classes.
+    phrase describing those classes. With ``skip_absent``, keys not among ``classes`` are not
+    errors here (:meth:`Overrides.resolve` leaves them out and says so).
     """
     found = problems(data)
     if found:
         raise_problems(found, source=source, locator=locator)
     overrides = Overrides._from_valid(data, source=source)
-    origins = {key: origin(i, j) for i, o in enumerate(data["overrides"]) for j, key in enumerate(o["classes"])}
+    origins = {key: (i, j) for i, o in enumerate(data["overrides"]) for j, key in enumerate(o["classes"])}
     object.__setattr__(overrides, "_origins", origins)
+    object.__setattr__(overrides, "_origin", origin)
     known: dict[str, int] = {}
     what = ""
     if classes is not None:
         known, what = overrides._class_index(classes)
         found = class_problems(data, known, what)
-        if found:
+        if found and not skip_absent:
             raise_problems(found, source=source, locator=locator)
     return overrides, known, what

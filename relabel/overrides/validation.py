@@ -6,11 +6,16 @@ column, so that every message names the file, the line and the field::
 
     overrides.json, line 12: overrides[0].transforms.random_resized_crop.scale: min 0.9 > max 0.5
 
-The checks are split so that each piece of a document is checked once: :func:`schema_problems`
-(JSON Schema, with messages in the field's words), :func:`range_problems` (``min <= max``,
-RandAugment's magnitude below its bins) and :func:`duplicate_problems` (a class in one
-override only); :func:`problems` runs them on a whole file. :func:`class_problems` checks the
-class keys against a trainer's classes.
+The checks are split so that each piece of a document is checked once: :func:`nonfinite_problems`
+(NaN and infinity, which JSON has not and a parameter must never be), :func:`schema_problems`
+(JSON Schema, with messages in the field's words), :func:`range_problems` (``min <= max``, odd
+kernel sizes, RandAugment's magnitude below its bins, timm config strings, what a /1 file may
+name) and :func:`duplicate_problems` (a class in one override only); :func:`problems` runs them
+on a whole file. :func:`class_problems` checks the class keys against a trainer's classes.
+
+The JSON Schema is generated from the catalogue (:func:`build_schema`) and published as
+``relabel/overrides.schema.json``; ``scripts/overrides_schema.py`` writes it and a test checks
+that the published file is what the catalogue says.
 """
 
 from __future__ import annotations
@@ -26,13 +31,22 @@ from importlib import resources
 from typing import Any
 
 from relabel.errors import OverridesError
-from relabel.overrides.vocabulary import RANGES, SCHEMA_VERSION, Augmentation
+from relabel.overrides.catalogue import REQUIRED, SPECS, Parameter, Spec
+from relabel.overrides.vocabulary import (
+    SCHEMA_VERSION,
+    SCHEMA_VERSIONS,
+    VERSION_1_AUGMENTATIONS,
+    Augmentation,
+    parse_config,
+)
 
 __all__ = [
     "Problem",
     "Locator",
     "schema",
+    "build_schema",
     "problems",
+    "nonfinite_problems",
     "schema_problems",
     "sections_problems",
     "range_problems",
@@ -42,6 +56,7 @@ __all__ = [
     "render_path",
     "suggest",
     "jsonable",
+    "MAX_DEPTH",
 ]
 
 DocPath = tuple[str | int, ...]
@@ -78,12 +93,138 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(json.loads(_schema_text()))
 
 
+def build_schema() -> dict[str, Any]:
+    """The JSON Schema of the format, from the catalogue (what ``relabel/overrides.schema.json`` holds)."""
+    side_keys = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:relabel:schema:overrides:2",
+        "title": "relabel class-conditional augmentation overrides, version 2 (reads version 1 too)",
+        "description": ("Which training augmentation to use for which classes. Class keys are the label space's keys "
+                        "(WordNet ids for ImageNet). An augmentation given as false is off for those classes; one not "
+                        "mentioned is left to the trainer's pipeline. Scale parameters are fractions in (0, 1], not "
+                        "percent. See docs/overrides.md."),
+        "type": "object",
+        "required": ["schema", "overrides"],
+        "additionalProperties": False,
+        "properties": {
+            "schema": {"description": "The format and its version.", "enum": list(SCHEMA_VERSIONS)},
+            "label_space": {"description": "Name of the label space whose keys the file uses (e.g. imagenet-1k).",
+                            "type": ["string", "null"]},
+            "default": {"description": "The augmentation the recommendation was made against (the recipe every class "
+                                       "not listed keeps).", "$ref": "#/$defs/transforms"},
+            "params": {"description": "Settings that produced the file (free-form, for provenance).", "type": "object"},
+            "overrides": {"type": "array", "items": {"$ref": "#/$defs/override"}},
+        },
+        "$defs": {
+            "override": {
+                "type": "object",
+                "required": ["classes", "transforms"],
+                "additionalProperties": False,
+                "properties": {
+                    "classes": {"description": "Class keys this override applies to; a class appears in one override "
+                                               "only.", "type": "array", "minItems": 1,
+                                "items": {"type": "string", "minLength": 1}},
+                    "transforms": {"description": "Augmentations that differ from the default: parameters not named "
+                                                  "are inherited; false switches one off.",
+                                   "$ref": "#/$defs/transforms", "minProperties": 1},
+                    "reason": {"type": "string"},
+                    "evidence": {"type": "object"},
+                    "side": {
+                        "description": "Which side of a pair the evidence points to: the classes that lost accuracy, "
+                                       "those that absorbed their predictions, and which of them the override targets.",
+                        "type": "object", "additionalProperties": False,
+                        "properties": {"lost": side_keys, "absorbing": side_keys,
+                                       "target": {"enum": ["lost", "absorbing", "both"]}},
+                    },
+                },
+            },
+            "transforms": {"type": "object", "additionalProperties": False,
+                           "properties": {s.name: _entry_schema(s) for s in SPECS}},
+        },
+    }
+
+
+def _entry_schema(s: Spec) -> dict[str, Any]:
+    implemented = f"torchvision {s.torchvision}" if s.torchvision else ""
+    if s.timm:
+        timm = ", ".join("timm " + t.split(":")[1] for t in s.timm)
+        implemented = f"{implemented}; {timm}" if implemented else timm
+    types = ["boolean", "object", "string"] if s.config else ["boolean", "object"]
+    text = " or a timm config text" if s.config else ""
+    return {
+        "description": f"{s.description} ({implemented}): true (on), false (off for these classes), an object of "
+                       f"parameters{text}.",
+        "type": types,
+        "additionalProperties": False,
+        "properties": {"enabled": {"type": "boolean"}, **{p.name: _parameter_schema(p) for p in s.parameters}},
+    }
+
+
+def _bounds(p: Parameter) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if p.low is not None:
+        out["exclusiveMinimum" if p.low_open else "minimum"] = p.low
+    if p.high is not None:
+        out["exclusiveMaximum" if p.high_open else "maximum"] = p.high
+    return out
+
+
+def _parameter_schema(p: Parameter) -> dict[str, Any]:
+    default = "" if p.default is REQUIRED or p.relabel_only and p.name == "strength" else (
+        f" Default: {json.dumps(list(p.default) if isinstance(p.default, tuple) else p.default)}.")
+    out: dict[str, Any] = {"description": p.description + "." + default}
+    if p.kind in ("number", "integer"):
+        out.update(type=[p.kind, "null"] if p.nullable else p.kind, **_bounds(p))
+    elif p.kind == "boolean":
+        out["type"] = "boolean"
+    elif p.kind == "choice":
+        out["enum"] = list(p.choices)
+    else:
+        item = {"type": "integer" if p.integer or p.kind == "odd_size" else "number", **_bounds(p)}
+        types = ["array"]
+        if p.scalar or p.kind == "odd_size":
+            types.insert(0, item["type"])
+            out.update(_bounds(p) if p.scalar != "symmetric" else {"minimum": 0, "maximum": p.high})
+        if p.nullable:
+            types.append("null")
+        out.update(type=types[0] if len(types) == 1 else types, minItems=2, maxItems=2, items=item)
+    return out
+
+
 def problems(data: Any) -> list[Problem]:
-    """Everything wrong with a whole file's data: the schema first, then (if it passes) the rules."""
-    found = schema_problems(data)
+    """Everything wrong with a whole file's data: NaN/infinity, the schema, then (if they pass) the rules."""
+    found = nonfinite_problems(data) or schema_problems(data)
     if found:
         return found
     return sections_problems(data) + duplicate_problems(data["overrides"])
+
+
+def nonfinite_problems(data: Any) -> list[Problem]:
+    """NaN and infinities in a document's ``default`` and ``transforms`` sections (walked without recursion).
+
+    Free-form ``evidence`` and ``params`` may hold them (a class with no images has no
+    accuracy): they are written as ``null``.
+    """
+    found: list[Problem] = []
+    if not isinstance(data, Mapping):
+        return found
+    stack: list[tuple[DocPath, Any]] = [(("default",), data.get("default"))]
+    overrides = data.get("overrides")
+    if isinstance(overrides, list):
+        stack += [(("overrides", i, "transforms"), o.get("transforms")) for i, o in enumerate(overrides)
+                  if isinstance(o, Mapping)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            word = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
+            found.append(Problem(path, f"expected a finite number, got {word} (JSON has no NaN or infinity; "
+                                       f"give a number, or leave the field out)"))
+        elif isinstance(value, Mapping):
+            stack.extend((path + (str(k),), v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+    return found
 
 
 def schema_problems(data: Any) -> list[Problem]:
@@ -93,25 +234,45 @@ def schema_problems(data: Any) -> list[Problem]:
 
 def sections_problems(data: Mapping[str, Any]) -> list[Problem]:
     """:func:`range_problems` of the ``default`` section and of every override's ``transforms``."""
-    found = range_problems(("default",), data.get("default") or {})
+    version = data.get("schema", SCHEMA_VERSION)
+    found = range_problems(("default",), data.get("default") or {}, version=version)
     for i, o in enumerate(data["overrides"]):
-        found += range_problems(("overrides", i, "transforms"), o["transforms"])
+        found += range_problems(("overrides", i, "transforms"), o["transforms"], version=version)
     return found
 
 
-def range_problems(where: DocPath, transforms: Mapping[str, Any]) -> list[Problem]:
-    """``[min, max]`` ranges with min > max, and a RandAugment magnitude not below its bins."""
+def range_problems(where: DocPath, transforms: Mapping[str, Any], *, version: str = SCHEMA_VERSION
+                   ) -> list[Problem]:
+    """The rules the schema cannot say, per entry of a ``transforms`` section (see the module docstring)."""
     found: list[Problem] = []
     for name, entry in transforms.items():
-        if not isinstance(entry, dict):
+        here = where + (name,)
+        if version != SCHEMA_VERSION and name not in VERSION_1_AUGMENTATIONS:
+            found.append(Problem(here, f"{name} is new in {SCHEMA_VERSION}; this file says {version!r} "
+                                       f"(write schema: {SCHEMA_VERSION})", at_key=True))
             continue
-        for rng in RANGES:
-            if rng in entry and entry[rng][0] > entry[rng][1]:
-                lo, hi = entry[rng]
-                found.append(Problem(where + (name, rng), f"min {_num(lo)} > max {_num(hi)}"))
+        s = Augmentation(name).spec
+        if isinstance(entry, str):
+            try:
+                entry = parse_config(s, entry)
+            except OverridesError as e:
+                found.append(Problem(here, str(e)))
+                continue
+        if not isinstance(entry, Mapping):
+            continue
+        for p in s.parameters:
+            value = entry.get(p.name)
+            if isinstance(value, list) and p.kind == "range" and value[0] > value[1]:
+                found.append(Problem(here + (p.name,), f"min {_num(value[0])} > max {_num(value[1])}"))
+            if p.kind == "odd_size" and value is not None:
+                sizes = value if isinstance(value, list) else [value]
+                if any(v % 2 == 0 for v in sizes):
+                    found.append(Problem(here + (p.name,), f"expected odd kernel sizes, got {_short(value)}"))
+            if p.name in ("chain_depth", "depth") and value == 0:
+                found.append(Problem(here + (p.name,), "expected -1 (random 1 to 3) or 1 and more, got 0"))
         magnitude, bins = entry.get("magnitude"), entry.get("num_magnitude_bins")
         if magnitude is not None and bins is not None and magnitude >= bins:
-            found.append(Problem(where + (name, "magnitude"),
+            found.append(Problem(here + ("magnitude",),
                                  f"magnitude {magnitude} must be below num_magnitude_bins {bins}"))
     return found
 
@@ -188,7 +349,11 @@ def _short(value: Any) -> str:
 
 
 def _num(x: Any) -> str:
-    return repr(float(x)) if isinstance(x, float) else str(x)
+    if isinstance(x, float):
+        return repr(x)
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) >= 10**15:
+        return f"an integer of about {int(abs(x).bit_length() * 0.30103) + 1} digits"
+    return str(x)
 
 
 def _is_transforms_path(path: DocPath) -> bool:
@@ -225,22 +390,24 @@ def _explain(error: Any) -> list[Problem]:
         expected = error.validator_value
         words = (" or ".join(_TYPE_WORDS.get(t, str(t)) for t in expected) if isinstance(expected, list)
                  else _TYPE_WORDS.get(expected, expected))
-        if expected == ["boolean", "object"]:
-            words = "true, false or an object"
+        if isinstance(expected, list) and expected[:2] == ["boolean", "object"]:
+            words = "true, false or an object" + (" or a timm config text" if "string" in expected else "")
         hint = ""
         if (len(path) >= 2 and path[-2] == "classes" and isinstance(instance, (int, float))
                 and not isinstance(instance, bool)):
             hint = f" (class keys are text: write '{_num(instance)}' in quotes)"
-        elif isinstance(instance, str) and expected in ("number", "integer") and _looks_numeric(instance):
+        elif isinstance(instance, str) and "number" in str(expected) and _looks_numeric(instance):
             hint = " (YAML 1.1 reads numbers like 1e-3 as text: write 0.001)"
         return [Problem(path, f"expected {words}, got {_describe(instance)}{hint}")]
     if kind == "const":
-        hint = f" (this relabel reads {SCHEMA_VERSION!r})" if path == ("schema",) else ""
-        return [Problem(path, f"expected {error.validator_value!r}, got {_describe(instance)}{hint}")]
+        return [Problem(path, f"expected {error.validator_value!r}, got {_describe(instance)}")]
+    if kind == "enum" and path == ("schema",):
+        return [Problem(path, f"expected one of {list(SCHEMA_VERSIONS)}, got {_describe(instance)} "
+                              f"(this relabel reads {' and '.join(SCHEMA_VERSIONS)} and writes {SCHEMA_VERSION})")]
     if kind == "enum":
         return [Problem(path, f"expected one of {list(error.validator_value)}, got {_describe(instance)}")]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        if len(path) >= 2 and path[-2] == "scale":
+        if len(path) >= 2 and path[-2] == "scale" and error.validator_value in (0, 1) and kind != "minimum":
             hint = ""
             if isinstance(instance, (int, float)) and 2 <= instance <= 100:
                 hint = f" (a percentage? write {instance / 100:g})"
@@ -248,8 +415,10 @@ def _explain(error: Any) -> list[Problem]:
         op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[kind]
         return [Problem(path, f"expected a value {op} {_num(error.validator_value)}, got {_num(instance)}")]
     if kind in ("minItems", "maxItems"):
-        if path and path[-1] in RANGES:
-            return [Problem(path, f"expected [min, max] (two numbers), got {_short(instance)}")]
+        if path and isinstance(path[-1], str) and len(path) >= 2 and _is_transforms_path(path[:-2]):
+            kind = Augmentation(str(path[-2])).spec.parameter(path[-1]).kind
+            shape = "[min, max]" if kind == "range" else "[x, y]"
+            return [Problem(path, f"expected {shape} (two numbers), got {_short(instance)}")]
         if path and path[-1] == "classes":
             return [Problem(path, "expected at least one class key")]
     if kind == "minLength":
@@ -320,22 +489,29 @@ def raise_problems(found: list[Problem], *, source: str | None, locator: Locator
     raise OverridesError("\n".join([head, *shown, *tail]))
 
 
-def jsonable(value: Any, where: str) -> Any:
-    """Plain JSON values: tuples → lists, numpy scalars/arrays → Python, NaN/inf → None."""
+MAX_DEPTH = 32
+"""How deeply an override document may nest (a file needs 6 levels; evidence a few more)."""
+
+
+def jsonable(value: Any, where: str, *, keep_nonfinite: bool = False, _depth: int = 0) -> Any:
+    """Plain JSON values: tuples → lists, numpy scalars/arrays → Python, NaN/inf → None (kept with
+    ``keep_nonfinite``, so that the checks can name them); nesting deeper than :data:`MAX_DEPTH` is refused."""
+    if _depth > MAX_DEPTH:
+        raise OverridesError(f"{where}: nested more than {MAX_DEPTH} levels deep; an override document needs far fewer")
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return value if keep_nonfinite or math.isfinite(value) else None
     if isinstance(value, Enum):
         return jsonable(value.value, where)
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v, where) for k, v in value.items()}
+        return {str(k): jsonable(v, where, keep_nonfinite=keep_nonfinite, _depth=_depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [jsonable(v, where) for v in value]
+        return [jsonable(v, where, keep_nonfinite=keep_nonfinite, _depth=_depth + 1) for v in value]
     if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalars and arrays, tensors
-        return jsonable(value.tolist(), where)
+        return jsonable(value.tolist(), where, keep_nonfinite=keep_nonfinite, _depth=_depth)
     if hasattr(value, "isoformat"):  # dates and times YAML may produce
         return value.isoformat()
     raise OverridesError(f"{where}: values must be JSON values (numbers, text, lists, objects); "
