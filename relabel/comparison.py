@@ -49,6 +49,7 @@ from relabel._vocab import Vocabulary
 from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
+from relabel import power
 from relabel.progress import progress
 from relabel.stats import (
     BootstrapResult,
@@ -109,7 +110,11 @@ class Comparison:
         ``multilabel_shift_p_value``, ``multilabel_shift_q_value`` (paired bootstrap, BH over
         the classes with ``affected_original``; missing for the others), and
         ``n_flow_destinations`` (nullable integer, affected classes only: how many classes
-        d != c the share of c's lost images rose for, i.e. how many its losses spread over).
+        d != c the share of c's lost images rose for, i.e. how many its losses spread over),
+        ``detectable_drop`` (on the metric: the smallest drop this design finds with power 0.8 at
+        the FDR, a fraction; :mod:`relabel.power`) and the variance components behind it,
+        ``var_disagreement``, ``var_within_reference``, ``var_within_treatment``,
+        ``var_seed_reference``, ``var_seed_treatment``.
     flows
         One row per (affected class c, group, partner d) that passed the flow rule (module
         docstring), at most ``n_flows`` per class: ``class_index``, ``group``,
@@ -131,7 +136,8 @@ class Comparison:
         delta), ``n_improved`` and ``mean_delta_improved`` (the same for the classes that
         improved), ``n_affected_original``, ``n_explained``, ``n_partly_explained``,
         ``n_not_explained`` (the classes that drop under original labels, by
-        ``multilabel_explanation``) and ``n_explained_by_multilabels`` (= ``n_explained``).
+        ``multilabel_explanation``), ``n_explained_by_multilabels`` (= ``n_explained``) and
+        ``median_detectable_drop`` (median over the classes of ``detectable_drop``).
     curves
         With strengths on every group: per (class, group) accuracy along the strength axis,
         and ``best_strength`` per class on the chosen metric. Empty otherwise.
@@ -187,6 +193,23 @@ class Comparison:
         text = f"net on {words}: {worse} class{'es' if worse != 1 else ''} worse"
         text += f" (mean {100 * row['mean_delta_affected']:+.1f} points)" if worse else ""
         return text + f", {better} better" + (f" (mean {100 * row['mean_delta_improved']:+.1f} points)" if better else "")
+
+    def power_summary(self, group: str) -> str:
+        """What ``group``'s design can see: the median class's detectable drop, and the range over classes.
+
+        "drops smaller than ~6.1 points cannot be told from noise here (median class; 3.2 to 14.0 over
+        classes; power 0.8 at FDR 0.05)"; "" when the table lacks ``detectable_drop``.
+        """
+        if "detectable_drop" not in self.per_class:
+            return ""
+        drops = self.per_class.loc[self.per_class["group"].astype(str) == str(group), "detectable_drop"].dropna()
+        if drops.empty:
+            return ""
+        low, median, high = (100 * drops.quantile(q) for q in (0.0, 0.5, 1.0))
+        spread = f"; {low:.1f} to {high:.1f} over classes" if high - low >= 0.05 else ""
+        return (f"drops smaller than ~{median:.1f} points cannot be told from noise here (median class{spread}; "
+                f"power {power.POWER:g} at FDR {self.params.get('fdr', 0.05):g}; relabel plan shows what more seeds "
+                f"or images would give)")
 
     def explanation_summary(self, group: str) -> str:
         """How many of ``group``'s drops under original labels multi-labels explain, partly explain or not.
@@ -393,6 +416,8 @@ def compare(
             frame[f"improved_{name}"] = (frame[f"delta_{name}"] >= min_drop) & significant
         frame["affected"] = frame[f"affected_{chosen.value}"]
         frame["improved"] = frame[f"improved_{chosen.value}"]
+        _add_power(frame, ref[metrics.index(chosen)], treat[metrics.index(chosen)], true, k, chosen, fdr=fdr,
+                   min_drop=min_drop)
         frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence))
     per_class = pd.concat(frames, ignore_index=True)
     flows, destinations = _flows(per_class, groups, reference, chosen, n_flows=n_flows, flow_alpha=flow_alpha,
@@ -409,6 +434,19 @@ def compare(
     }
     summary = _summary(per_class, metrics, chosen)
     return Comparison(space, group_means, per_class, flows, summary, curves, best, params, tuple(notes))
+
+
+def _add_power(frame: pd.DataFrame, ref: np.ndarray, treat: np.ndarray, true: np.ndarray, k: int, chosen: Metric, *,
+               fdr: float, min_drop: float) -> None:
+    """``detectable_drop`` on the metric for this design, and the variance components behind it (relabel.power)."""
+    components = power.variance_components(ref, treat, true, k)
+    found = int((frame[f"q_value_{chosen.value}"] <= fdr).sum())
+    counts = frame["n_multilabel" if chosen is Metric.MULTILABEL else "n_images"].to_numpy()
+    frame["detectable_drop"] = power.detectable_drop(
+        components, counts, seeds_reference=ref.shape[0], seeds_treatment=treat.shape[0],
+        alpha=power.bh_alpha(fdr, int((counts > 0).sum()), found), min_drop=min_drop)
+    for column in power.VARIANCE_COLUMNS:
+        frame[column] = components[column].to_numpy()
 
 
 def _explain(frame: pd.DataFrame, results: Sequence[BootstrapResult], has_ml: bool, *, min_drop: float, fdr: float,
@@ -470,6 +508,8 @@ def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric], chosen: Metric)
     for e in Explanation:
         summary[f"n_{e.name.lower()}"] = total((explanation == e.value).to_numpy(dtype=bool)).astype(np.int64)
     summary["n_explained_by_multilabels"] = summary["n_explained"]
+    summary["median_detectable_drop"] = (per_class.groupby(codes)["detectable_drop"].median()
+                                         .reindex(range(n_groups)).to_numpy())
     return summary
 
 
