@@ -63,7 +63,8 @@ def plan_command(results: str, seeds: list[int], images: list[int] | None, class
     click.secho(f"Detectable drop in points (power {POWER:g}, FDR {params['fdr']:g}, min-drop "
                 f"{100 * params['min_drop']:g} points, metric {params['metric']}); per group, seeds per group × images "
                 f"per class:", bold=True)
-    designs: list[tuple[int, int | None]] = [(k, n) for k in seeds for n in (images or [None])]
+    sizes: list[int | None] = list(images) if images else [None]
+    designs = [(k, n) for k in seeds for n in sizes]
     headers = ["class"] + [f"{k} seeds" + (f", {n} images" if n is not None else "") for k, n in designs]
     for group, rows in table.groupby("group", sort=False):
         runs = params.get("runs", {})
