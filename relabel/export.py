@@ -32,7 +32,7 @@ import pandas as pd
 from relabel import _atomic
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
-from relabel.errors import InputError, RelabelWarning, format_offenders
+from relabel.errors import InputError, RelabelWarning
 from relabel.evaluation import Evaluation, evaluation_table, overall_table
 from relabel.labelspace import LabelSpace, imagenet_1k
 from relabel.overrides import Overrides
@@ -369,8 +369,9 @@ def _listed(folder: Path) -> tuple[Provenance | None, Callable[[str], bool]]:
     unlisted = sorted(p.name for p in folder.iterdir() if p.name in RESULT_FILES and p.name != PROVENANCE_FILE
                       and p.name not in provenance.files)
     if unlisted:
-        warnings.warn(f"results folder {folder}: left unread {format_offenders(unlisted)}: {PROVENANCE_FILE} does not "
-                      f"list them, so an earlier or another command wrote them, not {_command(provenance)}",
+        shown = ", ".join(unlisted[:8]) + (f" and {len(unlisted) - 8} more" if len(unlisted) > 8 else "")
+        warnings.warn(f"results folder {folder}: left unread {len(unlisted)} results files that {PROVENANCE_FILE} does "
+                      f"not list ({shown}): an earlier or another command wrote them, not {_command(provenance)}",
                       RelabelWarning, stacklevel=3)
     checked: set[str] = set()
 
