@@ -67,7 +67,7 @@ class _Matplotlib:
             raise InputError(
                 "the report's figures need matplotlib, which is not installed: pip install 'relabel[report]'"
             ) from None
-        self._mpl = matplotlib
+        self._mpl: Any = matplotlib
 
     def rc_context(self, rc: dict[str, Any]) -> Any:
         return self._mpl.rc_context(rc)
