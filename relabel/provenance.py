@@ -7,7 +7,8 @@ Stage: export. Every folder that ``relabel evaluate --out DIR`` (or
 * the relabel version, the exact command line (``argv``, empty for a call from Python) and
   the time it was written (UTC, ISO 8601);
 * every run file: its path, size and SHA-256, and the run's name, group, strength and seed
-  (and the model it was predicted with, when ``relabel predict`` recorded one in the file);
+  (and the model it was predicted with and its hash, when ``relabel predict`` recorded them in
+  the file: :data:`relabel.loading.runs.ORIGIN_KEY`);
 * the annotations (their source, and the SHA-256 of a single file) and the label space (its
   name, class count and the SHA-256 of its class keys, one per line);
 * the options of the command;
@@ -36,6 +37,7 @@ from relabel.errors import InputError
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
 from relabel.loading.annotations import Annotations
+from relabel.loading.runs import ORIGIN_KEY
 
 __all__ = ["SCHEMA", "FILE_NAME", "FileDigest", "RunFile", "Provenance", "collect", "digest", "read_provenance",
            "write_provenance"]
@@ -77,6 +79,7 @@ class RunFile:
     size: int | None = None
     sha256: str | None = None
     model: str | None = None
+    model_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,28 +150,31 @@ class Provenance:
 def _run_file(ev: Evaluation) -> RunFile:
     source = str(ev.params.get("source") or "")
     meta = ev.meta
-    size = sha = model = None
+    size = sha = None
+    model: dict[str, str | None] = {}
     path = Path(source)
     if source and path.is_file():
         d = digest(path)
         size, sha = d.size, d.sha256
         model = _recorded_model(path)
-    return RunFile(source, meta.name, meta.group, meta.strength, meta.seed, size, sha, model)
+    return RunFile(source, meta.name, meta.group, meta.strength, meta.seed, size, sha, model.get("model"),
+                   model.get("model_sha256"))
 
 
-def _recorded_model(path: Path) -> str | None:
+def _recorded_model(path: Path) -> dict[str, str | None]:
     """The model ``relabel predict`` recorded in a run Parquet's schema metadata (``relabel.origin``), if any."""
     if path.suffix.lower() != ".parquet":
-        return None
+        return {}
     try:
         import pyarrow.parquet as pq
 
         metadata = pq.read_schema(path).metadata or {}
-        origin = json.loads(metadata.get(b"relabel.origin", b"null"))
+        origin = json.loads(metadata.get(ORIGIN_KEY, b"null"))
     except Exception:  # not relabel's Parquet or unreadable metadata: nothing recorded
-        return None
-    model = origin.get("model") if isinstance(origin, dict) else None
-    return str(model) if model is not None else None
+        return {}
+    if not isinstance(origin, dict):
+        return {}
+    return {k: None if origin.get(k) is None else str(origin[k]) for k in ("model", "model_sha256")}
 
 
 def _label_space(space: LabelSpace) -> dict[str, Any]:

@@ -366,7 +366,8 @@ class _Job:
         run = None
         if self.ranks.is_main:
             try:
-                run = merge(folder, self.shards, plan_id, meta, out)
+                origin = {"model": plan["model"], "model_sha256": plan["model_sha256"]}
+                run = merge(folder, self.shards, plan_id, meta, out, origin=origin)
             except Exception as e:
                 error = e
         self.ranks.agree(error)

@@ -440,3 +440,20 @@ def test_the_report_keeps_the_callers_matplotlib_backend(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["svg", "False"]
     assert (tmp_path / "page" / "figures").is_dir()
+
+
+def test_provenance_names_the_model_relabel_predict_recorded(tmp_path):
+    run = tmp_path / "r18.parquet"
+    predicted = CliRunner().invoke(cli, ["predict", "resnet18", "--weights", "none", "--num-classes", "4",
+                                         str(images(tmp_path / "imgs")), "-o", str(run), "--workers", "0", "--device",
+                                         "cpu", "--topk", "1", "--group", "base", "--seed", "3"], catch_exceptions=False)
+    assert predicted.exit_code == 0, predicted.output
+    (tmp_path / "classes.txt").write_text("\n".join(CLASSES) + "\n")
+    (tmp_path / "labels.csv").write_text("image,original\nimg0.jpg,laptop\nimg1.jpg,desk\n")
+    result = CliRunner().invoke(cli, ["evaluate", "--annotations", str(tmp_path / "labels.csv"), "--label-space",
+                                      str(tmp_path / "classes.txt"), str(run), "--out", str(tmp_path / "out")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (entry,) = relabel.read_provenance(tmp_path / "out").runs
+    assert "resnet18" in entry.model and len(entry.model_sha256) == 64
+    assert (entry.name, entry.group, entry.seed, entry.sha256) == ("r18", "base", 3, _sha256(run))
