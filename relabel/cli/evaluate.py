@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from relabel._atomic import folder_lock
 from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
 from relabel.cli.render import (echo, echo_json, render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
@@ -14,7 +15,6 @@ from relabel.cli.render import (echo, echo_json, render_comparison, render_evalu
 from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel._atomic import folder_lock
 from relabel.export import planned_outputs, write_recommendation, write_results
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
@@ -81,6 +81,9 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     ctx = click.get_current_context()
     inputs = [*paths, *(spec.path for spec in run_specs), manifest, annotations, original_labels, label_space, order,
               wordnet_map, hierarchy]
+    if manifest:
+        listed = read_manifest(manifest)
+        inputs += [*(spec.path for spec in listed.runs), listed.annotations, listed.label_space]
     planned_outputs(out=out, recommend=recommend_path, report=report_dir,
                     inputs=[p for p in inputs if p is not None and Path(p).is_file()])
     for folder in dict.fromkeys(str(Path(d).resolve()) for d in (out, report_dir) if d):
@@ -117,7 +120,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     written = []
     if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
         provenance = collect(evaluations, annotations=annotations_used,
-                             annotations_source="real" if demo else annotations_given(annotations, manifest),
+                             annotations_source="real" if demo else _annotations_given(annotations, manifest),
                              command=ctx.meta.get("relabel.argv", ()), options=ctx.params, simulated=demo)
         written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
                                  override_file=recommend_path, provenance=provenance)
@@ -185,7 +188,7 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     return evaluations, ann, augmentations
 
 
-def annotations_given(annotations: str | None, manifest: str | None) -> str | None:
+def _annotations_given(annotations: str | None, manifest: str | None) -> str | None:
     """The annotations as the command named them: the option, else the manifest's entry."""
     if annotations is not None or manifest is None:
         return annotations

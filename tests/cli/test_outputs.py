@@ -115,6 +115,12 @@ def _run_inside_out(tmp: Path) -> list[Any]:
     return [*args[:-1], tmp / "res" / "per_class.parquet", "--out", tmp / "res"]
 
 
+def _manifest_run_inside_out(tmp: Path) -> list[Any]:
+    args = _run_inside_out(tmp)
+    (tmp / "runs.yaml").write_text(f"runs:\n  - {{path: {tmp / 'res' / 'per_class.parquet'}, name: a, group: g}}\n")
+    return [*args[:5], "--manifest", tmp / "runs.yaml", "--out", tmp / "res"]
+
+
 def _touch(path: Path) -> Path:
     path.write_text("not a folder")
     return path
@@ -146,6 +152,7 @@ CASES: dict[str, Case] = {
         lambda tmp: [*office(tmp), "--reference", "rrc-0.5", "--recommend", tmp / "labels.json"], 1,
         "which is an input of this command"),
     "--out over the results files of a run it reads": Case(_run_inside_out, 1, "which is an input of this command"),
+    "--out over a run its manifest lists": Case(_manifest_run_inside_out, 1, "which is an input of this command"),
     # -------- #12: unwritable targets are one line, before anything is computed
     "--out under a regular file": Case(
         lambda tmp: [*office(tmp), "--out", _touch(tmp / "afile") / "out"], 1, "afile is a file, not a folder"),
