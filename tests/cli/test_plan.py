@@ -61,3 +61,25 @@ def test_plan_refuses_unknown_classes_and_folders_without_a_comparison(results, 
     assert _invoke("evaluate", "--manifest", manifest, "--out", single).exit_code == 0
     result = CliRunner().invoke(cli, ["plan", str(single)])
     assert result.exit_code == 1 and "holds no comparison" in result.output
+
+
+def test_paired_and_shrink_from_the_manifest_and_the_command_line(tmp_path):
+    import json
+
+    import yaml
+
+    shaped = single_labels([200, 200, 30], names=("a", "b", "c"))
+    runs = simulate(shaped, {"base": (None, 2, {}), "new": (None, 2, {"a": 0.6})}, jitter=0.05)
+    manifest = write_files(tmp_path / "files", shaped, runs)
+    data = yaml.safe_load(manifest.read_text())
+    data["paired"] = True
+    manifest.write_text(yaml.safe_dump(data))
+    result = _invoke("evaluate", "--manifest", manifest, "--reference", "base", "--shrink", "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    params = json.loads((tmp_path / "r" / "comparison_params.json").read_text())
+    assert params["paired"] is True and params["shrink"] is True
+    assert "delta_shrunk" in pd.read_parquet(tmp_path / "r" / "comparison_per_class.parquet")
+    data["paired"] = "yes"
+    manifest.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(cli, ["evaluate", "--manifest", str(manifest), "--reference", "base"])
+    assert result.exit_code == 1 and "paired: expected true or false" in result.output
