@@ -83,3 +83,12 @@ def test_paired_and_shrink_from_the_manifest_and_the_command_line(tmp_path):
     manifest.write_text(yaml.safe_dump(data))
     result = CliRunner().invoke(cli, ["evaluate", "--manifest", str(manifest), "--reference", "base"])
     assert result.exit_code == 1 and "paired: expected true or false" in result.output
+
+
+def test_report_shows_the_detectable_drop(results, tmp_path):
+    out, _ = results
+    result = _invoke("report", out, "--out", tmp_path / "page")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "page" / "index.html").read_text()
+    assert 'data-key="detectable_drop"' in page and "Drops smaller than ~" in page
+    assert "cannot be told from noise here" in (tmp_path / "page" / "summary.md").read_text()
