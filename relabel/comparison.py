@@ -29,6 +29,13 @@ within groups, c's images within c). d is a *partner* when ``share_delta > 0``,
 destinations (those that receive at least one of c's lost images in some run) is at most
 ``flow_alpha``.
 
+**Paired** comparisons (``paired=True``: the groups share seeds, each seed one initialisation
+and data order) resample seeds jointly, so the noise a seed brings to both recipes cancels.
+**Shrinkage** (``shrink=True``) adds ``delta_shrunk``: with each class's delta d_c and bootstrap
+standard error s_c, the normal-normal empirical-Bayes estimate μ + τ²/(τ² + s_c²) (d_c − μ),
+with μ the precision-weighted mean delta and τ² = max(0, var(d) − mean(s²)) (method of moments),
+so that the largest observed drops among many classes are not overstated.
+
 Runs are taken in a fixed order whatever order they are given in (groups by strength, then
 name; runs within a group by seed, then name), so the bootstrap draws, and every number,
 do not depend on the order of the input.
@@ -49,6 +56,7 @@ from relabel._vocab import Vocabulary
 from relabel.errors import ComparisonError, RelabelWarning, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.labelspace import LabelSpace
+from relabel import power
 from relabel.progress import progress
 from relabel.stats import (
     BootstrapResult,
@@ -58,7 +66,7 @@ from relabel.stats import (
     holm,
 )
 
-__all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order"]
+__all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order", "shrink_deltas"]
 
 
 class Metric(Vocabulary, noun="metric", error=ComparisonError):
@@ -109,7 +117,11 @@ class Comparison:
         ``multilabel_shift_p_value``, ``multilabel_shift_q_value`` (paired bootstrap, BH over
         the classes with ``affected_original``; missing for the others), and
         ``n_flow_destinations`` (nullable integer, affected classes only: how many classes
-        d != c the share of c's lost images rose for, i.e. how many its losses spread over).
+        d != c the share of c's lost images rose for, i.e. how many its losses spread over),
+        ``detectable_drop`` (on the metric: the smallest drop this design finds with power 0.8 at
+        the FDR, a fraction; :mod:`relabel.power`) and the variance components behind it,
+        ``var_disagreement``, ``var_within_reference``, ``var_within_treatment``,
+        ``var_seed_reference``, ``var_seed_treatment``; with ``shrink``, ``delta_shrunk``.
     flows
         One row per (affected class c, group, partner d) that passed the flow rule (module
         docstring), at most ``n_flows`` per class: ``class_index``, ``group``,
@@ -131,7 +143,8 @@ class Comparison:
         delta), ``n_improved`` and ``mean_delta_improved`` (the same for the classes that
         improved), ``n_affected_original``, ``n_explained``, ``n_partly_explained``,
         ``n_not_explained`` (the classes that drop under original labels, by
-        ``multilabel_explanation``) and ``n_explained_by_multilabels`` (= ``n_explained``).
+        ``multilabel_explanation``), ``n_explained_by_multilabels`` (= ``n_explained``) and
+        ``median_detectable_drop`` (median over the classes of ``detectable_drop``).
     curves
         With strengths on every group: per (class, group) accuracy along the strength axis,
         and ``best_strength`` per class on the chosen metric. Empty otherwise.
@@ -187,6 +200,23 @@ class Comparison:
         text = f"net on {words}: {worse} class{'es' if worse != 1 else ''} worse"
         text += f" (mean {100 * row['mean_delta_affected']:+.1f} points)" if worse else ""
         return text + f", {better} better" + (f" (mean {100 * row['mean_delta_improved']:+.1f} points)" if better else "")
+
+    def power_summary(self, group: str) -> str:
+        """What ``group``'s design can see: the median class's detectable drop, and the range over classes.
+
+        "drops smaller than ~6.1 points cannot be told from noise here (median class; 3.2 to 14.0 over
+        classes; power 0.8 at FDR 0.05)"; "" when the table lacks ``detectable_drop``.
+        """
+        if "detectable_drop" not in self.per_class:
+            return ""
+        drops = self.per_class.loc[self.per_class["group"].astype(str) == str(group), "detectable_drop"].dropna()
+        if drops.empty:
+            return ""
+        low, median, high = (100 * drops.quantile(q) for q in (0.0, 0.5, 1.0))
+        spread = f"; {low:.1f} to {high:.1f} over classes" if high - low >= 0.05 else ""
+        return (f"drops smaller than ~{median:.1f} points cannot be told from noise here (median class{spread}; "
+                f"power {power.POWER:g} at FDR {self.params.get('fdr', 0.05):g}; relabel plan shows what more seeds "
+                f"or images would give)")
 
     def explanation_summary(self, group: str) -> str:
         """How many of ``group``'s drops under original labels multi-labels explain, partly explain or not.
@@ -272,6 +302,39 @@ def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> No
                 )
 
 
+def _check_paired(groups: dict[str, list[Evaluation]], reference: str) -> None:
+    """Paired comparisons need the same seeds, each once, in every group (runs are ordered by seed)."""
+    def seeds(evs: Sequence[Evaluation]) -> list[Any]:
+        return [ev.meta.seed for ev in evs]
+
+    wanted = seeds(groups[reference])
+    if any(s is None for s in wanted) or len(set(wanted)) != len(wanted):
+        raise ComparisonError(f"paired comparison: the reference group {reference!r} needs one run per seed, each with "
+                              f"its seed number; its runs have seeds {wanted}")
+    for group, evs in groups.items():
+        if sorted(seeds(evs), key=str) != sorted(wanted, key=str):
+            raise ComparisonError(f"paired comparison: group {group!r} has seeds {seeds(evs)} and the reference "
+                                  f"{reference!r} {wanted}; pairing needs the same seeds in every group (or compare "
+                                  f"unpaired)")
+
+
+def shrink_deltas(delta: np.ndarray, std_error: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes (normal-normal) shrinkage of class deltas toward their mean (module docstring)."""
+    delta = np.asarray(delta, dtype=np.float64)
+    se2 = np.asarray(std_error, dtype=np.float64) ** 2
+    known = ~np.isnan(delta) & ~np.isnan(se2)
+    out = np.full(len(delta), np.nan)
+    if not known.any():
+        return out
+    weights = 1 / np.maximum(se2[known], 1e-12)
+    mean = float(np.sum(weights * delta[known]) / np.sum(weights)) if known.sum() > 1 else float(delta[known][0])
+    prior = max(0.0, float(np.var(delta[known], ddof=1) - se2[known].mean())) if known.sum() > 1 else 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(prior + se2[known] > 0, prior / (prior + se2[known]), 1.0)
+    out[known] = mean + factor * (delta[known] - mean)
+    return out
+
+
 def _correct_matrix(evs: Sequence[Evaluation], column: str) -> np.ndarray:
     """(runs, images): 1.0 right, 0.0 wrong, NaN where the image does not count for the metric."""
     return np.stack([ev.per_image[column].to_numpy(dtype=np.float64) for ev in evs])
@@ -309,6 +372,8 @@ def compare(
     flow_alpha: float = 0.05,
     min_flow_share: float = 0.0,
     n_jobs: int | None = None,
+    paired: bool = False,
+    shrink: bool = False,
 ) -> Comparison:
     """Compare every group of runs with the ``reference`` group, class by class.
 
@@ -336,10 +401,20 @@ def compare(
     n_jobs
         Threads for the bootstrap (default: every CPU this process may use); the results are
         the same for any value.
+    paired
+        The groups share seeds (seed s of every group had the same initialisation and data
+        order): every group must hold the reference's seeds, each once, and the bootstrap
+        resamples seeds jointly (:func:`relabel.stats.bootstrap_deltas`), so noise a seed
+        brings to both recipes cancels. Never assumed: say so (a manifest's ``paired: true``).
+    shrink
+        Add ``delta_shrunk`` (empirical-Bayes shrinkage of the metric's deltas toward the
+        group's mean delta, module docstring); the affected rule does not use it.
     """
     _check_settings(min_drop, fdr, n_bootstrap, confidence, n_jobs, n_flows, flow_alpha, min_flow_share)
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
+    if paired:
+        _check_paired(groups, reference)
     first = groups[reference][0]
     space = first.label_space
     k = len(space)
@@ -376,7 +451,7 @@ def compare(
         frame["n_images"] = np.bincount(true, minlength=k)
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
         results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
-                                   n_jobs=n_jobs, keep_draws=has_ml)
+                                   n_jobs=n_jobs, keep_draws=has_ml, paired=paired)
         for m, result in zip(metrics, results):
             name = m.value
             if m is Metric.MULTILABEL:
@@ -393,22 +468,40 @@ def compare(
             frame[f"improved_{name}"] = (frame[f"delta_{name}"] >= min_drop) & significant
         frame["affected"] = frame[f"affected_{chosen.value}"]
         frame["improved"] = frame[f"improved_{chosen.value}"]
+        _add_power(frame, ref[metrics.index(chosen)], treat[metrics.index(chosen)], true, k, chosen, fdr=fdr,
+                   min_drop=min_drop)
+        if shrink:
+            frame["delta_shrunk"] = shrink_deltas(frame[f"delta_{chosen.value}"].to_numpy(),
+                                                  results[metrics.index(chosen)].std_error)
         frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence))
     per_class = pd.concat(frames, ignore_index=True)
     flows, destinations = _flows(per_class, groups, reference, chosen, n_flows=n_flows, flow_alpha=flow_alpha,
                                  min_share=min_flow_share, n_bootstrap=n_bootstrap, confidence=confidence,
-                                 seed=seed, n_jobs=n_jobs)
+                                 seed=seed, n_jobs=n_jobs, paired=paired)
     per_class["n_flow_destinations"] = pd.array([destinations.get((g, c)) for g, c in
                                                  zip(per_class["group"], per_class["class_index"])], dtype="Int64")
     curves, best = _curves(group_means, chosen)
     params = {
         "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr,
         "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "n_flows": n_flows,
-        "flow_alpha": flow_alpha, "min_flow_share": min_flow_share,
+        "flow_alpha": flow_alpha, "min_flow_share": min_flow_share, "paired": paired, "shrink": shrink,
         "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
     }
     summary = _summary(per_class, metrics, chosen)
     return Comparison(space, group_means, per_class, flows, summary, curves, best, params, tuple(notes))
+
+
+def _add_power(frame: pd.DataFrame, ref: np.ndarray, treat: np.ndarray, true: np.ndarray, k: int, chosen: Metric, *,
+               fdr: float, min_drop: float) -> None:
+    """``detectable_drop`` on the metric for this design, and the variance components behind it (relabel.power)."""
+    components = power.variance_components(ref, treat, true, k)
+    found = int((frame[f"q_value_{chosen.value}"] <= fdr).sum())
+    counts = frame["n_multilabel" if chosen is Metric.MULTILABEL else "n_images"].to_numpy()
+    frame["detectable_drop"] = power.detectable_drop(
+        components, counts, seeds_reference=ref.shape[0], seeds_treatment=treat.shape[0],
+        alpha=power.bh_alpha(fdr, int((counts > 0).sum()), found), min_drop=min_drop)
+    for column in power.VARIANCE_COLUMNS:
+        frame[column] = components[column].to_numpy()
 
 
 def _explain(frame: pd.DataFrame, results: Sequence[BootstrapResult], has_ml: bool, *, min_drop: float, fdr: float,
@@ -470,6 +563,8 @@ def _summary(per_class: pd.DataFrame, metrics: Sequence[Metric], chosen: Metric)
     for e in Explanation:
         summary[f"n_{e.name.lower()}"] = total((explanation == e.value).to_numpy(dtype=bool)).astype(np.int64)
     summary["n_explained_by_multilabels"] = summary["n_explained"]
+    summary["median_detectable_drop"] = (per_class.groupby(codes)["detectable_drop"].median()
+                                         .reindex(range(n_groups)).to_numpy())
     return summary
 
 
@@ -522,7 +617,7 @@ class _Lost:
 
 def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, metric: Metric, *,
            n_flows: int, flow_alpha: float, min_share: float, n_bootstrap: int, confidence: float, seed: int,
-           n_jobs: int | None) -> tuple[pd.DataFrame, dict[tuple[str, int], int]]:
+           n_jobs: int | None, paired: bool = False) -> tuple[pd.DataFrame, dict[tuple[str, int], int]]:
     """Where each affected class's lost images went, under ``metric``, with the partners judged statistically.
 
     Returns the flows table and, per (group, affected class), the number of destinations whose
@@ -564,7 +659,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
                                 [len(x[2]) * len(x[1]) for x in candidates])
             result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
                                       pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
-                                      seed=seed, n_jobs=n_jobs)[0]
+                                      seed=seed, n_jobs=n_jobs, paired=paired)[0]
         start = 0
         for c, images, went, into_ref, into_treat in candidates:
             n_c = len(images)

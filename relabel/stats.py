@@ -66,6 +66,7 @@ def bootstrap_deltas(
     seed: int = 0,
     n_jobs: int | None = None,
     keep_draws: bool = False,
+    paired: bool = False,
 ) -> tuple[BootstrapResult, ...]:
     """Per metric and class: treatment seeds' mean accuracy minus reference seeds' mean, with a CI.
 
@@ -86,6 +87,11 @@ def bootstrap_deltas(
         Keep each metric's resampled deltas in ``BootstrapResult.draws``. The seeds are
         resampled from a stream of their own (the first child of ``seed``), so two calls with
         the same ``seed`` and the same numbers of runs draw the same seed resamples.
+    paired
+        Run j of the reference and run j of the treatment share seed j (same initialisation
+        and data order): the seeds are resampled jointly, one multinomial draw for both groups,
+        so noise the two runs of a seed share cancels in the delta. Needs as many runs in
+        both groups.
 
     Returns
     -------
@@ -110,7 +116,13 @@ def bootstrap_deltas(
     seeds_stream, images_stream = root.spawn(2)
     seeds_rng = np.random.default_rng(seeds_stream)
     c_ref = seeds_rng.multinomial(s_ref, np.full(s_ref, 1 / s_ref), size=n_bootstrap)
-    c_treat = seeds_rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap)
+    if paired:
+        if s_ref != s_treat:
+            raise ValueError(f"paired bootstrap needs as many treatment runs as reference runs; got {s_treat} "
+                             f"and {s_ref}")
+        c_treat = c_ref  # run j of both groups shares seed j: resample the seeds jointly
+    else:
+        c_treat = seeds_rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap)
     bits = strata.pattern_bits
     values = s_ref * (bits[:, :, s_ref:] @ c_treat.T) - s_treat * (bits[:, :, :s_ref] @ c_ref.T)
     observed = s_ref * bits[:, :, s_ref:].sum(axis=2) - s_treat * bits[:, :, :s_ref].sum(axis=2)

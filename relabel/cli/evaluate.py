@@ -54,7 +54,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
-             demo_seed: int, as_json: bool) -> None:
+             demo_seed: int, as_json: bool, paired: bool, shrink: bool) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -84,6 +84,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if manifest:
         listed = read_manifest(manifest)
         inputs += [*(spec.path for spec in listed.runs), listed.annotations, listed.label_space]
+        paired = paired or listed.paired
     planned_outputs(out=out, recommend=recommend_path, report=report_dir,
                     inputs=[p for p in inputs if p is not None and Path(p).is_file()])
     for folder in dict.fromkeys(str(Path(d).resolve()) for d in (out, report_dir) if d):
@@ -105,7 +106,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if reference is not None:
         comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
                              flow_alpha=flow_alpha, min_flow_share=min_flow_share, n_bootstrap=n_bootstrap,
-                             seed=bootstrap_seed)
+                             seed=bootstrap_seed, paired=paired, shrink=shrink)
         if wordnet_map and hierarchy not in ("auto", "wordnet"):
             raise click.UsageError(f"--wordnet-map corrects the WordNet mapping; it cannot be used with "
                                    f"--hierarchy {hierarchy}")

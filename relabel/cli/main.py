@@ -74,9 +74,11 @@ def cli() -> None:
 
 
 from relabel.cli.evaluate import evaluate  # noqa: E402  (commands register on the group)
+from relabel.cli.plan import plan_command  # noqa: E402
 from relabel.cli.predict import predict  # noqa: E402
 from relabel.cli.report import report  # noqa: E402
 
 cli.add_command(evaluate)
+cli.add_command(plan_command)
 cli.add_command(predict)
 cli.add_command(report)

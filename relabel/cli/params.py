@@ -87,6 +87,12 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--reference`` and the thresholds and bootstrap settings of a comparison."""
     options = [
         click.option("--bootstrap-seed", default=0, show_default=True, type=int, help="Seed of the bootstrap draws."),
+        click.option("--shrink", is_flag=True,
+                     help="Add delta_shrunk: empirical-Bayes shrinkage of the class deltas toward the group's mean "
+                          "(the affected rule does not use it)."),
+        click.option("--paired", is_flag=True,
+                     help="The groups share seeds (seed s had one initialisation and data order in every group): "
+                          "resample seeds jointly. Also set by 'paired: true' in the manifest; never assumed."),
         click.option("--n-bootstrap", default=1000, show_default=True, type=click.IntRange(100),
                      help="Bootstrap draws for the confidence intervals."),
         click.option("--min-flow-share", default="0", show_default=True, type=PercentagePoints(allow_zero=True),

@@ -170,7 +170,8 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
         echo(f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
                    f"{int(line['n_affected'])} affected class{'es' if int(line['n_affected']) != 1 else ''}, "
                    f"{int(line['n_improved'])} improved")
-        for text in (comparison.net_summary(group), comparison.explanation_summary(group)):
+        for text in (comparison.net_summary(group), comparison.explanation_summary(group),
+                     comparison.power_summary(group)):
             if text:
                 echo(f"  {text}")
         columns = [*headers, group[:12], "delta", "95% CI", "q"]

@@ -6,6 +6,7 @@
     annotations: real               # optional
     groups:                         # optional: one mapping per group (e.g. its augmentation)
       rrc-0.08: {random_resized_crop: {scale: [0.08, 1.0]}}
+    paired: true                    # optional: seed s had one initialisation and data order in every group
     runs:
       - path: runs/rrc008_seed0.parquet   # relative to the manifest
         name: rrc008-s0                   # default: the file's stem
@@ -33,7 +34,7 @@ from relabel.loading.runs import READER_OPTIONS, check_meta_fields, check_reader
 __all__ = ["RunSpec", "Manifest", "read_manifest"]
 
 _META = ("name", "group", "strength", "seed")
-_TOP_LEVEL = ("runs", "label_space", "annotations", "groups")
+_TOP_LEVEL = ("runs", "label_space", "annotations", "groups", "paired")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Manifest:
     label_space: str | None = None
     annotations: str | None = None
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    paired: bool = False
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -87,6 +89,7 @@ def read_manifest(path: str | Path) -> Manifest:
         _relative_file(data.get("label_space"), path, "label_space"),
         _relative_file(data.get("annotations"), path, "annotations"),
         _groups(data.get("groups"), path),
+        _paired(data.get("paired", False), path),
     )
 
 
@@ -108,6 +111,13 @@ def _run_spec(entry: Any, manifest: Path, where: str) -> RunSpec:
     if options.get("order") is not None and not Path(options["order"]).is_absolute():
         options["order"] = manifest.parent / options["order"]
     return RunSpec(run_path, meta.get("name"), meta.get("group"), meta.get("strength"), meta.get("seed"), options)
+
+
+def _paired(value: Any, manifest: Path) -> bool:
+    """``paired: true`` says the groups share seeds (seed s: one initialisation and data order in every group)."""
+    if not isinstance(value, bool):
+        raise InputError(f"{manifest}, paired: expected true or false (whether the groups share seeds); found {value!r}")
+    return value
 
 
 def _groups(value: Any, manifest: Path) -> dict[str, dict[str, Any]]:

@@ -156,6 +156,8 @@ def _headline(report: Report, max_classes: int) -> str:
                  f"<b>{n_explained}</b> of them {'is' if n_explained == 1 else 'are'} explained by multi-labels")
                 + (f" (explained: {names}{more})" if len(explained) else "") + ".</p>"
             )
+        power_line = comparison.power_summary(group)
+        explained_line += f'<p class="muted">{e(power_line[0].upper() + power_line[1:])}.</p>' if power_line else ""
         net = comparison.net_summary(group)
         improved = comparison.improved
         improved = improved[improved["group"].astype(str) == group]
@@ -367,6 +369,8 @@ _COLUMNS_COMPARISON = [
     ("delta_multilabel", "Δ multi-label", "pts", "change under multi-labels (points)"),
     ("ci", "CI", "ci", "bootstrap interval of the change on the comparison's metric (points)"),
     ("q", "q", "q", "Benjamini-Hochberg q-value on the comparison's metric"),
+    ("detectable_drop", "detectable", "size", "smallest drop this design (images, seeds) finds with power 0.8 at the "
+                                              "FDR, on the comparison's metric (points; relabel plan)"),
     ("status", "status", "text", "affected or improved on the comparison's metric, or a drop under original "
                                  "labels explained (or partly explained) by multi-labels"),
     ("category", "category", "text", ""),
@@ -457,6 +461,8 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
             shown = interval(r.get(f"ci_low_{m}"), r.get(f"ci_high_{m}"))
         elif kind == "q":
             shown = qvalue(value)
+        elif kind == "size":
+            shown = "n/a" if is_missing(value) else f"{100 * float(value):.1f}"
         else:
             shown = "" if is_missing(value) else f"{float(value):g}"
         cells.append(f'<td class=num data-v="{e(v)}">{e(shown)}</td>')

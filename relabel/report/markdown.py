@@ -136,7 +136,9 @@ def _group_summary(report: Report, group: str) -> list[str]:
     gains = ", ".join(f"{r.class_name} ({points(getattr(r, f'delta_{report.metric}'))})"
                       for r in improved.head(30).itertuples())
     net += f"; improved: {gains}{' …' if len(improved) > 30 else ''}" if gains and net else ""
-    return [text + ".", ""] + ([md(net[0].upper() + net[1:]) + ".", ""] if net else [])
+    power_line = comparison.power_summary(group)
+    return ([text + ".", ""] + ([md(net[0].upper() + net[1:]) + ".", ""] if net else [])
+            + ([md(power_line[0].upper() + power_line[1:]) + ".", ""] if power_line else []))
 
 
 def _affected_lines(report: Report, max_classes: int) -> list[str]:
