@@ -31,7 +31,8 @@ from relabel.export import read_results
 from relabel.overrides import Override, Overrides
 from relabel.recommendation import Recommendation
 
-__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table", "load_report"]
+__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table", "load_report",
+           "seed_values"]
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,40 @@ def class_table(report: Report) -> pd.DataFrame:
     return per_class.groupby(["class_index", "class_key", "class_name", "group"], as_index=False, sort=False).agg(
         n_images=("n_images", "max"), acc_original=("acc_original", "mean"), acc_multilabel=("acc_multilabel", "mean"),
     )
+
+
+def seed_values(report: Report, group: str, class_index: int, metric: str | None = None) -> pd.DataFrame:
+    """A class's accuracy in each run (seed) of ``group``: ``run``, ``seed``, ``value`` (a fraction).
+
+    Read from :attr:`Report.per_class` (``acc_<metric>`` of the run's row; default metric: the
+    comparison's); ``seed`` from :attr:`Report.runs` (missing when the run file gave none).
+    Runs in the order they came.
+    """
+    column = f"acc_{metric or report.metric}"
+    rows = report.per_class
+    rows = rows[(rows["group"].fillna("").astype(str) == group) & (rows["class_index"] == class_index)]
+    return pd.DataFrame({
+        "run": rows["run"].astype(str).to_numpy(),
+        "seed": (rows["seed"].to_numpy() if "seed" in rows else
+                 report.runs.drop_duplicates("run").set_index("run")["seed"].reindex(rows["run"]).to_numpy()
+                 if "seed" in report.runs else np.full(len(rows), np.nan)),
+        "value": rows[column].to_numpy(dtype=float) if column in rows else np.full(len(rows), np.nan),
+    })
+
+
+def improved_lead(report: Report, group: str) -> tuple[int, int] | None:
+    """``(n_improved, n_affected)`` when ``group``'s headline is its improvements, else ``None``.
+
+    The closed loop: a retraining with overrides compared with its default recovers classes and
+    degrades none or few. The improved classes lead when some classes improved and fewer were
+    affected than improved (``Comparison.per_class``'s ``improved`` and ``affected`` columns).
+    """
+    comparison = report.comparison
+    if comparison is None or "improved" not in comparison.per_class:
+        return None
+    rows = comparison.per_class[comparison.per_class["group"].astype(str) == group]
+    n_improved, n_affected = int(rows["improved"].astype(bool).sum()), int(rows["affected"].astype(bool).sum())
+    return (n_improved, n_affected) if n_improved > 0 and n_affected < n_improved else None
 
 
 def has_curves(report: Report) -> bool:

@@ -33,6 +33,7 @@ from relabel.report.content import (
     describe_transforms,
     explained_classes,
     group_table,
+    improved_lead,
     interval,
     is_missing,
     override_names,
@@ -40,8 +41,10 @@ from relabel.report.content import (
     points,
     qvalue,
     recommendation_note,
+    seed_values,
 )
 from relabel.report.figures import Figure, scatter_name
+from relabel.report.views import matrix_section, scatter_svg
 
 __all__ = ["render_html"]
 
@@ -65,6 +68,7 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
         _headline(report, max_classes),
         _scatter_section(report, by_name),
         _curves_section(by_name),
+        matrix_section(report),
         _affected_section(report, affected, by_name, max_classes),
         _table_section(report),
     ]
@@ -73,6 +77,8 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
         nav.append(("change", "Per-class change"))
     if "curves.png" in by_name:
         nav.append(("curves", "Strength"))
+    if compared_groups(report):
+        nav.append(("matrix", "Sweep at a glance"))
     if affected:
         nav.append(("affected", f"Affected classes ({len(affected)})"))
     nav.append(("classes", "All classes"))
@@ -171,8 +177,7 @@ def _headline(report: Report, max_classes: int) -> str:
             links += f" and {len(listed) - max_classes} more"
         cards.append(f"""<div class="card">
 <h3>{e(group)} <span class="muted">against {e(reference)}</span></h3>
-<p class="big"><b>{n_affected}</b> affected {"class" if n_affected == 1 else "classes"} <span class="muted">(on {
-    _metric_words(metric)})</span></p>
+{_big_line(report, group, n_affected)}
 <p>Mean class accuracy {_signed(row["mean_delta_original"])} points under original labels{
     f", {_signed(row['mean_delta_multilabel'])} under multi-labels" if report.has_multilabels else ""}.</p>
 {explained_line}
@@ -218,6 +223,24 @@ def _headline(report: Report, max_classes: int) -> str:
 """
 
 
+def _big_line(report: Report, group: str, n_affected: int) -> str:
+    """The card's headline number: the affected classes, or the improved ones when they lead."""
+    words = _metric_words(report.metric)
+    lead = improved_lead(report, group)
+    if lead is None:
+        return (f'<p class="big" data-kind="affected"><b>{n_affected}</b> affected '
+                f'{"class" if n_affected == 1 else "classes"} <span class="muted">(on {words})</span></p>')
+    n_improved, _ = lead
+    return (f'<p class="big good" data-kind="improved"><b>{n_improved}</b> improved '
+            f'{"class" if n_improved == 1 else "classes"} <span class="muted">(recovered or gained, on {words})</span>'
+            f'</p><p>{"No class" if n_affected == 0 else f"<b>{n_affected}</b> {_class_word(n_affected)}"} '
+            f"affected.</p>")
+
+
+def _class_word(n: int) -> str:
+    return "class" if n == 1 else "classes"
+
+
 def _metric_words(metric: str) -> str:
     return "multi-labels" if metric == "multilabel" else "original labels"
 
@@ -237,12 +260,15 @@ def _img(figure: Figure, css: str = "") -> str:
 
 
 def _scatter_section(report: Report, figures: dict[str, Figure]) -> str:
-    shown = [figures[scatter_name(i, g)] for i, g in enumerate(compared_groups(report), start=1)
+    shown = [(i, g, figures[scatter_name(i, g)]) for i, g in enumerate(compared_groups(report), start=1)
              if scatter_name(i, g) in figures]
     if not shown:
         return ""
-    return (f'<section id="change"><h2>Per-class change: original labels against multi-labels</h2>'
-            f'{"".join(_img(f, "wide") for f in shown)}</section>')
+    views = "".join(
+        f'{scatter_svg(report, i, g)}<details class="static"><summary>The same as a PNG figure, the affected and '
+        f'explained classes labelled</summary>{_img(f, "wide")}</details>' for i, g, f in shown
+    )
+    return f'<section id="change"><h2>Per-class change: original labels against multi-labels</h2>{views}</section>'
 
 
 def _curves_section(figures: dict[str, Figure]) -> str:
@@ -296,9 +322,36 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
     return f"""<article class="affected" id="{e(a.anchor)}">
 <h3>{e(a.class_name)} <span class="key">{e(a.class_key)}</span> {badge}</h3>
 <p>{numbers}</p>
+{_seeds(report, a)}
 <div class="split"><div>{figure}</div><div>{why}{_evidence(a)}{_recommendation(report, a)}</div></div>
 </article>
 """
+
+
+def _seeds(report: Report, a: AffectedClass) -> str:
+    """The class's accuracy in each run (seed) of the reference and of the group: one seed is not the change."""
+    comparison = report.comparison
+    assert comparison is not None  # only called with a comparison
+    parts = []
+    for group in (str(comparison.params["reference"]), a.group):
+        values = seed_values(report, group, a.class_index)
+        spans = ", ".join(
+            f'<span data-seed="{e(_seed(r.seed))}" data-run="{e(r.run)}" title="run {e(r.run)}">'
+            f'{f"seed {e(_seed(r.seed))} " if _seed(r.seed) else ""}{pct(r.value)}</span>'
+            for r in values.itertuples()
+        )
+        parts.append(f"{e(group)}: {spans or 'no run'}")
+    return (f'<p class="seeds">Per seed, accuracy on {_metric_words(report.metric)}: {" → ".join(parts)} '
+            f"(the dots on the bar chart).</p>")
+
+
+def _seed(x: Any) -> str:
+    if is_missing(x):
+        return ""
+    try:
+        return f"{int(x)}" if float(x) == int(float(x)) else str(x)
+    except (TypeError, ValueError):
+        return str(x)
 
 
 def _fraction(x: Any) -> str:
