@@ -55,6 +55,7 @@ from relabel.pairing import PairedRun, pair
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
+from relabel.thumbnails import add_thumbnails
 from relabel.wordnet import WordNetMapping, load_wordnet_map, map_to_wordnet
 
 __all__ = [
@@ -97,6 +98,7 @@ __all__ = [
     "WordNetMapping",
     "__version__",
     "categorise",
+    "add_thumbnails",
     "build_report",
     "build_transform",
     "compare",

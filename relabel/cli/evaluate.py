@@ -34,6 +34,9 @@ from relabel.recommendation import recommend
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Write a report here: index.html (a self-contained page), figures/*.png, summary.md.")
+@click.option("--images", "images_root", type=click.Path(exists=True, file_okay=False), metavar="ROOT",
+              help="With --report: the evaluation image folder (image keys are paths relative to it); each affected "
+                   "class's card shows thumbnails of a few of its images.  [default: the keys are listed]")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -46,7 +49,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
-             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
+             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None, top: int,
+             demo: bool,
              demo_seed: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
@@ -106,10 +110,17 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
                                  override_file=recommend_path)
     if recommendation is not None and recommend_path is not None:
         written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
+    if images_root and not report_dir:
+        raise click.UsageError("--images needs --report DIR: the thumbnails are shown in the report")
     if report_dir:
         from relabel.report import build_report, write_report
 
-        report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo)
+        report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo,
+                              annotations=annotations_used)
+        if images_root:
+            from relabel.thumbnails import add_thumbnails
+
+            report = add_thumbnails(report, images_root)
         written += write_report(report, report_dir)
     render_evaluations(evaluations, top=top, simulated=demo)
     if categorisation is not None and categorisation.wordnet_map is not None:

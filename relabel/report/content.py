@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from relabel.loading.annotations import Annotations
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, evaluation_table, overall_table
@@ -31,8 +32,32 @@ from relabel.export import read_results
 from relabel.overrides import Override, Overrides
 from relabel.recommendation import Recommendation
 
-__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table", "load_report",
-           "seed_values"]
+__all__ = ["EXAMPLE_BOUNDS", "AffectedClass", "Examples", "Report", "affected_classes", "build_report", "class_table",
+           "group_table", "load_report", "seed_values"]
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Image keys of one affected class in one run of its group (the group's first run).
+
+    ``moved``: images of the class predicted as ``partner`` (its top partner) in that run;
+    ``stayed``: images of the class predicted right; ``partner_own``: the partner's images
+    predicted as the partner. Each in annotation order, at most the bound it was built with.
+    """
+
+    run: str
+    partner_name: str
+    moved: tuple[str, ...]
+    stayed: tuple[str, ...]
+    partner_own: tuple[str, ...]
+
+    def keys(self) -> tuple[str, ...]:
+        """Every key, in the order the card shows them."""
+        return self.moved + self.stayed + self.partner_own
+
+
+#: At most this many images per card: moved to the partner, stayed right, the partner's own.
+EXAMPLE_BOUNDS = (6, 3, 3)
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,13 @@ class Report:
         The predictions are simulated (``relabel evaluate --demo``); the page says so at the top.
     source
         Where the results were read from (``None`` when built from objects).
+    examples
+        Per affected class (``(group, class_index)``), image keys of a few of its images
+        (:class:`Examples`); built from the evaluations when :func:`build_report` is given the
+        annotations, else empty.
+    thumbnails
+        Image key → ``data:image/jpeg;base64,…`` (:func:`relabel.thumbnails.add_thumbnails`);
+        keys without one are listed as text.
     """
 
     title: str
@@ -70,6 +102,8 @@ class Report:
     overrides: Overrides | None = None
     simulated: bool = False
     source: str | None = None
+    examples: dict[tuple[str, int], Examples] = field(default_factory=dict)
+    thumbnails: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_multilabels(self) -> bool:
@@ -92,6 +126,7 @@ def build_report(
     *,
     title: str | None = None,
     simulated: bool = False,
+    annotations: Annotations | None = None,
 ) -> Report:
     """Gather the results of ``relabel evaluate`` into a :class:`Report` (nothing is recomputed).
 
@@ -105,9 +140,13 @@ def build_report(
         The page's heading; default "relabel report" with the reference group.
     simulated
         Say on every page and summary that the predictions are simulated (the demo).
+    annotations
+        The annotations the runs were paired with: each affected class's card then lists a few
+        of its images (:class:`Examples`, :data:`EXAMPLE_BOUNDS`); give thumbnails with
+        :func:`relabel.thumbnails.add_thumbnails`.
     """
     overrides = recommendation.overrides if recommendation is not None else None
-    return Report(
+    report = Report(
         title=title or default_title(comparison),
         runs=overall_table(evaluations),
         per_class=evaluation_table(evaluations),
@@ -117,6 +156,43 @@ def build_report(
         overrides=overrides,
         simulated=simulated,
     )
+    if annotations is None or comparison is None:
+        return report
+    return replace(report, examples=_examples(report, evaluations, annotations))
+
+
+def _examples(report: Report, evaluations: Sequence[Evaluation], annotations: Annotations,
+              bounds: tuple[int, int, int] = EXAMPLE_BOUNDS) -> dict[tuple[str, int], Examples]:
+    """A few image keys per affected class, from the first run of its group (see :class:`Examples`)."""
+    first: dict[str, Evaluation] = {}
+    for evaluation in evaluations:
+        first.setdefault(str(evaluation.meta.group or ""), evaluation)
+    keys = np.asarray(annotations.images, dtype=object)
+    out = {}
+    for item in affected_classes(report):
+        found = first.get(item.group)
+        if found is None:
+            continue
+        frame = found.per_image.sort_values("row", kind="stable")
+        true, pred = frame["true_index"].to_numpy(), frame["pred_index"].to_numpy()
+        rows = frame["row"].to_numpy()
+        partner = -1
+        partner_name = ""
+        if not item.pairs.empty and "partner_index" in item.pairs and not is_missing(item.pairs["partner_index"].iloc[0]):
+            partner = int(item.pairs["partner_index"].iloc[0])
+            partner_name = str(item.pairs["partner_name"].iloc[0])
+        c = item.class_index
+
+        def pick(mask: np.ndarray, n: int, rows: np.ndarray = rows) -> tuple[str, ...]:
+            return tuple(str(k) for k in keys[rows[mask][:n]])
+
+        out[(item.group, c)] = Examples(
+            run=str(found.meta.name), partner_name=partner_name,
+            moved=pick((true == c) & (pred == partner), bounds[0]) if partner >= 0 else (),
+            stayed=pick((true == c) & (pred == c), bounds[1]),
+            partner_own=pick((true == partner) & (pred == partner), bounds[2]) if partner >= 0 else (),
+        )
+    return out
 
 
 def load_report(

@@ -324,6 +324,7 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
 <p>{numbers}</p>
 {_seeds(report, a)}
 <div class="split"><div>{figure}</div><div>{why}{_evidence(a)}{_recommendation(report, a)}</div></div>
+{_examples(report, a)}
 </article>
 """
 
@@ -343,6 +344,35 @@ def _seeds(report: Report, a: AffectedClass) -> str:
         parts.append(f"{e(group)}: {spans or 'no run'}")
     return (f'<p class="seeds">Per seed, accuracy on {_metric_words(report.metric)}: {" → ".join(parts)} '
             f"(the dots on the bar chart).</p>")
+
+
+def _examples(report: Report, a: AffectedClass) -> str:
+    """A few of the class's images: thumbnails where the report has them, else their keys."""
+    examples = report.examples.get((a.group, a.class_index))
+    if examples is None:
+        return ""
+    rows = [(f"predicted as {examples.partner_name}", examples.moved, "moved"),
+            ("predicted right", examples.stayed, "stayed"),
+            (f"{examples.partner_name}'s own images", examples.partner_own, "partner")]
+    parts = []
+    for label, keys, kind in rows:
+        if not keys:
+            continue
+        items = []
+        for key in keys:
+            data = report.thumbnails.get(key)
+            if data is not None and data.startswith("data:image/jpeg;base64,"):
+                items.append(f'<figure class="thumb" data-key="{e(key)}"><img src="{e(data)}" alt="{e(key)}" '
+                             f'title="{e(key)}" width="96" height="96"><figcaption>{e(key)}</figcaption></figure>')
+            else:
+                items.append(f'<code class="thumb-key" data-key="{e(key)}">{e(key)}</code>')
+        parts.append(f'<div class="thumbs" data-kind="{kind}"><p class="muted">{e(label)}</p>{"".join(items)}</div>')
+    if not parts:
+        return ""
+    shown = "" if report.thumbnails else (" Give <code>--images ROOT</code> (the evaluation image folder) to see "
+                                          "them as thumbnails.")
+    return (f'<div class="examples"><p class="muted">Some of its images in run {e(examples.run)} (the first of '
+            f"{e(a.group)}, in annotation order).{shown}</p>{''.join(parts)}</div>")
 
 
 def _seed(x: Any) -> str:

@@ -200,6 +200,9 @@
     out.headline = Array.prototype.map.call(document.querySelectorAll("#headline .big"), function (b) {
       return b.getAttribute("data-kind") + " " + b.querySelector("b").textContent;
     });
+    out.thumbnails = Array.prototype.filter.call(document.querySelectorAll("figure.thumb img"), function (img) {
+      return img.complete && img.naturalWidth > 0;
+    }).length;
     out.scripts = document.getElementsByTagName("script").length;
     out.images = Array.prototype.map.call(document.images, function (img) { return img.complete && img.naturalWidth > 0; });
     return out;
