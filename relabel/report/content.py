@@ -231,11 +231,12 @@ def load_report(
 
 
 def default_title(comparison: Comparison | None) -> str:
-    """"relabel report", and what was compared with what."""
+    """"relabel report", and what was compared with what (the groups' names, or their number past 3)."""
     if comparison is None:
         return "relabel report"
-    others = [g for g in comparison.summary["group"]]
-    return f"relabel report: {', '.join(others)} against {comparison.params['reference']}"
+    others = [str(g) for g in comparison.summary["group"]]
+    shown = ", ".join(others) if len(others) <= 3 else f"{len(others)} groups"
+    return f"relabel report: {shown} against {comparison.params['reference']}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -265,9 +265,10 @@ def _tradeoff_svg(report: Report, groups: list[str], summary: pd.DataFrame, *, w
         if not good:
             continue
         words = f"{g}: mean class change {y:+.1f} points, {int(x)} degraded classes"
+        left_side = sx(x) < left + 0.6 * (width - left - right)
         parts.append(f'<g class="tp" data-name="{e(g)}"><circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="5" tabindex="0">'
-                     f'<title>{e(words)}</title></circle><text class="lbl" x="{sx(x) + 7:.1f}" y="{sy(y) + 4:.1f}">'
-                     f"{e(g)}</text></g>")
+                     f'<title>{e(words)}</title></circle><text class="lbl" x="{sx(x) + (7 if left_side else -7):.1f}" '
+                     f'y="{sy(y) + 4:.1f}" text-anchor="{"start" if left_side else "end"}">{e(g)}</text></g>')
     parts.append(f'<text class="axis" x="{(left + width - right) / 2:.0f}" y="{height - 4}" text-anchor="middle">'
                  f"degraded (affected) classes</text>"
                  f'<text class="axis" transform="translate(12 {(top + height - bottom) / 2:.0f}) rotate(-90)" '

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+import struct
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -254,3 +256,14 @@ def test_closed_loop_page_in_the_browser(closed_loop, tmp_path):
     assert console == [] and outcome["ok"], outcome
     assert outcome["headline"] == [f"improved {len(comparison.improved)}"]
     assert outcome["matrix"]["improved"] == len(comparison.improved)
+
+
+@pytest.mark.parametrize("name", ["report-scatter.png", "report-seeds.png", "report-matrix.png",
+                                  "report-closed-loop.png", "report-thumbnails.png"])
+def test_screenshots_of_the_new_views_are_in_docs_and_the_readme(name):
+    root = Path(__file__).resolve().parents[2]
+    shot = root / "docs" / name
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24])[0] >= 800
+    assert len(data) < 300_000
+    assert f"](docs/{name})" in (root / "README.md").read_text(encoding="utf-8")
