@@ -52,6 +52,7 @@ from relabel.loading.runs import Run, RunMeta, load_run, write_run
 from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
+from relabel.provenance import Provenance, read_provenance
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
@@ -84,6 +85,7 @@ __all__ = [
     "OverridesError",
     "PairedRun",
     "PairingError",
+    "Provenance",
     "Recommendation",
     "Report",
     "Results",
@@ -120,6 +122,7 @@ __all__ = [
     "pair_evidence",
     "predict",
     "read_manifest",
+    "read_provenance",
     "read_results",
     "recommend",
     "simulate_runs",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from relabel.errors import InputError
 
-__all__ = ["atomic_path", "atomic_dir", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "atomic_dir", "folder_lock", "check_writable", "write_bytes", "write_text"]
 
 _UMASK_LOCK = threading.Lock()
 
@@ -53,11 +53,77 @@ def _mode_for(target: Path, *, directory: bool) -> int:
         return (0o777 if directory else 0o666) & ~_umask()
 
 
+def check_writable(path: str | Path, *, folder: bool = False) -> None:
+    """Refuse, before anything is computed, a target that cannot be written: under a file, or in a read-only folder.
+
+    ``folder``: ``path`` is a folder to be written (it must not be a file itself). The nearest
+    existing folder above the target must be writable (a new entry is created beside it).
+    """
+    target = Path(os.path.abspath(path))
+    if folder and target.exists() and not target.is_dir():
+        raise InputError(f"cannot write the folder {target}: it is a file")
+    if not folder and target.is_dir():
+        raise InputError(f"cannot write the file {target}: it is a folder")
+    above = target.parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir():
+        raise InputError(f"cannot write {target}: {above} is a file, not a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {target}: the folder {above} is not writable (permission denied)")
+
+
+@contextmanager
+def folder_lock(path: str | Path) -> Iterator[Path]:
+    """Hold the write lock of the folder ``path`` while the block runs; refuse when another process holds it.
+
+    The lock is ``fcntl.flock`` on a hidden file beside the folder (``.NAME.lock``: the folder
+    itself is swapped whole by :func:`atomic_dir`), holding the holder's process id; it is
+    removed when the block ends. The system releases a lock whose process died.
+    """
+    import fcntl
+
+    target = Path(path).resolve()
+    _parent(target)
+    lock = target.parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, _mode_for(lock, directory=False))
+        except OSError as e:
+            raise InputError(f"cannot lock {target}: cannot create {lock} ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise InputError(f"{target} is being written by another relabel process (process {holder}, which holds "
+                             f"{lock}); wait until it has finished, or write somewhere else") from None
+        try:  # the holder before us may have removed the file after we opened it: lock the one at the path
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield lock
+    finally:
+        try:
+            os.unlink(lock)
+        except OSError:
+            pass
+        os.close(fd)
+
+
 def _parent(target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise InputError(f"cannot write {target}: a part of {target.parent} is a file, not a folder") from None
+    except OSError as e:
+        raise InputError(f"cannot write {target}: cannot create the folder {target.parent} ({e.strerror})") from None
 
 
 @contextmanager
@@ -68,7 +134,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     target = Path(path)
     _parent(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise InputError(f"cannot write {target}: {e.strerror} (in {target.parent})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -114,7 +183,10 @@ def atomic_dir(path: str | Path, *, owned: Callable[[str], bool] | None = None) 
     if target.exists() and not target.is_dir():
         raise InputError(f"cannot write the folder {target}: it is a file")
     _parent(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    except OSError as e:
+        raise InputError(f"cannot write the folder {target}: {e.strerror} (in {target.parent})") from None
     try:
         yield staging
         os.chmod(staging, _mode_for(target, directory=True))

@@ -17,10 +17,11 @@ to :mod:`relabel.overrides` (``write``); every write goes through :mod:`relabel.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from relabel.labelspace import LabelSpace, imagenet_1k
 from relabel.overrides import Overrides
 from relabel.overrides import load as load_overrides
 from relabel.overrides import write as write_override_file
+from relabel.provenance import FILE_NAME as PROVENANCE_FILE
+from relabel.provenance import Provenance, collect, digest, read_provenance, write_provenance
 from relabel.recommendation import Recommendation
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "write_overrides",
     "write_recommendation",
     "write_recommendation_table",
+    "planned_outputs",
 ]
 
 _TABLES: dict[str, tuple[str, ...]] = {
@@ -76,6 +80,7 @@ _PARAMS = ("evaluate_params", "comparison_params", "categorisation_params", "rec
 
 RESULT_FILES: frozenset[str] = frozenset(
     [f"{name}{suffix}" for name in _TABLES for suffix in (".parquet", ".csv")] + [f"{name}.json" for name in _PARAMS]
+    + ["wordnet_map.csv", PROVENANCE_FILE]
 )
 """Every file name a results folder may hold; anything else in the folder is the user's."""
 
@@ -106,15 +111,20 @@ def _write_json(data: object, path: Path) -> Path:
     return _atomic.write_text(path, json.dumps(data, indent=2, default=str))
 
 
-def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path, *, simulated: bool = False) -> list[Path]:
+def write_evaluations(evaluations: list[Evaluation], out_dir: str | Path, *, simulated: bool = False,
+                      provenance: Provenance | None = None) -> list[Path]:
     """Write the per-class and overall tables (Parquet + CSV) and ``evaluate_params.json`` into ``out_dir``.
 
     ``evaluate_params.json`` records the runs and whether their predictions were simulated (the
-    demo), so that a report made later from the folder says so.
+    demo), so that a report made later from the folder says so, and, from ``provenance``, the
+    annotations, the label space and the command's options (the order file among them).
     """
     out = Path(out_dir)
     written = _write_tables({"per_class": evaluation_table(evaluations), "overall": overall_table(evaluations)}, out)
-    params = {"simulated": simulated, "runs": [ev.meta.to_dict() | ev.params for ev in evaluations]}
+    prov = provenance if provenance is not None else collect(evaluations, simulated=simulated)
+    params = {"simulated": simulated, "runs": [ev.meta.to_dict() | ev.params for ev in evaluations],
+              "annotations": dict(prov.annotations), "label_space": dict(prov.label_space),
+              "options": dict(prov.options)}
     written.append(_write_json(params, out / "evaluate_params.json"))
     return written
 
@@ -198,6 +208,7 @@ def write_results(
     *,
     simulated: bool = False,
     override_file: str | Path | None = None,
+    provenance: Provenance | None = None,
 ) -> list[Path]:
     """Write a whole results folder, all at once: the old results or the new ones, never a mix.
 
@@ -206,18 +217,67 @@ def write_results(
     earlier run that this one does not write (a comparison, when this run has none) are gone
     afterwards. Files and folders of your own in ``out_dir`` (an override file, a report) are
     kept. Returns the paths written, inside ``out_dir``.
+
+    The folder's ``provenance.json`` (:mod:`relabel.provenance`) states what wrote it and lists
+    every results file written, with its SHA-256; ``provenance`` gives the command line,
+    annotations and options (default: :func:`relabel.provenance.collect` of the evaluations).
     """
     final = Path(out_dir)
+    if provenance is None:
+        provenance = collect(list(evaluations), simulated=simulated)
     with _atomic.atomic_dir(final, owned=RESULT_FILES.__contains__) as staging:
-        written = write_evaluations(list(evaluations), staging, simulated=simulated)
+        written = write_evaluations(list(evaluations), staging, simulated=simulated, provenance=provenance)
         if comparison is not None:
             written += write_comparison(comparison, staging)
         if categorisation is not None:
             written += write_categorisation(categorisation, staging)
         if recommendation is not None:
             written += _write_recommendation_table(recommendation, staging, final, override_file)
+        files = {path.name: digest(path) for path in written}
+        written.append(write_provenance(dataclasses.replace(provenance, files=files), staging))
         names = [path.name for path in written]
     return [final / name for name in names]
+
+
+def planned_outputs(*, out: str | Path | None = None, recommend: str | Path | None = None,
+                    report: str | Path | None = None, inputs: Sequence[str | Path] = ()) -> list[Path]:
+    """Every file one ``relabel evaluate`` may write, checked before anything is computed or written.
+
+    ``out`` is the results folder (every name of :data:`RESULT_FILES`), ``recommend`` the
+    override file (and its flat ``.csv``), ``report`` the report folder (``index.html``,
+    ``summary.md``). Two outputs at one path, an output at one of the ``inputs`` (run files,
+    annotations, …), a target under a file or in a read-only folder are each an
+    :class:`InputError` naming both sides. Returns the paths.
+    """
+    owners: dict[Path, tuple[str, Path]] = {}
+
+    def add(path: Path, owner: str) -> None:
+        key = path.resolve()
+        if key in owners and owners[key][0] != owner:
+            raise InputError(f"{owner} would write {path}, which {owners[key][0]} writes too; choose another name "
+                             f"or folder")
+        owners[key] = (owner, path)
+
+    if out is not None:
+        _atomic.check_writable(out, folder=True)
+        for name in sorted(RESULT_FILES):
+            add(Path(out) / name, "the results folder (--out)")
+    if recommend is not None:
+        target = Path(recommend)
+        _atomic.check_writable(target)
+        for path in (target, target.with_suffix(".csv")):
+            add(path, "the override file (--recommend)")
+    if report is not None:
+        _atomic.check_writable(report, folder=True)
+        for name in ("index.html", "summary.md"):
+            add(Path(report) / name, "the report (--report)")
+    for given in inputs:
+        key = Path(given).resolve()
+        if key in owners:
+            owner, path = owners[key]
+            raise InputError(f"{owner} would write {path}, which is an input of this command ({given}); choose "
+                             f"another name or folder")
+    return [path for _, path in owners.values()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,6 +303,8 @@ class Results:
         ``evaluate_params.json`` says the predictions were simulated (the demo).
     source
         The folder.
+    provenance
+        What wrote the folder (``provenance.json``; ``None`` for a folder without one).
     """
 
     runs: pd.DataFrame
@@ -253,6 +315,7 @@ class Results:
     overrides: Overrides | None
     simulated: bool
     source: str
+    provenance: Provenance | None = None
 
 
 def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides | None = None) -> Results:
@@ -268,31 +331,76 @@ def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides |
     folder = Path(results_dir)
     if not folder.is_dir():
         raise InputError(f"results folder {folder} does not exist (write one with relabel evaluate --out {folder})")
-    runs = _table(folder, "overall")
-    per_class = _table(folder, "per_class")
+    provenance, listed = _listed(folder)
+    runs = _table(folder, "overall", listed=listed)
+    per_class = _table(folder, "per_class", listed=listed)
     space = _label_space(per_class, folder)
-    comparison = _comparison(folder, space) if (folder / "comparison_per_class.parquet").exists() else None
+    comparison = _comparison(folder, space, listed) if listed("comparison_per_class.parquet") else None
     categorisation = None
-    if (folder / "categorisation_classes.parquet").exists():
+    if listed("categorisation_classes.parquet"):
         if comparison is None:
             raise InputError(f"results folder {folder}: categorisation tables without comparison_per_class.parquet")
-        categorisation = Categorisation(_table(folder, "categorisation_pairs"),
-                                        _table(folder, "categorisation_classes"),
+        categorisation = Categorisation(_table(folder, "categorisation_pairs", listed=listed),
+                                        _table(folder, "categorisation_classes", listed=listed),
                                         _json(folder / "categorisation_params.json"))
     if overrides is not None and not isinstance(overrides, Overrides):
         overrides = load_overrides(overrides)
     recommendation = None
-    if (folder / "recommendation.parquet").exists():
-        recommendation, overrides = _recommendation(folder, overrides)
+    if listed("recommendation.parquet"):
+        recommendation, overrides = _recommendation(folder, overrides, listed)
     info = folder / "evaluate_params.json"
-    simulated = bool(_json(info).get("simulated", False)) if info.exists() else False
+    simulated = bool(_json(info).get("simulated", False)) if listed("evaluate_params.json") else False
     return Results(runs=runs, per_class=per_class, comparison=comparison, categorisation=categorisation,
-                   recommendation=recommendation, overrides=overrides, simulated=simulated, source=str(folder))
+                   recommendation=recommendation, overrides=overrides, simulated=simulated, source=str(folder),
+                   provenance=provenance)
 
 
-def _table(folder: Path, name: str, *, optional: bool = False) -> pd.DataFrame:
+def _listed(folder: Path) -> tuple[Provenance | None, Callable[[str], bool]]:
+    """The folder's provenance, and which results files to read: those it lists (without one, every one present:
+    a folder filled by the stage writers, :func:`write_evaluations` and the others, has none).
+
+    A results file the provenance does not list is another command's and is left unread (with
+    one warning naming them); a listed file that is missing is an error; a listed file whose
+    content changed since it was written is read, with a warning.
+    """
+    if not (folder / PROVENANCE_FILE).exists():  # the stage writers (write_evaluations, …) or an older relabel
+        return None, lambda name: (folder / name).exists()
+    provenance = read_provenance(folder)
+    unlisted = sorted(p.name for p in folder.iterdir() if p.name in RESULT_FILES and p.name != PROVENANCE_FILE
+                      and p.name not in provenance.files)
+    if unlisted:
+        shown = ", ".join(unlisted[:8]) + (f" and {len(unlisted) - 8} more" if len(unlisted) > 8 else "")
+        warnings.warn(f"results folder {folder}: left unread {len(unlisted)} results files that {PROVENANCE_FILE} does "
+                      f"not list ({shown}): an earlier or another command wrote them, not {_command(provenance)}",
+                      RelabelWarning, stacklevel=3)
+    checked: set[str] = set()
+
+    def listed(name: str) -> bool:
+        if name not in provenance.files:
+            return False
+        path = folder / name
+        if not path.is_file():
+            raise InputError(f"results folder {folder}: {name} is missing, but {PROVENANCE_FILE} lists it as written by "
+                             f"{_command(provenance)}")
+        if name not in checked:
+            checked.add(name)
+            expected = provenance.files[name]
+            if digest(path) != expected:
+                warnings.warn(f"{path} changed after {_command(provenance)} wrote it (its SHA-256 differs from the "
+                              f"one {PROVENANCE_FILE} records)", RelabelWarning, stacklevel=4)
+        return True
+
+    return provenance, listed
+
+
+def _command(provenance: Provenance) -> str:
+    return f"'{' '.join(provenance.command)[:200]}'" if provenance.command else "the write_results call it records"
+
+
+def _table(folder: Path, name: str, *, optional: bool = False,
+           listed: Callable[[str], bool] | None = None) -> pd.DataFrame:
     path = folder / f"{name}.parquet"
-    if not path.exists():
+    if not (listed(path.name) if listed is not None else path.exists()):
         if optional:
             return pd.DataFrame()
         raise InputError(f"results folder {folder}: {path.name} is missing (relabel evaluate --out {folder} writes it"
@@ -319,7 +427,8 @@ def _json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _recommendation(folder: Path, overrides: Overrides | None) -> tuple[Recommendation, Overrides | None]:
+def _recommendation(folder: Path, overrides: Overrides | None,
+                    listed: Callable[[str], bool]) -> tuple[Recommendation, Overrides | None]:
     """The recommendation table and, unless one was given, the override file it names (when still there)."""
     path = folder / "recommendation_params.json"
     info = _json(path)
@@ -338,7 +447,7 @@ def _recommendation(folder: Path, overrides: Overrides | None) -> tuple[Recommen
             warnings.warn(f"{path} names the override file {recorded}, which is not there: the report shows the "
                           f"recommendation without overrides (give --overrides FILE)", RelabelWarning, stacklevel=3)
     content = overrides if overrides is not None else Overrides(())
-    return Recommendation(content, _table(folder, "recommendation"), effect, params), overrides
+    return Recommendation(content, _table(folder, "recommendation", listed=listed), effect, params), overrides
 
 
 def _label_space(per_class: pd.DataFrame, folder: Path) -> LabelSpace:
@@ -355,21 +464,21 @@ def _label_space(per_class: pd.DataFrame, folder: Path) -> LabelSpace:
     return LabelSpace(keys=keys, names=names, name="results")
 
 
-def _comparison(folder: Path, space: LabelSpace) -> Comparison:
+def _comparison(folder: Path, space: LabelSpace, listed: Callable[[str], bool]) -> Comparison:
     params = _json(folder / "comparison_params.json")
     notes = tuple(str(n) for n in params.pop("notes", []) or [])
     for key in ("reference", "metric", "min_drop", "fdr", "n_bootstrap", "seed"):
         if key not in params:
             raise InputError(f"{folder / 'comparison_params.json'}: expected the key {key!r}")
-    flows = _table(folder, "comparison_flows").drop(columns=["partner_key", "partner_name"], errors="ignore")
+    flows = _table(folder, "comparison_flows", listed=listed).drop(columns=["partner_key", "partner_name"], errors="ignore")
     return Comparison(
         label_space=space,
-        group_means=_table(folder, "comparison_group_means"),
-        per_class=_table(folder, "comparison_per_class"),
+        group_means=_table(folder, "comparison_group_means", listed=listed),
+        per_class=_table(folder, "comparison_per_class", listed=listed),
         flows=flows,
-        summary=_table(folder, "comparison_summary"),
-        curves=_table(folder, "comparison_curves", optional=True),
-        best_strength=_table(folder, "comparison_best_strength", optional=True),
+        summary=_table(folder, "comparison_summary", listed=listed),
+        curves=_table(folder, "comparison_curves", optional=True, listed=listed),
+        best_strength=_table(folder, "comparison_best_strength", optional=True, listed=listed),
         params=params,
         notes=notes,
     )

@@ -7,24 +7,28 @@ from typing import Any
 
 import click
 
+from relabel._atomic import folder_lock
 from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
-from relabel.cli.render import (render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
-                                render_written)
+from relabel.cli.render import (echo, echo_json, render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
+                                render_written, verbosity_options)
 from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
-from relabel.export import write_recommendation, write_results
+from relabel.export import planned_outputs, write_recommendation, write_results
 from relabel.labelspace import load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
 from relabel.pairing import pair
 from relabel.progress import progress
+from relabel.provenance import collect
 from relabel.recommendation import recommend
+from relabel.summary import build_summary
 
 
 @click.command()
+@verbosity_options
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="[RUN_FILE]...")
 @run_options
 @annotation_options
@@ -41,6 +45,9 @@ from relabel.recommendation import recommend
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
 @click.option("--demo-seed", default=0, show_default=True, type=int, help="Seed of the simulated demo runs.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a machine-readable summary (JSON, schema relabel.summary/1, see docs/results.md) "
+                   "instead of the text.")
 def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: str | None, groups: tuple[str, ...],
              strengths: tuple[float, ...], seeds: tuple[int, ...], image_column: str | None, pred_column: str | None,
              score_column: str | None, order: str | None, canonical_order: bool, allow_chance: bool,
@@ -49,9 +56,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
-             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None, top: int,
-             demo: bool,
-             demo_seed: int) -> None:
+             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None,
+             top: int, demo: bool, demo_seed: int, as_json: bool) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -72,9 +78,21 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
       relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 --out results/
       relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
     """
+    if images_root and not report_dir:
+        raise click.UsageError("--images needs --report DIR: the thumbnails are shown in the report")
     if recommend_path is not None and Path(recommend_path).suffix.lower() not in {".json", ".yaml", ".yml"}:
         raise click.UsageError(f"--recommend {recommend_path}: expected a .json, .yaml or .yml name "
                                f"(a flat .csv is written beside it)")
+    ctx = click.get_current_context()
+    inputs = [*paths, *(spec.path for spec in run_specs), manifest, annotations, original_labels, label_space, order,
+              wordnet_map, hierarchy]
+    if manifest:
+        listed = read_manifest(manifest)
+        inputs += [*(spec.path for spec in listed.runs), listed.annotations, listed.label_space]
+    planned_outputs(out=out, recommend=recommend_path, report=report_dir,
+                    inputs=[p for p in inputs if p is not None and Path(p).is_file()])
+    for folder in dict.fromkeys(str(Path(d).resolve()) for d in (out, report_dir) if d):
+        ctx.with_resource(folder_lock(folder))  # held until the command ends: a second writer is refused
     if demo:
         if paths or run_specs or manifest:
             raise click.UsageError("--demo simulates its own runs; do not give run files with it")
@@ -106,12 +124,13 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
     written = []
     if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
+        provenance = collect(evaluations, annotations=annotations_used,
+                             annotations_source="real" if demo else _annotations_given(annotations, manifest),
+                             command=ctx.meta.get("relabel.argv", ()), options=ctx.params, simulated=demo)
         written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
-                                 override_file=recommend_path)
+                                 override_file=recommend_path, provenance=provenance)
     if recommendation is not None and recommend_path is not None:
         written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
-    if images_root and not report_dir:
-        raise click.UsageError("--images needs --report DIR: the thumbnails are shown in the report")
     if report_dir:
         from relabel.report import build_report, write_report
 
@@ -122,6 +141,10 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
 
             report = add_thumbnails(report, images_root)
         written += write_report(report, report_dir)
+    if as_json:
+        summary = build_summary(evaluations, comparison, categorisation, recommendation, simulated=demo)
+        echo_json({**summary, "written": [str(path) for path in written]})
+        return
     render_evaluations(evaluations, top=top, simulated=demo)
     if categorisation is not None and categorisation.wordnet_map is not None:
         render_wordnet_map(categorisation.wordnet_map)
@@ -130,7 +153,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if recommendation is not None:
         render_recommendation(recommendation, top=top)
     if comparison is None and len({ev.meta.group for ev in evaluations}) > 1:
-        click.echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
+        echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
 
 
@@ -173,3 +196,10 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
     evaluations = [evaluate_paired(pair(run, ann, allow_chance=allow_chance))
                    for run in progress(runs, desc="evaluate", unit="run")]
     return evaluations, ann, augmentations
+
+
+def _annotations_given(annotations: str | None, manifest: str | None) -> str | None:
+    """The annotations as the command named them: the option, else the manifest's entry."""
+    if annotations is not None or manifest is None:
+        return annotations
+    return read_manifest(manifest).annotations

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from relabel.cli.render import render_written
+from relabel.cli.render import echo, render_written, verbosity_options
 from relabel.inference.options import Decode, Interpolation, OnError, Precision
 
 
@@ -29,6 +29,7 @@ class _Triple(click.ParamType):
 
 
 @click.command()
+@verbosity_options
 @click.argument("model", metavar="MODEL")
 @click.argument("data", type=click.Path(exists=True, file_okay=False), metavar="DATA")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), metavar="RUN.parquet",
@@ -102,7 +103,9 @@ def predict(model: str, data: str, out: str, weights: str | None, arch: str | No
     """
     from relabel.inference import load_model
     from relabel.inference import predict as run_predict
+    from relabel.inference.prediction import check_out
 
+    check_out(out, data)  # before the model is loaded
     loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes,
                         trust_program=trust_program).with_preprocess(
         resize_size=resize_size, crop_size=crop_size, interpolation=interpolation, mean=mean, std=std,
@@ -115,6 +118,6 @@ def predict(model: str, data: str, out: str, weights: str | None, arch: str | No
     )
     if int(os.environ.get("RANK", "0")) == 0:
         k = run.topk_ids.shape[1]
-        click.echo(f"{run.meta.name}: {run.n_images} images, top-{k}{' and logits' if run.logits is not None else ''} "
+        echo(f"{run.meta.name}: {run.n_images} images, top-{k}{' and logits' if run.logits is not None else ''} "
                    f"from {loaded.description}")
         render_written([out])

@@ -2,17 +2,72 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 import pandas as pd
 
+from relabel._text import printable
 from relabel.categorisation import Categorisation, describe_loss_driver
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, multilabel_gaps
+from relabel.progress import enable as enable_progress
 from relabel.recommendation import Recommendation
+
+
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """``--quiet``: print nothing to stdout and no ``wrote`` lines (errors and warnings still go to stderr)."""
+    global _quiet
+    _quiet = quiet
+
+
+def echo(text: str = "", *, err: bool = False, bold: bool = False, fg: str | None = None, raw: bool = False) -> None:
+    """Print one line, its control and bidi characters escaped (``raw``: the caller escaped and styled it)."""
+    if _quiet:
+        return
+    line = text if raw else printable(text)
+    click.secho(line, err=err, bold=bold or None, fg=fg)
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as one JSON document (``--json``): text is JSON-escaped, so no control character is printed raw.
+
+    ``--quiet`` holds here too.
+    """
+    if _quiet:
+        return
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False))
+
+
+def verbosity_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``-v/--verbose`` and ``-q/--quiet``, on the group and on each command (before or after its name).
+
+    Given either place, a flag holds for the whole command; the two together are a usage error.
+    """
+
+    def chosen(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if not value:
+            return
+        root = ctx.find_root()
+        seen = root.meta.setdefault("relabel.verbosity", set())
+        seen.add(param.name)
+        if {"verbose", "quiet"} <= seen:
+            raise click.UsageError("-v/--verbose and -q/--quiet contradict each other; give one")
+        if param.name == "verbose":
+            enable_progress(True)
+        else:
+            set_quiet(True)
+
+    f = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=chosen,
+                     help="Print nothing but errors and warnings (no summary, no 'wrote' lines).")(f)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=chosen,
+                        help="Show progress bars on stderr.")(f)
 
 
 def _pct(x: float) -> str:
@@ -25,20 +80,22 @@ def _text(value: Any) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> None:
+    headers = [printable(h) for h in headers]
+    rows = [[printable(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align))
 
-    click.secho(line(headers), bold=True)
+    echo(line(headers), bold=True)
     for row in rows:
-        click.echo(line(row))
+        echo(line(row))
 
 
 def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simulated: bool = False) -> None:
     """Overall accuracy per run, then the classes whose multi-label accuracy differs most from original."""
     if simulated:
-        click.secho(
+        echo(
             "SIMULATED PREDICTIONS: the runs below come from relabel.synthetic, not from trained models. "
             "The label space and ReaL annotations are real.",
             fg="magenta", bold=True,
@@ -51,18 +108,18 @@ def render_evaluations(evaluations: Sequence[Evaluation], *, top: int = 10, simu
     _table(["run", "group", "images", "top-1", "multi-label"], rows, "llrrr")
     partial = [ev for ev in evaluations if ev.overall["n_images"] < ev.overall["n_annotated"]]
     for ev in partial:
-        click.echo(
+        echo(
             f"note: run {ev.meta.name!r} covers {ev.overall['n_images']} of {ev.overall['n_annotated']} annotated images; "
             f"its accuracies are over those images only."
         )
     if not all(ev.has_multilabels for ev in evaluations):
-        click.echo("note: the annotations have no multi-label sets; only original-label accuracy was computed.")
+        echo("note: the annotations have no multi-label sets; only original-label accuracy was computed.")
         return
     gaps = multilabel_gaps(evaluations).head(top)
     if gaps.empty:
         return
-    click.echo()
-    click.secho(f"Classes where multi-label scoring changes accuracy most (mean over {len(evaluations)} runs):", bold=True)
+    echo()
+    echo(f"Classes where multi-label scoring changes accuracy most (mean over {len(evaluations)} runs):", bold=True)
     _table(
         ["class", "key", "images", "original", "multi-label", "gap"],
         [[r.class_name[:32], str(r.class_key), str(int(r.n_images)), _pct(r.acc_original), _pct(r.acc_multilabel),
@@ -92,8 +149,8 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
     """Per group: the net change, affected classes (drop, interval, q, partner, category, reason), improved classes."""
     params = comparison.params
     metric = params["metric"]
-    click.echo()
-    click.secho(
+    echo()
+    echo(
         f"Comparison with reference group {params['reference']!r} (metric: {metric}; affected = drop >= "
         f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}, improved = rise >= "
         f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}; a partner = a class whose share of the "
@@ -102,7 +159,7 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
         bold=True,
     )
     for note in comparison.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")
     names = comparison.label_space.table().set_index("class_index")["class_name"]
     summary = comparison.summary.set_index("group")
     headers = ["class", "reference"]
@@ -110,47 +167,48 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
         affected = rows[rows["affected"]].sort_values(f"delta_{metric}", kind="stable")
         improved = rows[rows["improved"]].sort_values(f"delta_{metric}", ascending=False, kind="stable")
         line = summary.loc[group]
-        click.echo(f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
+        echo(f"{group}: mean class accuracy {100 * line[f'mean_delta_{metric}']:+.1f} points; "
                    f"{int(line['n_affected'])} affected class{'es' if int(line['n_affected']) != 1 else ''}, "
                    f"{int(line['n_improved'])} improved")
         for text in (comparison.net_summary(group), comparison.explanation_summary(group)):
             if text:
-                click.echo(f"  {text}")
+                echo(f"  {text}")
         columns = [*headers, group[:12], "delta", "95% CI", "q"]
         if not affected.empty:
             flows = comparison.flows[(comparison.flows["group"] == group) & (comparison.flows["rank"] == 1)]
             _table([*columns, "predictions went to"],
                    _class_rows(affected.head(top), metric, flows.set_index("class_index"), names), "lrrrrrl")
             why = categorisation.classes[categorisation.classes["group"] == group].set_index("class_index")
-            click.echo()
+            echo()
             for r in affected.head(top).itertuples():
                 if r.class_index not in why.index:
                     continue
                 w = why.loc[r.class_index]
-                name = click.style(r.class_name, bold=True)
+                name = "  " + click.style(printable(r.class_name), bold=True)
                 confidence = f"; {w['confidence']} confidence" if w.get("confidence") else ""
                 if pd.isna(w["partner_index"]):
-                    click.echo(f"  {name} [{w['category']}{confidence}]: {w['reason']}")
+                    echo(name + printable(f" [{w['category']}{confidence}]: {w['reason']}"), raw=True)
                     continue
                 driver = describe_loss_driver(w["loss_driver"], r.class_name, w["partner_name"])
-                click.echo(f"  {name} [{w['category']}{confidence}{'; ' + driver if driver else ''}]: {w['reason']}")
+                echo(name + printable(f" [{w['category']}{confidence}{'; ' + driver if driver else ''}]: {w['reason']}"),
+                     raw=True)
                 if w["other_pairs"]:
-                    click.echo(f"      also lost predictions to: {w['other_pairs']}")
+                    echo(f"      also lost predictions to: {w['other_pairs']}")
             if len(affected) > top:
-                click.echo(f"… and {len(affected) - top} more (see --out)")
+                echo(f"… and {len(affected) - top} more (see --out)")
         if not improved.empty:
-            click.echo()
-            click.secho(f"  Improved classes ({group} against {params['reference']}):", bold=True)
+            echo()
+            echo(f"  Improved classes ({group} against {params['reference']}):", bold=True)
             _table(columns, _class_rows(improved.head(top), metric, None, names), "lrrrrr")
             if len(improved) > top:
-                click.echo(f"… and {len(improved) - top} more (see --out)")
+                echo(f"… and {len(improved) - top} more (see --out)")
 
 
 def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> None:
     """What to change: one line per affected class, then the expected effect on the average."""
     params = recommendation.params
-    click.echo()
-    click.secho(f"Recommendation (default recipe {params['default_group']!r}, overrides target: {params['target']}):",
+    echo()
+    echo(f"Recommendation (default recipe {params['default_group']!r}, overrides target: {params['target']}):",
                 bold=True)
     rows = []
     for r in recommendation.table.head(top).itertuples():
@@ -158,7 +216,7 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
                      _pct(r.acc_default), _pct(r.acc_expected)])
     _table(["class", "category", "action", "setting", "override covers", "now", "expected"], rows, "lllllrr")
     effect = recommendation.effect
-    click.echo(
+    echo(
         f"mean class accuracy: {100 * effect['mean_acc_default']:.2f}% with the default recipe, "
         f"{100 * effect['mean_acc_expected']:.2f}% expected with the overrides "
         f"({100 * effect['expected_change']:+.2f} points; estimate: each class keeps the accuracy it had "
@@ -169,18 +227,18 @@ def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> N
 def render_wordnet_map(table: pd.DataFrame, *, top: int = 10) -> None:
     """Which WordNet synset the class names got: counts, then every name not matched exactly."""
     mapped = table["synset"].notna()
-    click.echo()
-    click.secho(f"WordNet hierarchy from the class names: {int(mapped.sum())} of {len(table)} mapped "
+    echo()
+    echo(f"WordNet hierarchy from the class names: {int(mapped.sum())} of {len(table)} mapped "
                 f"({', '.join(f'{k} {v}' for k, v in table['match'].value_counts().items())}):", bold=True)
     notable = table[(table["match"] != "exact lemma") | (table["n_senses"].fillna(1) > 1)]
     for r in notable.head(top).itertuples():
         target = f"{r.synset} '{r.synset_name}'" if r.synset else "unmapped"
-        click.echo(f"  {r.class_name} -> {target}: {r.reason}")
+        echo(f"  {r.class_name} -> {target}: {r.reason}")
     if len(notable) > top:
-        click.echo(f"  … and {len(notable) - top} more (see wordnet_map.csv with --out)")
+        echo(f"  … and {len(notable) - top} more (see wordnet_map.csv with --out)")
 
 
 def render_written(paths: Sequence[object]) -> None:
     """List the files a command wrote (to stderr, so stdout stays the summary)."""
     for path in paths:
-        click.echo(f"wrote {path}", err=True)
+        echo(f"wrote {path}", err=True)

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from relabel.cli.render import render_written
+from relabel.cli.render import render_written, verbosity_options
 from relabel.report import load_report, write_report
 
 
 @click.command()
+@verbosity_options
 @click.argument("results", type=click.Path(exists=True, file_okay=False), metavar="RESULTS_DIR")
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write index.html, summary.md and figures/ here.  [default: RESULTS_DIR/report]")

@@ -46,7 +46,7 @@ from torch import nn
 
 from relabel._vocab import Vocabulary
 from relabel.errors import InputError, LabelSpaceError
-from relabel.inference.data import ImageSource, open_images
+from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, open_images
 from relabel.inference.decode import (
     DecodedImages,
     EncodedImages,
@@ -182,6 +182,8 @@ def predict(
     meta_fields = check_meta_fields({"name": name, "group": group, "strength": strength, "seed": seed},
                                     where="predict")
     space = load_label_space(label_space) if label_space is not None else None
+    if out is not None:
+        check_out(out, data)
     loaded = load_model(model, arch=arch, weights=weights, num_classes=num_classes, trust_program=trust_program)
     if preprocess is not None:
         loaded = loaded.with_preprocess(preprocess)
@@ -197,6 +199,25 @@ def predict(
         return job.run(meta, None if out is None else Path(out), restart)
     finally:
         ranks.close()
+
+
+def check_out(out: str | Path, data: Any) -> None:
+    """Refuse an output path before anything is computed: one of the input images, or a name not ending in .parquet.
+
+    A run is written in relabel's Parquet schema (:func:`relabel.write_run`), so ``out`` must
+    end in ``.parquet`` (a ``.csv`` name would hold Parquet); ``out`` inside the image folder
+    ``data`` at an image file (or at ``data`` itself) would overwrite an input.
+    """
+    target = Path(out).resolve()
+    if isinstance(data, (str, Path)):
+        root = Path(data).resolve()
+        image = target.is_file() and target.suffix.lower() in IMAGE_SUFFIXES
+        if target == root or (image and target.is_relative_to(root)):
+            raise InputError(f"predict: out={str(out)!r} is one of the input images (under {data}); writing the run "
+                             f"there would overwrite it")
+    if target.suffix.lower() != ".parquet":
+        raise InputError(f"predict: out={str(out)!r}: a run is written in relabel's Parquet schema, so its name must "
+                         f"end in .parquet (supported: .parquet; relabel evaluate and pandas.read_parquet read it)")
 
 
 @dataclass(frozen=True)
@@ -345,7 +366,8 @@ class _Job:
         run = None
         if self.ranks.is_main:
             try:
-                run = merge(folder, self.shards, plan_id, meta, out)
+                origin = {"model": plan["model"], "model_sha256": plan["model_sha256"]}
+                run = merge(folder, self.shards, plan_id, meta, out, origin=origin)
             except Exception as e:
                 error = e
         self.ranks.agree(error)

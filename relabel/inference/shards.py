@@ -124,7 +124,8 @@ class ShardWriter:
             pq.write_table(table, tmp)
 
 
-def merge(folder: Path, shards: list[Shard], plan_id: str, meta: RunMeta, out: Path) -> Run:
+def merge(folder: Path, shards: list[Shard], plan_id: str, meta: RunMeta, out: Path,
+          origin: dict[str, Any] | None = None) -> Run:
     """Concatenate every shard in image order and write the run atomically."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -141,7 +142,7 @@ def merge(folder: Path, shards: list[Shard], plan_id: str, meta: RunMeta, out: P
     if run.n_images == 0:
         raise InputError(f"{out}: no image could be read ({format_offenders([k for k, _ in skipped])})")
     warn_skipped(skipped)
-    write_run(run, out)
+    write_run(run, out, origin=origin)
     return run
 
 

@@ -633,12 +633,25 @@ def run_to_arrow(run: Run) -> pa.Table:
     return table.replace_schema_metadata({METADATA_KEY: json.dumps(run.meta.to_dict()).encode()})
 
 
-def write_run(run: Run, path: str | Path) -> Path:
-    """Write a run in relabel's Parquet schema (:func:`run_to_arrow`), atomically; :func:`load_run` reads it back."""
+ORIGIN_KEY = b"relabel.origin"
+"""Schema metadata key of what made a run (``relabel predict`` records its model there); not read back into the run."""
+
+
+def write_run(run: Run, path: str | Path, *, origin: Mapping[str, Any] | None = None) -> Path:
+    """Write a run in relabel's Parquet schema (:func:`run_to_arrow`), atomically; :func:`load_run` reads it back.
+
+    ``origin`` (JSON-serialisable: ``relabel predict`` gives its model's description and hash)
+    is stored under the schema metadata key :data:`ORIGIN_KEY`, for a results folder's
+    provenance to name.
+    """
     import pyarrow.parquet as pq
 
+    table = run_to_arrow(run)
+    if origin is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               ORIGIN_KEY: json.dumps(dict(origin)).encode()})
     with atomic_path(path) as tmp:
-        pq.write_table(run_to_arrow(run), tmp)
+        pq.write_table(table, tmp)
     return Path(path)
 
 

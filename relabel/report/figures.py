@@ -1,4 +1,4 @@
-"""Figures of a report as PNG files (matplotlib, Agg backend, imported only when drawing).
+"""Figures of a report as PNG files (matplotlib's object API, imported only when drawing; the backend is left alone).
 
 * ``scatter-<i>-<group>.png``: per compared group, each class's accuracy change under original
   labels (x) against under multi-labels (y), in percentage points; affected classes in red,
@@ -53,17 +53,36 @@ class Figure:
     png: bytes
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise InputError(
-            "the report's figures need matplotlib, which is not installed: pip install 'relabel[report]'"
-        ) from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+class _Matplotlib:
+    """What the figures need from matplotlib, through its object API (``matplotlib.figure.Figure``).
 
-    return plt
+    Neither ``pyplot`` nor a backend is touched: the caller's backend (a notebook's inline one)
+    stays as it was, and no figure joins pyplot's list of open figures.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import matplotlib
+            import matplotlib.figure
+        except ImportError:
+            raise InputError(
+                "the report's figures need matplotlib, which is not installed: pip install 'relabel[report]'"
+            ) from None
+        self._mpl: Any = matplotlib
+
+    def rc_context(self, rc: dict[str, Any]) -> Any:
+        return self._mpl.rc_context(rc)
+
+    def subplots(self, figsize: tuple[float, float]) -> tuple[Any, Any]:
+        fig = self._mpl.figure.Figure(figsize=figsize)
+        return fig, fig.subplots()
+
+    def get_cmap(self, name: str) -> Any:
+        return self._mpl.colormaps[name]
+
+
+def _pyplot() -> Any:
+    return _Matplotlib()
 
 
 def _text(value: Any) -> str:
@@ -74,9 +93,6 @@ def _text(value: Any) -> str:
 def _png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return buffer.getvalue()
 
 

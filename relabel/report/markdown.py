@@ -3,7 +3,8 @@
 The headline, the affected classes with their category, reason and override, and links to the
 figures (``figures/…``, relative to the summary). User-given text is escaped for Markdown and
 HTML (GitHub renders inline HTML), so a class named ``<script>`` or ``a|b`` stays text and
-cannot break a table.
+cannot break a table; control characters (a bare ``\r``, escape sequences) and bidirectional
+overrides (U+202E) are shown as their escapes (``\r``, ``\u202e``), never raw.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from relabel._text import printable
 from relabel.categorisation import describe_loss_driver
 from relabel.report.content import (
     Report,
@@ -43,8 +45,8 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 def md(value: Any) -> str:
     """Escape any value as Markdown text (also inside a table cell)."""
     text = "" if value is None or is_missing(value) else str(value)
-    text = html.escape(text, quote=False)
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    text = html.escape(printable(text.replace("\n", " ")), quote=False)  # \r, escapes and bidi overrides visible
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 def render_markdown(report: Report, figures: Sequence[Figure], *, max_classes: int = 30) -> str:

@@ -166,6 +166,14 @@ def test_the_order_of_runs_in_a_manifest_does_not_change_any_output(tmp_path):
         outputs.append(result.output)
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert files == sorted(p.name for p in (tmp_path / "b").iterdir()) and "comparison_per_class.csv" in files
-    for name in files:
+    stated = {"provenance.json", "evaluate_params.json"}  # they state the command, which names other files
+    for name in sorted(set(files) - stated):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    params = [json.loads((tmp_path / name / "evaluate_params.json").read_text()) for name in "ab"]
+    assert [{k: v for k, v in p.items() if k != "options"} for p in params] == [
+        {k: v for k, v in params[0].items() if k != "options"}] * 2
+    provenance = [json.loads((tmp_path / name / "provenance.json").read_text()) for name in "ab"]
+    assert provenance[0]["runs"] == provenance[1]["runs"]
+    assert {n: d for n, d in provenance[0]["files"].items() if n not in stated} == {
+        n: d for n, d in provenance[1]["files"].items() if n not in stated}
     assert outputs[0].replace(str(tmp_path / "a"), "") == outputs[1].replace(str(tmp_path / "b"), "")

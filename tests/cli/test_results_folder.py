@@ -65,7 +65,7 @@ def test_a_second_run_replaces_the_whole_folder_and_keeps_your_files(files):
     second = _evaluate(files, out)  # no --reference: no comparison this time
     assert second.exit_code == 0, second.output
     assert _names(out) == ["evaluate_params.json", "notes.txt", "overall.csv", "overall.parquet", "per_class.csv",
-                           "per_class.parquet", "report"]
+                           "per_class.parquet", "provenance.json", "report"]
     assert (out / "notes.txt").read_text() == "my notes"
     # what relabel report reads back is this run's results alone (before: the old comparison beside new tables)
     results = relabel.read_results(out)

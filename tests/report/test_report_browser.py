@@ -128,6 +128,7 @@ def test_markdown_escaping():
     assert md("a|b *c* [d](e) `x` _y_ ~z~ #w") == r"a\|b \*c\* \[d\](e) \`x\` \_y\_ \~z\~ \#w"
     assert md(SCRIPT_NAME) == "&lt;script&gt;alert(1)&lt;/script&gt;"
     assert md("two\nlines") == "two lines"
+    assert md("a\rb\u202ec\x1b[2J") == r"a\\rb\\u202ec\\x1b\[2J"  # no bare \r, bidi override or escape sequence
 
 
 def test_figures_draw_names_as_text_and_file_names_are_safe(tiny):
