@@ -4,8 +4,9 @@
 
 Renders the simulated demo, the 5 recipes × 3 losses sweep (tests/report/sweep.py), the closed
 loop (rrc-0.5 compared with rrc-0.08) and a small file-based set with thumbnails, then takes one
-headless-Chromium screenshot per new view. For the scatter, a copy of the page marks one point as
-clicked, as page.js does on a click. Each PNG is quantised to a palette to stay under 300 KB.
+headless-Chromium screenshot per new view (the provenance of the file-based set). For the
+scatter, a copy of the page marks one point as clicked, as page.js does on a click. Each PNG is
+quantised to a palette to stay under 300 KB.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def main() -> None:
     (work / "thumbs.html").write_text(page[:page.index("<main>") + 6] + page[card:page.index("</article>", card)]
                                       + "</article></main></body></html>", encoding="utf-8")
     shoot(work / "thumbs.html", "report-thumbnails.png", "", 900, work)
+    shoot(isolate(files / "report" / "index.html", "provenance", work), "report-provenance.png", "", 560, work)
     shutil.rmtree(work)
 
 

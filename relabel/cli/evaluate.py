@@ -123,10 +123,12 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
     written = []
-    if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
+    provenance = None
+    if out or report_dir:
         provenance = collect(evaluations, annotations=annotations_used,
                              annotations_source="real" if demo else _annotations_given(annotations, manifest),
                              command=ctx.meta.get("relabel.argv", ()), options=ctx.params, simulated=demo)
+    if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
         written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
                                  override_file=recommend_path, provenance=provenance)
     if recommendation is not None and recommend_path is not None:
@@ -135,7 +137,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         from relabel.report import build_report, write_report
 
         report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo,
-                              annotations=annotations_used)
+                              annotations=annotations_used, provenance=provenance)
         if images_root:
             from relabel.thumbnails import add_thumbnails
 

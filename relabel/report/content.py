@@ -30,6 +30,7 @@ from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, evaluation_table, overall_table
 from relabel.export import read_results
 from relabel.overrides import Override, Overrides
+from relabel.provenance import Provenance
 from relabel.recommendation import Recommendation
 
 __all__ = ["EXAMPLE_BOUNDS", "AffectedClass", "Examples", "Report", "affected_classes", "build_report", "class_table",
@@ -91,6 +92,9 @@ class Report:
     thumbnails
         Image key → ``data:image/jpeg;base64,…`` (:func:`relabel.thumbnails.add_thumbnails`);
         keys without one are listed as text.
+    provenance
+        What made the results (:class:`relabel.provenance.Provenance`: the folder's
+        ``provenance.json``, or what ``relabel evaluate`` collected); ``None`` when not known.
     """
 
     title: str
@@ -104,6 +108,7 @@ class Report:
     source: str | None = None
     examples: dict[tuple[str, int], Examples] = field(default_factory=dict)
     thumbnails: dict[str, str] = field(default_factory=dict)
+    provenance: Provenance | None = None
 
     @property
     def has_multilabels(self) -> bool:
@@ -127,6 +132,7 @@ def build_report(
     title: str | None = None,
     simulated: bool = False,
     annotations: Annotations | None = None,
+    provenance: Provenance | None = None,
 ) -> Report:
     """Gather the results of ``relabel evaluate`` into a :class:`Report` (nothing is recomputed).
 
@@ -144,6 +150,9 @@ def build_report(
         The annotations the runs were paired with: each affected class's card then lists a few
         of its images (:class:`Examples`, :data:`EXAMPLE_BOUNDS`); give thumbnails with
         :func:`relabel.thumbnails.add_thumbnails`.
+    provenance
+        What made the results (:func:`relabel.provenance.collect`), shown in the page's
+        "Provenance" section; without it the section lists the runs the report knows.
     """
     overrides = recommendation.overrides if recommendation is not None else None
     report = Report(
@@ -155,6 +164,7 @@ def build_report(
         recommendation=recommendation,
         overrides=overrides,
         simulated=simulated,
+        provenance=provenance,
     )
     if annotations is None or comparison is None:
         return report
@@ -227,6 +237,7 @@ def load_report(
         overrides=results.overrides,
         simulated=results.simulated if simulated is None else simulated,
         source=results.source,
+        provenance=results.provenance,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import shlex
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -71,6 +72,7 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
         matrix_section(report),
         _affected_section(report, affected, by_name, max_classes),
         _table_section(report),
+        _provenance_section(report),
     ]
     nav = [("headline", "Headline")]
     if any(name.startswith("scatter-") for name in by_name):
@@ -82,6 +84,7 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
     if affected:
         nav.append(("affected", f"Affected classes ({len(affected)})"))
     nav.append(("classes", "All classes"))
+    nav.append(("provenance", "Provenance"))
     banner = f'<p class="simulated" role="alert">{e(SIMULATED)}</p>' if report.simulated else ""
     source = f" from <code>{e(report.source)}</code>" if report.source else ""
     return f"""<!DOCTYPE html>
@@ -547,3 +550,77 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
     attrs = f' data-group="{e(r.get("group", ""))}" data-status="{e(status)}" data-search="{e(search.lower())}"'
     css = {"affected": ' class="is-affected"', "improved": ' class="is-improved"', "": ""}.get(status, ' class="is-explained"')
     return f"<tr{css}{attrs}>{''.join(cells)}</tr>"
+
+
+# --------------------------------------------------------------------------------------------
+# provenance
+
+
+def _provenance_section(report: Report) -> str:
+    """Who made what: the run files, annotations, label space, relabel version and command."""
+    prov = report.provenance
+    if prov is None:
+        return _provenance_known(report)
+    runs = []
+    for r in prov.runs:
+        sha = f'<code title="{e(r.sha256)}">{e(r.sha256[:12])}…</code>' if r.sha256 else ""
+        model = ""
+        if r.model:
+            model = e(r.model) + (f' <code title="{e(r.model_sha256)}">{e(r.model_sha256[:12])}…</code>'
+                                  if r.model_sha256 else "")
+        runs.append(
+            f"<tr><td><code>{e(r.path)}</code></td><td class=num>{'' if r.size is None else f'{r.size:,}'}</td>"
+            f"<td>{sha}</td><td>{e(r.name)}</td><td>{e(r.group or '')}</td>"
+            f"<td class=num>{'' if r.strength is None else e(f'{r.strength:g}')}</td>"
+            f"<td class=num>{'' if r.seed is None else e(r.seed)}</td><td>{model}</td></tr>"
+        )
+    command = " ".join(shlex.quote(a) for a in prov.command) if prov.command else "(called from Python)"
+    files = "".join(f"<tr><td><code>{e(name)}</code></td><td class=num>{d.size:,}</td>"
+                    f'<td><code title="{e(d.sha256)}">{e(d.sha256[:12])}…</code></td></tr>'
+                    for name, d in sorted(prov.files.items()))
+    options = "".join(f"<tr><td><code>{e(k)}</code></td><td><code>{e(v)}</code></td></tr>"
+                      for k, v in prov.options.items() if v not in (None, (), [], False))
+    return f"""<section id="provenance">
+<h2>Provenance</h2>
+<p>Made by relabel <b>{e(prov.relabel_version)}</b> at {e(prov.created)}{" from simulated predictions" if prov.simulated
+    else ""}. Command: <code class="command">{e(command)}</code></p>
+<p>Annotations: {_mapping(prov.annotations)}. Label space: {_mapping(prov.label_space)}.</p>
+<div class="scroll"><table class="provenance"><caption>Run files (SHA-256 of each file; hover for all of it)</caption>
+<thead><tr><th>path</th><th>bytes</th><th>sha256</th><th>run</th><th>group</th><th>strength</th><th>seed</th>
+<th>model (from relabel predict)</th></tr></thead>
+<tbody>{"".join(runs)}</tbody></table></div>
+{f'<details><summary>Options of the command</summary><table class="provenance">{options}</table></details>' if options
+    else ""}
+{f'<details><summary>Results files written</summary><table class="provenance">{files}</table></details>' if files
+    else ""}
+</section>
+"""
+
+
+def _mapping(values: Any) -> str:
+    items = [f"{e(k)} <code>{e(v)}</code>" for k, v in dict(values).items() if v not in (None, "")]
+    return ", ".join(items) or "not recorded"
+
+
+def _provenance_known(report: Report) -> str:
+    """Without a provenance record: the runs, label space and version this report knows of."""
+    runs = report.runs
+    rows = "".join(
+        f"<tr><td>{e(r.run)}</td><td>{e('' if is_missing(r.group) else r.group)}</td>"
+        f"<td class=num>{'' if is_missing(r.strength) else e(f'{float(r.strength):g}')}</td>"
+        f"<td class=num>{e(_seed(r.seed))}</td></tr>"
+        for r in runs.itertuples()
+    )
+    space = ""
+    if report.comparison is not None:
+        label_space = report.comparison.label_space
+        space = f" Label space: {e(label_space.name or 'unnamed')}, {len(label_space)} classes."
+    return f"""<section id="provenance">
+<h2>Provenance</h2>
+<p>No provenance record came with these results (<code>provenance.json</code> is written by
+<code>relabel evaluate --out DIR</code>): the run files' paths, digests and the command are not known. This page
+was made by relabel {e(__version__)}{f" from <code>{e(report.source)}</code>" if report.source else ""}.{space}</p>
+<table class="provenance"><thead><tr><th>run</th><th>group</th><th>strength</th><th>seed</th></tr></thead>
+<tbody>{rows}</tbody></table>
+</section>
+"""

@@ -7,6 +7,7 @@ written with Pillow (noise, the worst case for JPEG size), some with hostile nam
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -21,9 +22,11 @@ from click.testing import CliRunner
 from PIL import Image
 from test_report_browser import SCRIPT_NAME, _open, _tiny_report, needs_chromium
 
+import relabel
 from relabel import Run, RunMeta, write_run
 from relabel.cli.main import cli
 from relabel.errors import InputError
+from relabel.report import write_report
 from relabel.report.content import Examples
 from relabel.thumbnails import add_thumbnails, thumbnail
 
@@ -188,3 +191,44 @@ def test_thumbnails_decode_in_the_browser(thumbs, tmp_path):
     assert outcome["scripts"] == 1
     assert len(outcome["images"]) >= 12 + 3 and all(outcome["images"])
     assert outcome["thumbnails"] == 12
+
+
+# --------------------------------------------------------------------------------------------
+# provenance (the same files through the CLI)
+
+
+def test_the_provenance_names_every_run_file_with_its_digest_and_the_command(thumbs):
+    root, _, _ = thumbs
+    page = (root / "report" / "index.html").read_text(encoding="utf-8")
+    section = re.search(r'<section id="provenance">.*?</section>', page, re.S).group(0)
+    for path in sorted(root.glob("*.parquet")):
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert f"<code>{path}</code></td><td class=num>{path.stat().st_size:,}</td>" in section
+        assert f'<code title="{sha}">{sha[:12]}…</code>' in section
+    assert f"Made by relabel <b>{relabel.__version__}</b>" in section
+    command = html.unescape(re.search(r'<code class="command">(.*?)</code>', section).group(1))
+    assert "--images" in command and "--report" in command and str(root / "labels.json") in command
+    assert "Label space:" in section and "n_classes <code>4</code>" in section
+
+
+def test_hostile_run_file_paths_stay_text_in_the_provenance(tmp_path):
+    _, _, runs = _dataset(tmp_path, hostile=False, per_class=10)
+    hostile = tmp_path / 'run <i>"x"&amp.parquet'
+    runs[0].rename(hostile)
+    runs[0] = hostile
+    done = _evaluate(tmp_path, runs, "--report", str(tmp_path / "report"))
+    assert done.exit_code == 0, done.output
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    section = re.search(r'<section id="provenance">.*?</section>', page, re.S).group(0)
+    assert "<i>" not in section and html.escape(str(hostile), quote=True) in section
+
+
+def test_without_a_record_the_provenance_lists_what_the_report_knows(tmp_path):
+    report = _tiny_report()
+    assert report.provenance is None
+    write_report(report, tmp_path)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    section = re.search(r'<section id="provenance">.*?</section>', page, re.S).group(0)
+    assert "No provenance record came with these results" in section
+    assert section.count("<tr><td>") == 4 and "strong &lt;i&gt;-1" in section and "<i>" not in section
+    assert "Label space: hostile, 4 classes." in section

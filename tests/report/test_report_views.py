@@ -8,6 +8,7 @@ does) and read what the page's own script saw; they are skipped when ``chromium`
 from __future__ import annotations
 
 import html
+import json
 import re
 import struct
 from pathlib import Path
@@ -259,7 +260,7 @@ def test_closed_loop_page_in_the_browser(closed_loop, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["report-scatter.png", "report-seeds.png", "report-matrix.png",
-                                  "report-closed-loop.png", "report-thumbnails.png"])
+                                  "report-closed-loop.png", "report-thumbnails.png", "report-provenance.png"])
 def test_screenshots_of_the_new_views_are_in_docs_and_the_readme(name):
     root = Path(__file__).resolve().parents[2]
     shot = root / "docs" / name
@@ -267,3 +268,22 @@ def test_screenshots_of_the_new_views_are_in_docs_and_the_readme(name):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24])[0] >= 800
     assert len(data) < 300_000
     assert f"](docs/{name})" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_results_folder_report_shows_its_provenance_json(tmp_path):
+    results = tmp_path / "results"
+    done = CliRunner().invoke(cli, ["evaluate", "--demo", "--out", str(results)])
+    assert done.exit_code == 0, done.output
+    done = CliRunner().invoke(cli, ["report", str(results)])
+    assert done.exit_code == 0, done.output
+    record = json.loads((results / "provenance.json").read_text(encoding="utf-8"))
+    page = _page(results / "report" / "index.html")
+    section = re.search(r'<section id="provenance">.*?</section>', page, re.S).group(0)
+    assert f"Made by relabel <b>{record['relabel_version']}</b> at {record['created']} from simulated predictions" in section
+    runs = re.search(r"<caption>Run files.*?</table>", section, re.S).group(0)
+    assert runs.count("<tr><td><code>") == len(record["runs"]) == 6
+    for run in record["runs"]:
+        assert (f"<tr><td><code>{html.escape(run['path'])}</code>" in runs
+                and f"<td>{html.escape(run['name'])}</td><td>{html.escape(run['group'])}</td>" in runs)
+    for name, d in record["files"].items():
+        assert f'<code title="{d["sha256"]}">' in section and f"<code>{name}</code>" in section
