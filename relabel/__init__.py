@@ -56,6 +56,7 @@ from relabel.provenance import Provenance, read_provenance
 from relabel.recommendation import Recommendation, recommend
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
+from relabel.thumbnails import add_thumbnails
 from relabel.wordnet import WordNetMapping, load_wordnet_map, map_to_wordnet
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "WordNetMapping",
     "__version__",
     "categorise",
+    "add_thumbnails",
     "build_report",
     "build_transform",
     "compare",

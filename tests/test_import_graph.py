@@ -33,6 +33,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("trainer side", ("relabel.pipeline", "relabel.transforms", "relabel.trainers")),
     ("export", ("relabel.provenance", "relabel.export", "relabel.summary")),
     ("report", ("relabel.report",)),
+    ("report thumbnails", ("relabel.thumbnails",)),
     ("command line", ("relabel.cli",)),
     ("public face", ("relabel",)),
 ]

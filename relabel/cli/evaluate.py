@@ -38,6 +38,9 @@ from relabel.summary import build_summary
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Write a report here: index.html (a self-contained page), figures/*.png, summary.md.")
+@click.option("--images", "images_root", type=click.Path(exists=True, file_okay=False), metavar="ROOT",
+              help="With --report: the evaluation image folder (image keys are paths relative to it); each affected "
+                   "class's card shows thumbnails of a few of its images.  [default: the keys are listed]")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -53,8 +56,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              reference: str | None, hierarchy: str, wordnet_map: str | None, metric: str | None,
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
-             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, top: int, demo: bool,
-             demo_seed: int, as_json: bool, paired: bool, shrink: bool) -> None:
+             target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None,
+             top: int, demo: bool, demo_seed: int, as_json: bool, paired: bool, shrink: bool) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -75,6 +78,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
       relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 --out results/
       relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
     """
+    if images_root and not report_dir:
+        raise click.UsageError("--images needs --report DIR: the thumbnails are shown in the report")
     if recommend_path is not None and Path(recommend_path).suffix.lower() not in {".json", ".yaml", ".yml"}:
         raise click.UsageError(f"--recommend {recommend_path}: expected a .json, .yaml or .yml name "
                                f"(a flat .csv is written beside it)")
@@ -119,10 +124,12 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
     written = []
-    if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
+    provenance = None
+    if out or report_dir:
         provenance = collect(evaluations, annotations=annotations_used,
                              annotations_source="real" if demo else _annotations_given(annotations, manifest),
                              command=ctx.meta.get("relabel.argv", ()), options=ctx.params, simulated=demo)
+    if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
         written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
                                  override_file=recommend_path, provenance=provenance)
     if recommendation is not None and recommend_path is not None:
@@ -130,7 +137,12 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     if report_dir:
         from relabel.report import build_report, write_report
 
-        report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo)
+        report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo,
+                              annotations=annotations_used, provenance=provenance)
+        if images_root:
+            from relabel.thumbnails import add_thumbnails
+
+            report = add_thumbnails(report, images_root)
         written += write_report(report, report_dir)
     if as_json:
         summary = build_summary(evaluations, comparison, categorisation, recommendation, simulated=demo)

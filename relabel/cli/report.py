@@ -30,9 +30,11 @@ def report(results: str, out: str | None, overrides: str | None, title: str | No
     \b
     Writes, without recomputing anything:
       index.html   a self-contained page (no network needed): the headline, per-class
-                   change under original labels against multi-labels, accuracy along the
-                   strength axis, each affected class with where its predictions went, why
-                   and its override, and a sortable, filterable table of every class
+                   change under original labels against multi-labels (hover a point to
+                   identify its class), accuracy along the strength axis, the sweep at a
+                   glance (classes x groups), each affected class with where its
+                   predictions went, every seed, why and its override, a sortable,
+                   filterable table of every class, and the folder's provenance
       figures/     the same figures as PNG files (needs matplotlib: relabel[report])
       summary.md   a Markdown summary for a pull request
 

@@ -17,21 +17,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from relabel.loading.annotations import Annotations
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, evaluation_table, overall_table
 from relabel.export import read_results
 from relabel.overrides import Override, Overrides
+from relabel.provenance import Provenance
 from relabel.recommendation import Recommendation
 
-__all__ = ["AffectedClass", "Report", "affected_classes", "build_report", "class_table", "group_table", "load_report"]
+__all__ = ["EXAMPLE_BOUNDS", "AffectedClass", "Examples", "Report", "affected_classes", "build_report", "class_table",
+           "group_table", "load_report", "seed_values"]
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Image keys of one affected class in one run of its group (the group's first run).
+
+    ``moved``: images of the class predicted as ``partner`` (its top partner) in that run;
+    ``stayed``: images of the class predicted right; ``partner_own``: the partner's images
+    predicted as the partner. Each in annotation order, at most the bound it was built with.
+    """
+
+    run: str
+    partner_name: str
+    moved: tuple[str, ...]
+    stayed: tuple[str, ...]
+    partner_own: tuple[str, ...]
+
+    def keys(self) -> tuple[str, ...]:
+        """Every key, in the order the card shows them."""
+        return self.moved + self.stayed + self.partner_own
+
+
+#: At most this many images per card: moved to the partner, stayed right, the partner's own.
+EXAMPLE_BOUNDS = (6, 3, 3)
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,16 @@ class Report:
         The predictions are simulated (``relabel evaluate --demo``); the page says so at the top.
     source
         Where the results were read from (``None`` when built from objects).
+    examples
+        Per affected class (``(group, class_index)``), image keys of a few of its images
+        (:class:`Examples`); built from the evaluations when :func:`build_report` is given the
+        annotations, else empty.
+    thumbnails
+        Image key → ``data:image/jpeg;base64,…`` (:func:`relabel.thumbnails.add_thumbnails`);
+        keys without one are listed as text.
+    provenance
+        What made the results (:class:`relabel.provenance.Provenance`: the folder's
+        ``provenance.json``, or what ``relabel evaluate`` collected); ``None`` when not known.
     """
 
     title: str
@@ -69,6 +106,9 @@ class Report:
     overrides: Overrides | None = None
     simulated: bool = False
     source: str | None = None
+    examples: dict[tuple[str, int], Examples] = field(default_factory=dict)
+    thumbnails: dict[str, str] = field(default_factory=dict)
+    provenance: Provenance | None = None
 
     @property
     def has_multilabels(self) -> bool:
@@ -91,6 +131,8 @@ def build_report(
     *,
     title: str | None = None,
     simulated: bool = False,
+    annotations: Annotations | None = None,
+    provenance: Provenance | None = None,
 ) -> Report:
     """Gather the results of ``relabel evaluate`` into a :class:`Report` (nothing is recomputed).
 
@@ -104,9 +146,16 @@ def build_report(
         The page's heading; default "relabel report" with the reference group.
     simulated
         Say on every page and summary that the predictions are simulated (the demo).
+    annotations
+        The annotations the runs were paired with: each affected class's card then lists a few
+        of its images (:class:`Examples`, :data:`EXAMPLE_BOUNDS`); give thumbnails with
+        :func:`relabel.thumbnails.add_thumbnails`.
+    provenance
+        What made the results (:func:`relabel.provenance.collect`), shown in the page's
+        "Provenance" section; without it the section lists the runs the report knows.
     """
     overrides = recommendation.overrides if recommendation is not None else None
-    return Report(
+    report = Report(
         title=title or default_title(comparison),
         runs=overall_table(evaluations),
         per_class=evaluation_table(evaluations),
@@ -115,7 +164,45 @@ def build_report(
         recommendation=recommendation,
         overrides=overrides,
         simulated=simulated,
+        provenance=provenance,
     )
+    if annotations is None or comparison is None:
+        return report
+    return replace(report, examples=_examples(report, evaluations, annotations))
+
+
+def _examples(report: Report, evaluations: Sequence[Evaluation], annotations: Annotations,
+              bounds: tuple[int, int, int] = EXAMPLE_BOUNDS) -> dict[tuple[str, int], Examples]:
+    """A few image keys per affected class, from the first run of its group (see :class:`Examples`)."""
+    first: dict[str, Evaluation] = {}
+    for evaluation in evaluations:
+        first.setdefault(str(evaluation.meta.group or ""), evaluation)
+    keys = np.asarray(annotations.images, dtype=object)
+    out = {}
+    for item in affected_classes(report):
+        found = first.get(item.group)
+        if found is None:
+            continue
+        frame = found.per_image.sort_values("row", kind="stable")
+        true, pred = frame["true_index"].to_numpy(), frame["pred_index"].to_numpy()
+        rows = frame["row"].to_numpy()
+        partner = -1
+        partner_name = ""
+        if not item.pairs.empty and "partner_index" in item.pairs and not is_missing(item.pairs["partner_index"].iloc[0]):
+            partner = int(item.pairs["partner_index"].iloc[0])
+            partner_name = str(item.pairs["partner_name"].iloc[0])
+        c = item.class_index
+
+        def pick(mask: np.ndarray, n: int, rows: np.ndarray = rows) -> tuple[str, ...]:
+            return tuple(str(k) for k in keys[rows[mask][:n]])
+
+        out[(item.group, c)] = Examples(
+            run=str(found.meta.name), partner_name=partner_name,
+            moved=pick((true == c) & (pred == partner), bounds[0]) if partner >= 0 else (),
+            stayed=pick((true == c) & (pred == c), bounds[1]),
+            partner_own=pick((true == partner) & (pred == partner), bounds[2]) if partner >= 0 else (),
+        )
+    return out
 
 
 def load_report(
@@ -150,15 +237,17 @@ def load_report(
         overrides=results.overrides,
         simulated=results.simulated if simulated is None else simulated,
         source=results.source,
+        provenance=results.provenance,
     )
 
 
 def default_title(comparison: Comparison | None) -> str:
-    """"relabel report", and what was compared with what."""
+    """"relabel report", and what was compared with what (the groups' names, or their number past 3)."""
     if comparison is None:
         return "relabel report"
-    others = [g for g in comparison.summary["group"]]
-    return f"relabel report: {', '.join(others)} against {comparison.params['reference']}"
+    others = [str(g) for g in comparison.summary["group"]]
+    shown = ", ".join(others) if len(others) <= 3 else f"{len(others)} groups"
+    return f"relabel report: {shown} against {comparison.params['reference']}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,6 +494,40 @@ def class_table(report: Report) -> pd.DataFrame:
     return per_class.groupby(["class_index", "class_key", "class_name", "group"], as_index=False, sort=False).agg(
         n_images=("n_images", "max"), acc_original=("acc_original", "mean"), acc_multilabel=("acc_multilabel", "mean"),
     )
+
+
+def seed_values(report: Report, group: str, class_index: int, metric: str | None = None) -> pd.DataFrame:
+    """A class's accuracy in each run (seed) of ``group``: ``run``, ``seed``, ``value`` (a fraction).
+
+    Read from :attr:`Report.per_class` (``acc_<metric>`` of the run's row; default metric: the
+    comparison's); ``seed`` from :attr:`Report.runs` (missing when the run file gave none).
+    Runs in the order they came.
+    """
+    column = f"acc_{metric or report.metric}"
+    rows = report.per_class
+    rows = rows[(rows["group"].fillna("").astype(str) == group) & (rows["class_index"] == class_index)]
+    return pd.DataFrame({
+        "run": rows["run"].astype(str).to_numpy(),
+        "seed": (rows["seed"].to_numpy() if "seed" in rows else
+                 report.runs.drop_duplicates("run").set_index("run")["seed"].reindex(rows["run"]).to_numpy()
+                 if "seed" in report.runs else np.full(len(rows), np.nan)),
+        "value": rows[column].to_numpy(dtype=float) if column in rows else np.full(len(rows), np.nan),
+    })
+
+
+def improved_lead(report: Report, group: str) -> tuple[int, int] | None:
+    """``(n_improved, n_affected)`` when ``group``'s headline is its improvements, else ``None``.
+
+    The closed loop: a retraining with overrides compared with its default recovers classes and
+    degrades none or few. The improved classes lead when some classes improved and fewer were
+    affected than improved (``Comparison.per_class``'s ``improved`` and ``affected`` columns).
+    """
+    comparison = report.comparison
+    if comparison is None or "improved" not in comparison.per_class:
+        return None
+    rows = comparison.per_class[comparison.per_class["group"].astype(str) == group]
+    n_improved, n_affected = int(rows["improved"].astype(bool).sum()), int(rows["affected"].astype(bool).sum())
+    return (n_improved, n_affected) if n_improved > 0 and n_affected < n_improved else None
 
 
 def has_curves(report: Report) -> bool:

@@ -30,6 +30,7 @@ from relabel.report.content import (
     compared_groups,
     curve_classes,
     has_curves,
+    seed_values,
     slug,
 )
 
@@ -123,7 +124,7 @@ def render_figures(report: Report, *, max_classes: int = 30, max_labels: int = 2
         if has_curves(report):
             figures.append(_curves(plt, report, comparison, max_classes))
         for item in affected_classes(report)[:max_classes]:
-            figures.append(_flows(plt, comparison, item))
+            figures.append(_flows(plt, report, comparison, item))
     return figures
 
 
@@ -225,6 +226,10 @@ def _curves(plt: Any, report: Report, comparison: Comparison, limit: int) -> Fig
         sub = curves[curves["class_index"] == c].sort_values("strength", kind="stable")
         ax.plot(sub["strength"], 100 * sub[column], marker="o", ms=4, lw=1.4, color=cmap(n % cmap.N),
                 label=_text(names[c]))
+        for group, strength in zip(groups["group"], strengths):
+            seeds = seed_values(report, str(group), c, metric)["value"].to_numpy(dtype=float)
+            ax.scatter(np.full(len(seeds), strength), 100 * seeds, s=10, facecolor="none", lw=0.8,
+                       edgecolor=cmap(n % cmap.N), zorder=3)
     ax.plot(strengths, 100 * mean, marker="s", ms=5, lw=2.6, color="black", label="mean over all classes", zorder=5)
     positive = strengths[np.isfinite(strengths)]
     if len(positive) and positive.min() > 0 and positive.max() / positive.min() >= 4:
@@ -237,11 +242,11 @@ def _curves(plt: Any, report: Report, comparison: Comparison, limit: int) -> Fig
     ax.set_title("Accuracy along the strength axis: affected classes and the average")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     caption = (f"Mean accuracy over seeds of each affected class (largest drops first, at most {limit}) at each "
-               f"group's strength, and the mean class accuracy (black).")
+               f"group's strength, each seed as an open circle, and the mean class accuracy (black).")
     return Figure("curves.png", "Accuracy along the strength axis", caption, _png(fig))
 
 
-def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
+def _flows(plt: Any, report: Report, comparison: Comparison, item: AffectedClass) -> Figure:
     reference = str(comparison.params["reference"])
     row = item.row
     metric = str(comparison.params.get("metric", "original"))  # the flows are counted under this metric
@@ -263,6 +268,13 @@ def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
     bar = 0.38
     ax.barh(y - bar / 2, 100 * np.asarray(ref), height=bar, color=REFERENCE_COLOUR, label=_text(reference))
     ax.barh(y + bar / 2, 100 * np.asarray(treat), height=bar, color=TREATMENT_COLOUR, label=_text(item.group))
+    # each seed's accuracy of the class (the first pair of bars is its mean over seeds)
+    for offset, group, colour in ((-bar / 2, reference, "#4a5560"), (bar / 2, item.group, "#0d3d75")):
+        seeds = seed_values(report, group, item.class_index, metric)["value"].to_numpy(dtype=float)
+        seeds = seeds[np.isfinite(seeds)]
+        spread = np.linspace(-bar / 4, bar / 4, len(seeds)) if len(seeds) > 1 else np.zeros(len(seeds))
+        ax.scatter(100 * seeds, offset + spread, s=14, color="white", edgecolor=colour, lw=1.2, zorder=4,
+                   label="one seed" if group == item.group and len(seeds) else None)
     for yy, r, t in zip(y, ref, treat):
         ax.text(100 * r + 1, yy - bar / 2, f"{100 * r:.0f}%", va="center", fontsize=7, color="#555555")
         ax.text(100 * t + 1, yy + bar / 2, f"{100 * t:.0f}%", va="center", fontsize=7, color=TREATMENT_COLOUR)
@@ -278,6 +290,6 @@ def _flows(plt: Any, comparison: Comparison, item: AffectedClass) -> Figure:
               "(original label) predicted as itself, as each class that absorbed its predictions, and as any "
               "other class")
     caption = (f"Share of {item.class_name}'s images {scored}; mean over seeds, in {reference} (grey) and in "
-               f"{item.group} (blue).")
+               f"{item.group} (blue); the open dots on the first pair of bars are each seed's accuracy of the class.")
     return Figure(item.figure, f"Where {item.class_name}'s predictions went", caption, _png(fig))
 

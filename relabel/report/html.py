@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import shlex
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -33,6 +34,7 @@ from relabel.report.content import (
     describe_transforms,
     explained_classes,
     group_table,
+    improved_lead,
     interval,
     is_missing,
     override_names,
@@ -40,8 +42,10 @@ from relabel.report.content import (
     points,
     qvalue,
     recommendation_note,
+    seed_values,
 )
 from relabel.report.figures import Figure, scatter_name
+from relabel.report.views import matrix_section, scatter_svg
 
 __all__ = ["render_html"]
 
@@ -65,17 +69,22 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
         _headline(report, max_classes),
         _scatter_section(report, by_name),
         _curves_section(by_name),
+        matrix_section(report),
         _affected_section(report, affected, by_name, max_classes),
         _table_section(report),
+        _provenance_section(report),
     ]
     nav = [("headline", "Headline")]
     if any(name.startswith("scatter-") for name in by_name):
         nav.append(("change", "Per-class change"))
     if "curves.png" in by_name:
         nav.append(("curves", "Strength"))
+    if compared_groups(report):
+        nav.append(("matrix", "Sweep at a glance"))
     if affected:
         nav.append(("affected", f"Affected classes ({len(affected)})"))
     nav.append(("classes", "All classes"))
+    nav.append(("provenance", "Provenance"))
     banner = f'<p class="simulated" role="alert">{e(SIMULATED)}</p>' if report.simulated else ""
     source = f" from <code>{e(report.source)}</code>" if report.source else ""
     return f"""<!DOCTYPE html>
@@ -173,8 +182,7 @@ def _headline(report: Report, max_classes: int) -> str:
             links += f" and {len(listed) - max_classes} more"
         cards.append(f"""<div class="card">
 <h3>{e(group)} <span class="muted">against {e(reference)}</span></h3>
-<p class="big"><b>{n_affected}</b> affected {"class" if n_affected == 1 else "classes"} <span class="muted">(on {
-    _metric_words(metric)})</span></p>
+{_big_line(report, group, n_affected)}
 <p>Mean class accuracy {_signed(row["mean_delta_original"])} points under original labels{
     f", {_signed(row['mean_delta_multilabel'])} under multi-labels" if report.has_multilabels else ""}.</p>
 {explained_line}
@@ -220,6 +228,24 @@ def _headline(report: Report, max_classes: int) -> str:
 """
 
 
+def _big_line(report: Report, group: str, n_affected: int) -> str:
+    """The card's headline number: the affected classes, or the improved ones when they lead."""
+    words = _metric_words(report.metric)
+    lead = improved_lead(report, group)
+    if lead is None:
+        return (f'<p class="big" data-kind="affected"><b>{n_affected}</b> affected '
+                f'{"class" if n_affected == 1 else "classes"} <span class="muted">(on {words})</span></p>')
+    n_improved, _ = lead
+    return (f'<p class="big good" data-kind="improved"><b>{n_improved}</b> improved '
+            f'{"class" if n_improved == 1 else "classes"} <span class="muted">(recovered or gained, on {words})</span>'
+            f'</p><p>{"No class" if n_affected == 0 else f"<b>{n_affected}</b> {_class_word(n_affected)}"} '
+            f"affected.</p>")
+
+
+def _class_word(n: int) -> str:
+    return "class" if n == 1 else "classes"
+
+
 def _metric_words(metric: str) -> str:
     return "multi-labels" if metric == "multilabel" else "original labels"
 
@@ -239,12 +265,15 @@ def _img(figure: Figure, css: str = "") -> str:
 
 
 def _scatter_section(report: Report, figures: dict[str, Figure]) -> str:
-    shown = [figures[scatter_name(i, g)] for i, g in enumerate(compared_groups(report), start=1)
+    shown = [(i, g, figures[scatter_name(i, g)]) for i, g in enumerate(compared_groups(report), start=1)
              if scatter_name(i, g) in figures]
     if not shown:
         return ""
-    return (f'<section id="change"><h2>Per-class change: original labels against multi-labels</h2>'
-            f'{"".join(_img(f, "wide") for f in shown)}</section>')
+    views = "".join(
+        f'{scatter_svg(report, i, g)}<details class="static"><summary>The same as a PNG figure, the affected and '
+        f'explained classes labelled</summary>{_img(f, "wide")}</details>' for i, g, f in shown
+    )
+    return f'<section id="change"><h2>Per-class change: original labels against multi-labels</h2>{views}</section>'
 
 
 def _curves_section(figures: dict[str, Figure]) -> str:
@@ -298,9 +327,66 @@ def _affected_card(report: Report, a: AffectedClass, figures: dict[str, Figure])
     return f"""<article class="affected" id="{e(a.anchor)}">
 <h3>{e(a.class_name)} <span class="key">{e(a.class_key)}</span> {badge}</h3>
 <p>{numbers}</p>
+{_seeds(report, a)}
 <div class="split"><div>{figure}</div><div>{why}{_evidence(a)}{_recommendation(report, a)}</div></div>
+{_examples(report, a)}
 </article>
 """
+
+
+def _seeds(report: Report, a: AffectedClass) -> str:
+    """The class's accuracy in each run (seed) of the reference and of the group: one seed is not the change."""
+    comparison = report.comparison
+    assert comparison is not None  # only called with a comparison
+    parts = []
+    for group in (str(comparison.params["reference"]), a.group):
+        values = seed_values(report, group, a.class_index)
+        spans = ", ".join(
+            f'<span data-seed="{e(_seed(r.seed))}" data-run="{e(r.run)}" title="run {e(r.run)}">'
+            f'{f"seed {e(_seed(r.seed))} " if _seed(r.seed) else ""}{pct(r.value)}</span>'
+            for r in values.itertuples()
+        )
+        parts.append(f"{e(group)}: {spans or 'no run'}")
+    return (f'<p class="seeds">Per seed, accuracy on {_metric_words(report.metric)}: {" → ".join(parts)} '
+            f"(the dots on the bar chart).</p>")
+
+
+def _examples(report: Report, a: AffectedClass) -> str:
+    """A few of the class's images: thumbnails where the report has them, else their keys."""
+    examples = report.examples.get((a.group, a.class_index))
+    if examples is None:
+        return ""
+    rows = [(f"predicted as {examples.partner_name}", examples.moved, "moved"),
+            ("predicted right", examples.stayed, "stayed"),
+            (f"{examples.partner_name}'s own images", examples.partner_own, "partner")]
+    parts = []
+    for label, keys, kind in rows:
+        if not keys:
+            continue
+        items = []
+        for key in keys:
+            data = report.thumbnails.get(key)
+            if data is not None and data.startswith("data:image/jpeg;base64,"):
+                items.append(f'<figure class="thumb" data-key="{e(key)}"><img src="{e(data)}" alt="{e(key)}" '
+                             f'title="{e(key)}" width="96" height="96"><figcaption>{e(key)}</figcaption></figure>')
+            else:
+                items.append(f'<code class="thumb-key" data-key="{e(key)}">{e(key)}</code>')
+        parts.append(f'<div class="thumbs" data-kind="{kind}"><p class="muted">{e(label)}</p>{"".join(items)}</div>')
+    if not parts:
+        return ""
+    shown = "" if report.thumbnails else (" Give <code>--images ROOT</code> (the evaluation image folder) to see "
+                                          "them as thumbnails.")
+    return (f'<div class="examples"><p class="muted">Some of its images in run {e(examples.run)} (the first of '
+            f"{e(a.group)}, in annotation order).{shown}</p>{''.join(parts)}</div>")
+
+
+def _seed(x: Any) -> str:
+    if is_missing(x):
+        return ""
+    try:
+        return f"{int(x)}" if float(x) == int(float(x)) else str(x)
+    except (TypeError, ValueError):
+        return str(x)
 
 
 def _fraction(x: Any) -> str:
@@ -470,3 +556,77 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
     attrs = f' data-group="{e(r.get("group", ""))}" data-status="{e(status)}" data-search="{e(search.lower())}"'
     css = {"affected": ' class="is-affected"', "improved": ' class="is-improved"', "": ""}.get(status, ' class="is-explained"')
     return f"<tr{css}{attrs}>{''.join(cells)}</tr>"
+
+
+# --------------------------------------------------------------------------------------------
+# provenance
+
+
+def _provenance_section(report: Report) -> str:
+    """Who made what: the run files, annotations, label space, relabel version and command."""
+    prov = report.provenance
+    if prov is None:
+        return _provenance_known(report)
+    runs = []
+    for r in prov.runs:
+        sha = f'<code title="{e(r.sha256)}">{e(r.sha256[:12])}…</code>' if r.sha256 else ""
+        model = ""
+        if r.model:
+            model = e(r.model) + (f' <code title="{e(r.model_sha256)}">{e(r.model_sha256[:12])}…</code>'
+                                  if r.model_sha256 else "")
+        runs.append(
+            f"<tr><td><code>{e(r.path)}</code></td><td class=num>{'' if r.size is None else f'{r.size:,}'}</td>"
+            f"<td>{sha}</td><td>{e(r.name)}</td><td>{e(r.group or '')}</td>"
+            f"<td class=num>{'' if r.strength is None else e(f'{r.strength:g}')}</td>"
+            f"<td class=num>{'' if r.seed is None else e(r.seed)}</td><td>{model}</td></tr>"
+        )
+    command = " ".join(shlex.quote(a) for a in prov.command) if prov.command else "(called from Python)"
+    files = "".join(f"<tr><td><code>{e(name)}</code></td><td class=num>{d.size:,}</td>"
+                    f'<td><code title="{e(d.sha256)}">{e(d.sha256[:12])}…</code></td></tr>'
+                    for name, d in sorted(prov.files.items()))
+    options = "".join(f"<tr><td><code>{e(k)}</code></td><td><code>{e(v)}</code></td></tr>"
+                      for k, v in prov.options.items() if v not in (None, (), [], False))
+    return f"""<section id="provenance">
+<h2>Provenance</h2>
+<p>Made by relabel <b>{e(prov.relabel_version)}</b> at {e(prov.created)}{" from simulated predictions" if prov.simulated
+    else ""}. Command: <code class="command">{e(command)}</code></p>
+<p>Annotations: {_mapping(prov.annotations)}. Label space: {_mapping(prov.label_space)}.</p>
+<div class="scroll"><table class="provenance"><caption>Run files (SHA-256 of each file; hover for all of it)</caption>
+<thead><tr><th>path</th><th>bytes</th><th>sha256</th><th>run</th><th>group</th><th>strength</th><th>seed</th>
+<th>model (from relabel predict)</th></tr></thead>
+<tbody>{"".join(runs)}</tbody></table></div>
+{f'<details><summary>Options of the command</summary><table class="provenance">{options}</table></details>' if options
+    else ""}
+{f'<details><summary>Results files written</summary><table class="provenance">{files}</table></details>' if files
+    else ""}
+</section>
+"""
+
+
+def _mapping(values: Any) -> str:
+    items = [f"{e(k)} <code>{e(v)}</code>" for k, v in dict(values).items() if v not in (None, "")]
+    return ", ".join(items) or "not recorded"
+
+
+def _provenance_known(report: Report) -> str:
+    """Without a provenance record: the runs, label space and version this report knows of."""
+    runs = report.runs
+    rows = "".join(
+        f"<tr><td>{e(r.run)}</td><td>{e('' if is_missing(r.group) else r.group)}</td>"
+        f"<td class=num>{'' if is_missing(r.strength) else e(f'{float(r.strength):g}')}</td>"
+        f"<td class=num>{e(_seed(r.seed))}</td></tr>"
+        for r in runs.itertuples()
+    )
+    space = ""
+    if report.comparison is not None:
+        label_space = report.comparison.label_space
+        space = f" Label space: {e(label_space.name or 'unnamed')}, {len(label_space)} classes."
+    return f"""<section id="provenance">
+<h2>Provenance</h2>
+<p>No provenance record came with these results (<code>provenance.json</code> is written by
+<code>relabel evaluate --out DIR</code>): the run files' paths, digests and the command are not known. This page
+was made by relabel {e(__version__)}{f" from <code>{e(report.source)}</code>" if report.source else ""}.{space}</p>
+<table class="provenance"><thead><tr><th>run</th><th>group</th><th>strength</th><th>seed</th></tr></thead>
+<tbody>{rows}</tbody></table>
+</section>
+"""

@@ -24,6 +24,7 @@ from relabel.report.content import (
     describe_transforms,
     explained_classes,
     group_table,
+    improved_lead,
     interval,
     is_missing,
     override_names,
@@ -117,7 +118,11 @@ def _group_summary(report: Report, group: str) -> list[str]:
     r = table[table["group"] == group].iloc[0]
     counts = category_counts(report, group)
     categories = ", ".join(f"{k} {v}" for k, v in counts.items())
-    text = (f"**{md(group)}**: **{plural(int(r['n_affected']), 'affected class', 'affected classes')}**"
+    lead = improved_lead(report, group)
+    text = (f"**{md(group)}**: " + (f"**{plural(lead[0], 'improved class', 'improved classes')}** (recovered or "
+                                    f"gained), {plural(lead[1], 'affected class', 'affected classes')}"
+                                    if lead else
+                                    f"**{plural(int(r['n_affected']), 'affected class', 'affected classes')}**")
             + (f" ({categories})" if categories else "")
             + f"; mean class accuracy {points(r['mean_delta_original'])} points under original labels")
     if report.has_multilabels:

@@ -2,7 +2,42 @@
 (function () {
   "use strict";
   var table = document.getElementById("class-table");
-  if (!table) { return; }
+
+  // the scatter: hovering, focusing or clicking a point writes its class into the readout below it
+  function signed(v) { var x = parseFloat(v); return (x > 0 ? "+" : "") + x.toFixed(1); }
+  var scatters = Array.prototype.slice.call(document.querySelectorAll("svg.scatter"));
+  scatters.forEach(function (svg) {
+    var pick = document.getElementById("pick-" + svg.id.split("-")[1]);
+    var chosen = null;
+    function show(point, keep) {
+      if (keep) {
+        if (chosen) { chosen.classList.remove("chosen"); }
+        chosen = point;
+        point.classList.add("chosen");
+      }
+      var status = point.classList.contains("pt-affected") ? "; affected" :
+        point.classList.contains("pt-explained") ? "; drop explained by multi-labels" : "";
+      pick.textContent = point.getAttribute("data-name") + " (" + point.getAttribute("data-key") + "): " +
+        signed(point.getAttribute("data-x")) + " points under original labels, " +
+        signed(point.getAttribute("data-y")) + " under multi-labels" + status;
+      pick.setAttribute("data-name", point.getAttribute("data-name"));
+    }
+    function restore() {
+      if (chosen) { show(chosen, false); }
+    }
+    svg.addEventListener("mouseover", function (ev) { if (ev.target.classList.contains("pt")) { show(ev.target, false); } });
+    svg.addEventListener("focusin", function (ev) { if (ev.target.classList.contains("pt")) { show(ev.target, false); } });
+    svg.addEventListener("click", function (ev) { if (ev.target.classList.contains("pt")) { show(ev.target, true); } });
+    svg.addEventListener("mouseleave", restore);
+  });
+  if (!table) {
+    if (/[?&]selftest=1(&|$)/.test(window.location.search)) {
+      window.addEventListener("load", function () {
+        document.getElementById("selftest").textContent = JSON.stringify(views({ ok: true, checks: {} }));
+      });
+    }
+    return;
+  }
   var tbody = table.tBodies[0];
   var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var rows = Array.prototype.slice.call(tbody.rows);
@@ -87,6 +122,7 @@
   function selftest() {
     var out = { checks: {} };
     try {
+      views(out);
       var numeric = columnOf("delta_multilabel") >= 0 ? columnOf("delta_multilabel") : columnOf("delta_original");
       if (numeric < 0) { numeric = columnOf("acc_original"); }
       var button = heads[numeric].querySelector("button");
@@ -119,5 +155,56 @@
       out.error = String(err && err.stack || err);
     }
     document.getElementById("selftest").textContent = JSON.stringify(out);
+  }
+
+  // what the interactive views show, for the browser test: every scatter point identifies its class
+  function views(out) {
+    out.scatter = scatters.map(function (svg) {
+      var points = Array.prototype.slice.call(svg.querySelectorAll(".pt"));
+      var pick = document.getElementById("pick-" + svg.id.split("-")[1]);
+      var identified = 0;
+      points.forEach(function (p) {
+        p.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+        if (pick.getAttribute("data-name") === p.getAttribute("data-name") &&
+            pick.textContent.indexOf(p.getAttribute("data-name")) === 0) { identified += 1; }
+      });
+      var clicked = null;
+      var affected = svg.querySelector(".pt-affected") || points[0];
+      if (affected) {
+        affected.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+        svg.dispatchEvent(new MouseEvent("mouseleave"));
+        clicked = pick.getAttribute("data-name");
+      }
+      return { points: points.length, identified: identified, clicked: clicked };
+    });
+    if (scatters.length) {
+      out.checks.scatter_identifies = out.scatter.every(function (s) { return s.points > 0 && s.identified === s.points; });
+    }
+    var matrix = document.getElementById("matrix-table");
+    if (matrix) {
+      out.matrix = {
+        rows: matrix.tBodies[0].rows.length,
+        groups: matrix.tHead.rows[0].cells.length - 1,
+        cells: matrix.querySelectorAll("td.cell[data-v]").length,
+        affected: matrix.querySelectorAll("td.cell.affected").length,
+        improved: matrix.querySelectorAll("td.cell.improved").length,
+        first: matrix.tBodies[0].rows.length ? matrix.tBodies[0].rows[0].cells[0].textContent : null,
+        tradeoff: Array.prototype.map.call(document.querySelectorAll("#tradeoff .tp"), function (g) {
+          return g.getAttribute("data-name");
+        })
+      };
+    }
+    out.seeds = Array.prototype.map.call(document.querySelectorAll(".seeds"), function (s) {
+      return s.querySelectorAll("[data-seed]").length;
+    });
+    out.headline = Array.prototype.map.call(document.querySelectorAll("#headline .big"), function (b) {
+      return b.getAttribute("data-kind") + " " + b.querySelector("b").textContent;
+    });
+    out.thumbnails = Array.prototype.filter.call(document.querySelectorAll("figure.thumb img"), function (img) {
+      return img.complete && img.naturalWidth > 0;
+    }).length;
+    out.scripts = document.getElementsByTagName("script").length;
+    out.images = Array.prototype.map.call(document.images, function (img) { return img.complete && img.naturalWidth > 0; });
+    return out;
   }
 })();

@@ -174,7 +174,8 @@ def test_demo_page_has_no_console_errors_and_its_table_sorts(demo_page, tmp_path
     outcome, console = _open(demo_page, tmp_path / "profile")
     assert console == []
     assert outcome["ok"], outcome
-    assert outcome["checks"] == {"first_click_sorts": True, "second_click_reverses": True, "text_sorts": True,
+    assert outcome["checks"] == {"scatter_identifies": True, "first_click_sorts": True, "second_click_reverses": True,
+                                 "text_sorts": True,
                                  "filter_narrows": True, "filter_clears": True}
     assert outcome["rows"] == 1000
     # the table starts sorted by the drop (worst first); the first click reverses it, the second restores it
