@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from relabel.cli.main import cli
 
-COMMANDS = ([], ["evaluate"], ["predict"], ["report"])
+COMMANDS = ([], ["evaluate"], ["predict"], ["report"], ["plan"])
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 

@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from relabel._atomic import write_text
-from relabel.cli.render import _table, render_written
+from relabel.cli.render import _table, echo, render_written, verbosity_options
 from relabel.errors import InputError
 from relabel.export import read_results
 from relabel.power import POWER, plan
@@ -27,6 +27,7 @@ def _positive_list(ctx: click.Context, param: click.Parameter, value: str | None
 
 
 @click.command("plan")
+@verbosity_options
 @click.argument("results", type=click.Path(exists=True, file_okay=False), metavar="RESULTS_DIR")
 @click.option("--seeds", default="2,3,5,8", show_default=True, callback=_positive_list, metavar="K,K,…",
               help="Seeds per group (both groups alike) to plan for.")
@@ -60,16 +61,16 @@ def plan_command(results: str, seeds: list[int], images: list[int] | None, class
     table = plan(comparison.per_class, seeds=seeds, images=images, fdr=params["fdr"], min_drop=params["min_drop"],
                  metric=params["metric"])
     wanted = _wanted(comparison.per_class, classes, results)
-    click.secho(f"Detectable drop in points (power {POWER:g}, FDR {params['fdr']:g}, min-drop "
-                f"{100 * params['min_drop']:g} points, metric {params['metric']}); per group, seeds per group × images "
-                f"per class:", bold=True)
+    echo(f"Detectable drop in points (power {POWER:g}, FDR {params['fdr']:g}, min-drop "
+         f"{100 * params['min_drop']:g} points, metric {params['metric']}); per group, seeds per group × images "
+         f"per class:", bold=True)
     sizes: list[int | None] = list(images) if images else [None]
     designs = [(k, n) for k in seeds for n in sizes]
     headers = ["class"] + [f"{k} seeds" + (f", {n} images" if n is not None else "") for k, n in designs]
     for group, rows in table.groupby("group", sort=False):
         runs = params.get("runs", {})
         have = f" (now {len(runs.get(params['reference'], []))} + {len(runs.get(str(group), []))} seeds)" if runs else ""
-        click.echo(f"{group} against {params['reference']}{have}:")
+        echo(f"{group} against {params['reference']}{have}:")
         columns = [rows[(rows["seeds"] == k) & ((rows["images"] == n) if n is not None else True)]
                    .set_index("class_index")["detectable_drop"] for k, n in designs]
         lines = [["median class", *(_points(column.median()) for column in columns)]]

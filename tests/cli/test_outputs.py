@@ -121,6 +121,22 @@ def _manifest_run_inside_out(tmp: Path) -> list[Any]:
     return [*args[:5], "--manifest", tmp / "runs.yaml", "--out", tmp / "res"]
 
 
+def _plan(*extra: str) -> Builder:
+    def build(tmp: Path) -> list[Any]:
+        args = [*office(tmp, [HOSTILE, *CLASSES[1:]]), "--reference", "rrc-0.5", "--hierarchy", "none", "--n-bootstrap",
+                "200", "--out", tmp / "out"]
+        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return ["plan", tmp / "out", *extra]
+
+    return build
+
+
+def _plan_escaped(tmp: Path, result: Any) -> None:
+    assert not any(c in result.output for c in ("\x1b]", "\x07", "\r", "\u202e")), repr(result.output[:400])
+    assert "lap\\x1b]0;pwned\\x07top\\r\\u202eevil" in result.stdout
+
+
 def _touch(path: Path) -> Path:
     path.write_text("not a folder")
     return path
@@ -182,6 +198,8 @@ CASES: dict[str, Case] = {
     "-q after the subcommand": Case(lambda tmp: [*office(tmp), "-q"], 0, "",
                                     lambda tmp, result: _assert_equal(result.output, "")),
     "-v after the subcommand": Case(lambda tmp: [*office(tmp), "-v"], 0, "base0"),
+    "relabel plan escapes class names": Case(_plan(), 0, "Detectable drop", _plan_escaped),
+    "-q after plan": Case(_plan("-q"), 0, "", lambda tmp, result: _assert_equal(result.output, "")),
     "-v before and -q after contradict": Case(lambda tmp: ["-v", *office(tmp), "--quiet"], 2,
                                               "-v/--verbose and -q/--quiet contradict each other"),
 }
