@@ -54,12 +54,19 @@ from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
 from relabel.provenance import Provenance, read_provenance
 from relabel.recommendation import Recommendation, recommend
+from relabel.ablation import AblationPlan, plan_ablation, write_ablation_plan
+from relabel.demos.closed_loop import ClosedLoop, closed_loop
 from relabel.report import Report, build_report, load_report, write_report
 from relabel.synthetic import SyntheticRuns, simulate_runs
 from relabel.thumbnails import add_thumbnails
 from relabel.wordnet import WordNetMapping, load_wordnet_map, map_to_wordnet
 
 __all__ = [
+    "AblationPlan",
+    "ClosedLoop",
+    "closed_loop",
+    "plan_ablation",
+    "write_ablation_plan",
     "Annotations",
     "Augmentation",
     "Categorisation",

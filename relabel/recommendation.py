@@ -10,9 +10,10 @@ of the classes that recipe hurt:
   group where its accuracy (on the comparison's metric) is best, *shrunk toward the default*:
   among the groups whose accuracy for the class is within one standard error
   (``sqrt(p (1 - p) / n)`` of the best accuracy ``p`` over the class's ``n`` images) of the
-  best, the one closest to the default group in strength (or, without strengths, the best
-  one) is chosen; if that is the default group itself, no override is made. With only a
-  reference and the default group, the reference's setting is used.
+  best, the one closest to the default group in strength (without strengths: the one whose
+  augmentation differs from the default's in the fewest operations, then the best one) is
+  chosen; if that is the default group itself, no override is made. With only a reference and
+  the default group, the reference's setting is used.
 * **Which classes.** The override covers the class that lost accuracy and the partner that
   absorbed most of its predictions (``target="both"``, the default backed by DESIGN.md's
   pilot); ``lost`` or ``absorbing`` target one side (``absorbing`` falls back to the class
@@ -258,7 +259,8 @@ def recommend(
                 "so no setting can be recommended"))
         else:
             candidates = [g for g in groups if g in described]
-            choice = _choose_group(means, column, c, candidates, default_group, reference, strength, comparison)
+            choice = _choose_group(means, column, c, candidates, default_group, reference, strength, comparison,
+                                   described)
             setting = _setting(described[choice], varied) if choice != default_group else {}
             if choice == default_group:
                 row.update(action=Action.KEEP_DEFAULT.value, reason=(
@@ -321,7 +323,8 @@ def recommend(
 
 
 def _choose_group(means: pd.DataFrame, column: str, c: int, candidates: list[str], default_group: str,
-                  reference: str, strength: pd.Series, comparison: Comparison) -> str:
+                  reference: str, strength: pd.Series, comparison: Comparison,
+                  described: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The group whose setting class ``c`` should get, shrunk toward the default (module docstring)."""
     accuracy = {g: float(means.loc[(g, c), column]) for g in candidates}
     accuracy = {g: a for g, a in accuracy.items() if not math.isnan(a)}
@@ -340,4 +343,13 @@ def _choose_group(means: pd.DataFrame, column: str, c: int, candidates: list[str
     s_default = strength.get(default_group, np.nan)
     if not math.isnan(s_default) and all(not math.isnan(strength.get(g, np.nan)) for g in near):
         return min(near, key=lambda g: (abs(strength[g] - s_default), -accuracy[g]))
+    if described is not None and default_group in described:  # fewest augmentations changed from the default
+        base = described[default_group]
+        return min(near, key=lambda g: (_n_changed(described.get(g, {}), base), -accuracy[g]))
     return best
+
+
+def _n_changed(a: Mapping[str, Any], b: Mapping[str, Any]) -> int:
+    """How many augmentations two group descriptions set differently (one applies it, the other not, or other values)."""
+    return sum(_freeze(sorted((a.get(k) or {}).items())) != _freeze(sorted((b.get(k) or {}).items())) or
+               ((k in a) != (k in b)) for k in set(a) | set(b))

@@ -10,8 +10,8 @@ import click
 from relabel._atomic import folder_lock
 from relabel.categorisation import categorise
 from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
-from relabel.cli.render import (echo, echo_json, render_comparison, render_evaluations, render_recommendation, render_wordnet_map,
-                                render_written, verbosity_options)
+from relabel.cli.render import (echo, echo_json, render_ablation_plan, render_comparison, render_evaluations,
+                                render_recommendation, render_wordnet_map, render_written, verbosity_options)
 from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
@@ -41,6 +41,10 @@ from relabel.summary import build_summary
 @click.option("--images", "images_root", type=click.Path(exists=True, file_okay=False), metavar="ROOT",
               help="With --report: the evaluation image folder (image keys are paths relative to it); each affected "
                    "class's card shows thumbnails of a few of its images.  [default: the keys are listed]")
+@click.option("--ablation-plan", "ablation_plan", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write a runs manifest (.yaml) of the extra runs that would tell which operation hurt the "
+                   "affected classes of --default-group: one operation set back for those classes per run, each with "
+                   "its override file under ablation/. Fill in the runs and pass it to --manifest.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -57,7 +61,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              min_drop: float, fdr: float, flow_alpha: float, min_flow_share: float,
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None,
-             top: int, demo: bool, demo_seed: int, as_json: bool, paired: bool, shrink: bool) -> None:
+             ablation_plan: str | None, top: int, demo: bool, demo_seed: int, as_json: bool, paired: bool,
+             shrink: bool) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -77,6 +82,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
       relabel evaluate --annotations real --run base=base.parquet --run strong=strong.parquet --out results/
       relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 --out results/
       relabel evaluate --annotations labels.json --label-space classes.csv preds.csv --image-column path
+      relabel evaluate --manifest runs.yaml --reference none --ablation-plan plan.yaml   # one run per recipe
     """
     if images_root and not report_dir:
         raise click.UsageError("--images needs --report DIR: the thumbnails are shown in the report")
@@ -124,6 +130,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         recommendation = recommend(comparison, categorisation, augmentations=augmentations,
                                    default_group=default_group, target=target, include_ambiguous=include_ambiguous)
     written = []
+    plan = None
+    if ablation_plan is not None:
+        plan, plan_files = _ablation_plan(ablation_plan, comparison, evaluations, augmentations, default_group, demo,
+                                          annotations, label_space, manifest, annotations_used)
+        written += plan_files
     provenance = None
     if out or report_dir:
         provenance = collect(evaluations, annotations=annotations_used,
@@ -155,9 +166,35 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         render_comparison(comparison, categorisation, top=top)
     if recommendation is not None:
         render_recommendation(recommendation, top=top)
+    if plan is not None:
+        render_ablation_plan(plan)
     if comparison is None and len({ev.meta.group for ev in evaluations}) > 1:
         echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
+
+
+def _ablation_plan(path: str, comparison: Any, evaluations: list[Evaluation], augmentations: dict[str, Any] | None,
+                   group: str | None, demo: bool, annotations: str | None, label_space: str | None,
+                   manifest: str | None, annotations_used: Annotations) -> tuple[Any, list[Path]]:
+    from relabel.ablation import plan_ablation, write_ablation_plan
+
+    if Path(path).suffix.lower() not in {".yaml", ".yml"}:
+        raise click.UsageError(f"--ablation-plan {path}: expected a .yaml or .yml name (a runs manifest)")
+    if demo:
+        raise click.UsageError("--ablation-plan plans runs to train; the simulated --demo runs have no files to keep")
+    if comparison is None:
+        raise click.UsageError("--ablation-plan needs --reference GROUP: the plan ablates the losses of a comparison")
+    if not augmentations:
+        raise click.UsageError("--ablation-plan needs the groups' augmentations (a --manifest with a 'groups' section)")
+    parsed = read_manifest(manifest) if manifest else None
+    plan = plan_ablation(comparison, augmentations, group=group)
+    runs = [{"path": ev.params["source"], "name": ev.meta.name, "group": ev.meta.group, "strength": ev.meta.strength,
+             "seed": ev.meta.seed} for ev in evaluations]
+    files = write_ablation_plan(plan, path, runs=runs, groups=augmentations,
+                                annotations=annotations or (parsed.annotations if parsed else None),
+                                label_space=label_space or (parsed.label_space if parsed else None),
+                                classes=annotations_used.label_space)
+    return plan, files
 
 
 def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:

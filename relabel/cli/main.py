@@ -73,11 +73,13 @@ def cli() -> None:
     warnings.showwarning = _show_warning
 
 
-from relabel.cli.evaluate import evaluate  # noqa: E402  (commands register on the group)
+from relabel.cli.demo import demo  # noqa: E402  (commands register on the group)
+from relabel.cli.evaluate import evaluate  # noqa: E402
 from relabel.cli.plan import plan_command  # noqa: E402
 from relabel.cli.predict import predict  # noqa: E402
 from relabel.cli.report import report  # noqa: E402
 
+cli.add_command(demo)
 cli.add_command(evaluate)
 cli.add_command(plan_command)
 cli.add_command(predict)

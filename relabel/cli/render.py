@@ -243,3 +243,30 @@ def render_written(paths: Sequence[object]) -> None:
     """List the files a command wrote (to stderr, so stdout stays the summary)."""
     for path in paths:
         echo(f"wrote {path}", err=True)
+
+
+def render_closed_loop(result: Any) -> None:
+    """Per-class figures of ``relabel demo closed-loop`` and its verdict."""
+    figures = result.figures
+    rows = []
+    for r in figures.itertuples():
+        mark = "hurt, overridden" if r.hurt else ("overridden" if r.overridden else "")
+        rows.append([str(r.class_name), _pct(r.acc_mild), _pct(r.acc_strong), _pct(r.acc_retrained),
+                     f"{100 * r.delta_retrained:+5.1f}", mark])
+    echo("Top-1 accuracy per class, mean over seeds (test digits, half of them rotated):", bold=True)
+    _table(["class", "mild", "strong", "retrained", "retrained-strong", ""], rows, "lrrrrl")
+    names = result.before.label_space.names
+    hurt = ", ".join(names[c] for c in result.hurt) or "none"
+    recovered = ", ".join(names[c] for c in result.recovered) or "none"
+    echo(f"hurt by the strong recipe and overridden: {hurt}; recovered significantly: {recovered}")
+    echo("loop closed: " + ("yes" if result.closed else "no")
+               + " (every hurt class rose, the largest loss significantly, and the mean did not fall)")
+
+
+def render_ablation_plan(plan: Any) -> None:
+    """Which classes paid under the ablated group, and the runs the plan asks for."""
+    shown = ", ".join(plan.classes[:10]) + (" ..." if len(plan.classes) > 10 else "")
+    echo(f"Ablation plan for {plan.group} (against {plan.reference}):", bold=True)
+    echo(f"  {len(plan.classes)} classes paid: {shown}")
+    echo(f"  {len(plan.operations)} operations differ ({', '.join(plan.operations)}); "
+               f"{len(plan.runs)} runs planned, each with one operation set back for those classes only")

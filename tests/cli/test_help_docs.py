@@ -16,5 +16,5 @@ def test_docs_cli_md_matches_the_help_texts():
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == expected, (
         "docs/cli.md is out of date: run `python scripts/cli_help.py`"
     )
-    for command in ("evaluate", "predict", "report"):
+    for command in ("evaluate", "predict", "report", "demo closed-loop"):
         assert f"## relabel {command}" in expected
