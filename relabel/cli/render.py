@@ -259,6 +259,10 @@ def render_closed_loop(result: Any) -> None:
     hurt = ", ".join(names[c] for c in result.hurt) or "none"
     recovered = ", ".join(names[c] for c in result.recovered) or "none"
     echo(f"hurt by the strong recipe and overridden: {hurt}; recovered significantly: {recovered}")
+    metric = result.after.params["metric"]
+    paid = [f"{r.class_name} ({100 * getattr(r, 'delta_' + metric):+.1f} points, q = "
+            f"{getattr(r, 'q_value_' + metric):.2g})" for r in result.after.affected.itertuples()]
+    echo("affected by the retraining (relabel's rule, against strong): " + (", ".join(paid) or "none"))
     echo("loop closed: " + ("yes" if result.closed else "no")
                + " (every hurt class rose, the largest loss significantly, and the mean did not fall)")
 

@@ -83,7 +83,7 @@ class ClosedLoop:
         ``acc_retrained`` (top-1 accuracy, mean over the seeds), ``overridden`` (the
         override file covers the class), ``hurt`` (affected under ``strong``, and covered
         for it), ``delta_strong`` (strong − mild) and ``delta_retrained`` (retrained −
-        strong); then a row ``class_index = -1`` named ``mean`` with the mean class accuracies.
+        strong); then a row named ``mean`` (``class_index`` missing) with the mean class accuracies.
     before
         relabel's comparison of ``strong`` with ``mild`` (the reference).
     recommendation
@@ -331,7 +331,7 @@ def _figures(before: Comparison, after: Comparison, recommendation: Recommendati
     keys = [key for ov in recommendation.overrides.overrides for key in ov.classes]
     covered = {int(i) for i in before.label_space.index_of_keys(keys)}
     figures = pd.DataFrame({
-        "class_index": wide.index.astype(int),
+        "class_index": pd.array(wide.index.astype(int), dtype="Int64"),
         "class_name": [before.label_space.names[c] for c in wide.index],
         "acc_mild": wide["mild"].to_numpy(), "acc_strong": wide["strong"].to_numpy(),
         "acc_retrained": wide["retrained"].to_numpy(),
@@ -340,8 +340,9 @@ def _figures(before: Comparison, after: Comparison, recommendation: Recommendati
     figures["hurt"] = figures["class_index"].isin(hurt)
     figures["delta_strong"] = figures["acc_strong"] - figures["acc_mild"]
     figures["delta_retrained"] = figures["acc_retrained"] - figures["acc_strong"]
-    mean = {"class_index": -1, "class_name": "mean", "overridden": False, "hurt": False,
+    mean = {"class_index": pd.NA, "class_name": "mean", "overridden": False, "hurt": False,
             **{c: figures[c].mean() for c in ("acc_mild", "acc_strong", "acc_retrained", "delta_strong",
                                               "delta_retrained")}}
-    return pd.concat([figures, pd.DataFrame([mean])], ignore_index=True)
+    last = pd.DataFrame([mean]).astype({"class_index": "Int64"})
+    return pd.concat([figures, last], ignore_index=True)
 
