@@ -31,6 +31,7 @@ from relabel.categorisation import (
 )
 from relabel.comparison import Comparison, Explanation, Metric, compare
 from relabel.evaluation import Evaluation, evaluate, pair_accuracy
+from relabel.gate import Gate, gate
 from relabel.export import (
     Results,
     read_results,
@@ -80,6 +81,7 @@ __all__ = [
     "DownloadError",
     "Evaluation",
     "Explanation",
+    "Gate",
     "Hierarchy",
     "InputError",
     "LabelSpace",
@@ -113,6 +115,7 @@ __all__ = [
     "compare",
     "decide",
     "evaluate",
+    "gate",
     "imagenet_1k",
     "imagenet_1k_hierarchy",
     "load_annotations",

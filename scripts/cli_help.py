@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from relabel.cli.main import cli
 
-COMMANDS = ([], ["evaluate"], ["predict"], ["report"], ["plan"], ["demo", "closed-loop"])
+COMMANDS = ([], ["evaluate"], ["check"], ["predict"], ["report"], ["plan"], ["demo", "closed-loop"])
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 

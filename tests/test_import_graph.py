@@ -28,6 +28,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("pairing", ("relabel.pairing",)),
     ("evaluation", ("relabel.evaluation",)),
     ("comparison", ("relabel.comparison",)),
+    ("the CI gate", ("relabel.gate",)),
     ("categorisation", ("relabel.categorisation",)),
     ("recommendation", ("relabel.recommendation", "relabel.ablation")),
     ("trainer side", ("relabel.pipeline", "relabel.transforms", "relabel.trainers")),

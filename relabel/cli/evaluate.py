@@ -9,15 +9,15 @@ import click
 
 from relabel._atomic import folder_lock
 from relabel.categorisation import categorise
-from relabel.cli.params import annotation_options, comparison_options, recommendation_options, run_options, spread
+from relabel.cli.inputs import compare_arguments, load_evaluations
+from relabel.cli.params import (annotation_options, categorisation_options, comparison_options, recommendation_options,
+                                run_options)
 from relabel.cli.render import (echo, echo_json, render_ablation_plan, render_comparison, render_evaluations,
                                 render_recommendation, render_wordnet_map, render_written, verbosity_options)
 from relabel.comparison import compare, run_order
 from relabel.evaluation import Evaluation
 from relabel.evaluation import evaluate as evaluate_paired
 from relabel.export import planned_outputs, write_recommendation, write_results
-from relabel.labelspace import load_label_space
-from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
 from relabel.pairing import pair
@@ -33,6 +33,7 @@ from relabel.summary import build_summary
 @run_options
 @annotation_options
 @comparison_options
+@categorisation_options
 @recommendation_options
 @click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
               help="Write per_class.{parquet,csv} and overall.{parquet,csv} here.")
@@ -106,18 +107,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         evaluations, annotations_used, augmentations = _demo_evaluations(demo_seed)
         reference = reference or "rrc-0.5"
     else:
-        evaluations, annotations_used, augmentations = _file_evaluations(
-            paths, run_specs, manifest, groups, strengths, seeds, annotations, original_labels, label_space,
-            dict(image_column=image_column, pred_column=pred_column, score_column=score_column,
-                 order=order, canonical_order=canonical_order, keep_logits=keep_logits),
-            split=split, allow_chance=allow_chance,
-        )
+        evaluations, annotations_used, augmentations = load_evaluations(ctx.params)
     evaluations = run_order(evaluations)  # every table and line below independent of the input's order
     comparison = categorisation = None
     if reference is not None:
-        comparison = compare(evaluations, reference=reference, metric=metric, min_drop=min_drop, fdr=fdr,
-                             flow_alpha=flow_alpha, min_flow_share=min_flow_share, n_bootstrap=n_bootstrap,
-                             seed=bootstrap_seed, paired=paired, shrink=shrink)
+        comparison = compare(evaluations, reference=reference, **compare_arguments(ctx.params, paired=paired))
         if wordnet_map and hierarchy not in ("auto", "wordnet"):
             raise click.UsageError(f"--wordnet-map corrects the WordNet mapping; it cannot be used with "
                                    f"--hierarchy {hierarchy}")
@@ -204,38 +198,6 @@ def _demo_evaluations(seed: int) -> tuple[list[Evaluation], Annotations, dict[st
     simulated = simulate_runs(ann, seed=seed)
     evaluations = [evaluate_paired(pair(run, ann)) for run in progress(simulated.runs, desc="evaluate", unit="run")]
     return evaluations, ann, simulated.augmentations
-
-
-def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest_path: str | None,
-                      groups: tuple[str, ...], strengths: tuple[float, ...], seeds: tuple[int, ...],
-                      annotations: str | None, original_labels: str | None, label_space: str | None,
-                      options: dict[str, Any], *, split: str | None = None,
-                      allow_chance: bool = False) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
-    specs = [RunSpec(Path(p)) for p in paths] + list(run_specs)
-    n = len(specs)
-    metadata = zip(spread(groups, n, "--group"), spread(strengths, n, "--strength"), spread(seeds, n, "--seed"))
-    reader_options = {k: v for k, v in options.items() if v not in (None, False)}
-    specs = [RunSpec(s.path, s.name, g, st, se, reader_options) for s, (g, st, se) in zip(specs, metadata)]
-    augmentations = None
-    if manifest_path:
-        manifest = read_manifest(manifest_path)
-        specs += [RunSpec(s.path, s.name, s.group, s.strength, s.seed, {**reader_options, **s.options})
-                  for s in manifest.runs]
-        annotations = annotations or manifest.annotations
-        label_space = label_space or manifest.label_space
-        augmentations = manifest.groups or None
-    if not specs:
-        raise click.UsageError("no runs: give run files, --run NAME=PATH or --manifest (or try --demo)")
-    if annotations is None:
-        raise click.UsageError("no annotations: give --annotations real|PATH")
-    space = load_label_space(label_space) if label_space else (
-        load_label_space("imagenet-1k") if annotations == "real" else None
-    )
-    ann = load_annotations(annotations, label_space=space, original_labels=original_labels, split=split)
-    runs = load_runs(specs, label_space=ann.label_space)
-    evaluations = [evaluate_paired(pair(run, ann, allow_chance=allow_chance))
-                   for run in progress(runs, desc="evaluate", unit="run")]
-    return evaluations, ann, augmentations
 
 
 def _annotations_given(annotations: str | None, manifest: str | None) -> str | None:

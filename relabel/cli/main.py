@@ -20,6 +20,8 @@ INTERRUPTED = 130
 class _RelabelGroup(click.Group):
     """Turns :class:`RelabelError` into a clean ``Error: …`` line and exit code 1, Ctrl-C into exit code 130.
 
+    ``relabel check`` turns every error into exit code 2 itself (1 is its verdict "a class degraded").
+
     Messages are escaped (:func:`relabel._text.printable`): a class name or path from a file
     cannot drive the terminal through an error either.
     """
@@ -66,6 +68,7 @@ def cli() -> None:
       relabel evaluate --annotations real --manifest runs.yaml --reference rrc-0.5 \\
           --out results/ --recommend results/overrides.json --report results/report
       relabel report results/                      # the page again, from a results folder
+      relabel check results/                       # CI gate: exit 1 when a class degraded
 
     Run `relabel COMMAND --help` for the options of each command.
     `-v`/`--verbose` and `-q`/`--quiet` go before or after the command's name.
@@ -73,12 +76,14 @@ def cli() -> None:
     warnings.showwarning = _show_warning
 
 
-from relabel.cli.demo import demo  # noqa: E402  (commands register on the group)
+from relabel.cli.check import check  # noqa: E402  (commands register on the group)
+from relabel.cli.demo import demo  # noqa: E402
 from relabel.cli.evaluate import evaluate  # noqa: E402
 from relabel.cli.plan import plan_command  # noqa: E402
 from relabel.cli.predict import predict  # noqa: E402
 from relabel.cli.report import report  # noqa: E402
 
+cli.add_command(check)
 cli.add_command(demo)
 cli.add_command(evaluate)
 cli.add_command(plan_command)

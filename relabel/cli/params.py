@@ -111,6 +111,17 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--metric", type=click.Choice(Metric.choices()),
                      help="Labels that decide which classes are affected [default: multilabel when the "
                           "annotations have multi-labels, else original]."),
+        click.option("--reference", metavar="GROUP",
+                     help="Compare every other group of runs with this group (class by class)."),
+    ]
+    for option in options:
+        f = option(f)
+    return f
+
+
+def categorisation_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--hierarchy`` and ``--wordnet-map``: how the affected classes of a comparison are categorised."""
+    options = [
         click.option("--wordnet-map", "wordnet_map", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
                      help="CSV of class_key,synset rows (WordNet ids such as n02121620; empty = unmapped) that "
                           "correct the automatic mapping of class names to WordNet; implies --hierarchy wordnet."),
@@ -119,8 +130,6 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "ImageNet (auto), none, wordnet (map a custom label space's class names to WordNet "
                           "3.0 nouns; see docs/categorisation.md), or a parent-map file (CSV/TSV child,parent "
                           "or JSON)."),
-        click.option("--reference", metavar="GROUP",
-                     help="Compare every other group of runs with this group (class by class)."),
     ]
     for option in options:
         f = option(f)

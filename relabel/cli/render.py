@@ -14,6 +14,7 @@ from relabel._text import printable
 from relabel.categorisation import Categorisation, describe_loss_driver
 from relabel.comparison import Comparison
 from relabel.evaluation import Evaluation, multilabel_gaps
+from relabel.gate import Gate
 from relabel.progress import enable as enable_progress
 from relabel.recommendation import Recommendation
 
@@ -35,14 +36,15 @@ def echo(text: str = "", *, err: bool = False, bold: bool = False, fg: str | Non
     click.secho(line, err=err, bold=bold or None, fg=fg)
 
 
-def echo_json(data: Any) -> None:
+def echo_json(data: Any, *, one_line: bool = False) -> None:
     """Print ``data`` as one JSON document (``--json``): text is JSON-escaped, so no control character is printed raw.
 
-    ``--quiet`` holds here too.
+    ``one_line``: on a single line, for a program that reads stdout line by line. ``--quiet`` holds here too.
     """
     if _quiet:
         return
-    click.echo(json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False))
+    layout: dict[str, Any] = {"separators": (",", ":")} if one_line else {"indent": 2}
+    click.echo(json.dumps(data, ensure_ascii=True, allow_nan=False, **layout))
 
 
 def verbosity_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -203,6 +205,33 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
             _table(columns, _class_rows(improved.head(top), metric, None, names), "lrrrrr")
             if len(improved) > top:
                 echo(f"… and {len(improved) - top} more (see --out)")
+
+
+def render_gate(gate: Gate, *, top: int = 5) -> None:
+    """The gate's verdict for people, on stderr: one line, then per group its count and its ``top`` worst classes."""
+    params = gate.params
+    words = "multi-labels" if params["metric"] == "multilabel" else "original labels"
+    rule = f"drop >= {100 * params['min_drop']:g} points with q <= {params['fdr']:g} on {words}"
+    failed = gate.groups[gate.groups["n_affected"] > 0]
+    n = int(gate.groups["n_affected"].sum())
+    if gate.passed:
+        verdict = f"pass: no class degraded in {len(gate.groups)} group{'s' if len(gate.groups) != 1 else ''}"
+    else:
+        verdict = (f"FAIL: {n} class{'es' if n != 1 else ''} degraded in {len(failed)} of {len(gate.groups)} "
+                   f"group{'s' if len(gate.groups) != 1 else ''}")
+    echo(f"relabel check against {params['reference']!r}: {verdict} ({rule})", err=True, bold=True,
+         fg=None if gate.passed else "red")
+    for row in gate.groups.itertuples(index=False):
+        seen = "" if pd.isna(row.median_detectable_drop) else (
+            f"; drops smaller than ~{100 * row.median_detectable_drop:.1f} points cannot be told from noise here "
+            f"(median class)")
+        echo(f"  {row.group}: {int(row.n_affected)} of {int(row.n_classes)} classes degraded{seen}", err=True)
+        for c in gate.classes[gate.classes["group"] == row.group].head(top).itertuples(index=False):
+            if pd.isna(c.delta):
+                continue
+            echo(f"    {'DEGRADED ' if c.affected else 'ok       '}{c.class_name}: {100 * c.delta:+.1f} points "
+                 f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}], q {c.q_value:.2g}, {int(c.n_images)} images",
+                 err=True)
 
 
 def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> None:

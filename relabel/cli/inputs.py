@@ -1,0 +1,76 @@
+"""Runs, annotations and comparison settings as the shared options name them: one reading for every command.
+
+``relabel evaluate`` and ``relabel check`` take the same inputs (``run_options``,
+``annotation_options``, ``comparison_options`` of :mod:`relabel.cli.params`); both read them
+here, so the two commands cannot drift apart on what a command line means.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relabel.cli.params import spread
+from relabel.comparison import compare
+from relabel.evaluation import Evaluation
+from relabel.evaluation import evaluate as evaluate_paired
+from relabel.labelspace import load_label_space
+from relabel.loading import load_runs
+from relabel.loading.annotations import Annotations, load_annotations
+from relabel.loading.manifest import RunSpec, read_manifest
+from relabel.pairing import pair
+from relabel.progress import progress
+
+#: ``comparison_options`` whose parameter is not named as :func:`relabel.compare`'s argument.
+_RENAMED = {"bootstrap_seed": "seed"}
+
+
+def load_evaluations(params: Mapping[str, Any]) -> tuple[list[Evaluation], Annotations, dict[str, Any] | None]:
+    """Every run the parsed ``run_options`` and ``annotation_options`` name, evaluated; the annotations; the
+    manifest's group augmentations (``None`` without a manifest ``groups`` section)."""
+    specs = [RunSpec(Path(p)) for p in params["paths"]] + list(params["run_specs"])
+    n = len(specs)
+    metadata = zip(spread(params["groups"], n, "--group"), spread(params["strengths"], n, "--strength"),
+                   spread(params["seeds"], n, "--seed"))
+    readers = ("image_column", "pred_column", "score_column", "order", "canonical_order", "keep_logits")
+    reader_options = {k: params[k] for k in readers if params[k] not in (None, False)}
+    specs = [RunSpec(s.path, s.name, g, st, se, reader_options) for s, (g, st, se) in zip(specs, metadata)]
+    annotations, label_space, augmentations = params["annotations"], params["label_space"], None
+    if params["manifest"]:
+        manifest = read_manifest(params["manifest"])
+        specs += [RunSpec(s.path, s.name, s.group, s.strength, s.seed, {**reader_options, **s.options})
+                  for s in manifest.runs]
+        annotations = annotations or manifest.annotations
+        label_space = label_space or manifest.label_space
+        augmentations = manifest.groups or None
+    if not specs:
+        raise click.UsageError("no runs: give run files, --run NAME=PATH or --manifest (or try --demo)")
+    if annotations is None:
+        raise click.UsageError("no annotations: give --annotations real|PATH")
+    space = load_label_space(label_space) if label_space else (
+        load_label_space("imagenet-1k") if annotations == "real" else None
+    )
+    ann = load_annotations(annotations, label_space=space, original_labels=params["original_labels"],
+                           split=params["split"])
+    runs = load_runs(specs, label_space=ann.label_space)
+    evaluations = [evaluate_paired(pair(run, ann, allow_chance=params["allow_chance"]))
+                   for run in progress(runs, desc="evaluate", unit="run")]
+    return evaluations, ann, augmentations
+
+
+def compare_arguments(params: Mapping[str, Any], *, paired: bool) -> dict[str, Any]:
+    """:func:`relabel.compare`'s keyword arguments from the parsed ``comparison_options`` (all but ``reference``).
+
+    Each option is named after the argument it sets (``--bootstrap-seed`` sets ``seed``), so a
+    new comparison option reaches every command that takes ``comparison_options``; ``paired``
+    is the option or the manifest's ``paired: true``.
+    """
+    accepted = set(inspect.signature(compare).parameters) - {"evaluations", "reference"}
+    arguments = {_RENAMED.get(name, name): value for name, value in params.items()
+                 if _RENAMED.get(name, name) in accepted}
+    arguments["paired"] = paired
+    return arguments

@@ -1,0 +1,185 @@
+"""The CI gate: did a comparison find any class of the candidate recipes degraded?
+
+Stage: after :mod:`relabel.comparison`. :func:`gate` reads a :class:`~relabel.comparison.Comparison`
+(computed now, or read back from a results folder) and decides, per candidate group and class,
+with the comparison's own rule on the chosen metric m:
+
+* **degraded** (``affected``): ``delta_m <= -min_drop`` and ``q_value_m <= fdr``.
+
+The gate passes when no class of any candidate group is degraded. With the comparison's own
+metric, ``min_drop`` and ``fdr`` this is exactly ``per_class["affected"]``; other thresholds
+re-apply the rule to the stored deltas and q-values (q-values do not depend on the threshold
+they are compared with, so the verdict equals that of a comparison computed with them).
+Nothing is recomputed. :meth:`Gate.to_dict` is the machine-readable line of schema
+:data:`SCHEMA` (``relabel.check/1``, docs/results.md). Deltas are fractions (0.05 = 5 points).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relabel._version import __version__
+from relabel.comparison import Comparison, Metric
+from relabel.errors import ComparisonError, quoted
+
+__all__ = ["SCHEMA", "Gate", "gate"]
+
+SCHEMA = "relabel.check/1"
+
+_CLASS_COLUMNS = ("group", "class_index", "class_key", "class_name", "n_images", "delta", "ci_low", "ci_high",
+                  "q_value", "affected")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The verdict of :func:`gate`.
+
+    Attributes
+    ----------
+    groups
+        One row per candidate group, in the comparison's order: ``group``, ``n_classes``
+        (classes with a delta on the metric), ``n_affected`` (degraded classes), ``worst_delta``
+        (the lowest delta, a fraction) and ``median_detectable_drop`` (the comparison's median
+        ``detectable_drop``; NaN when the gate's thresholds or metric differ from the
+        comparison's, for which it was not computed).
+    classes
+        One row per (candidate group, class): ``group``, ``class_index``, ``class_key``,
+        ``class_name``, ``n_images``, ``delta``, ``ci_low``, ``ci_high``, ``q_value`` (the
+        metric's columns of the comparison) and ``affected`` (the rule of the module
+        docstring). Per group: degraded classes first, then by delta (largest drop first),
+        then by class index.
+    params
+        ``reference``, ``groups`` (the candidates), ``metric``, ``min_drop``, ``fdr``, the
+        comparison's ``paired``, ``n_bootstrap`` and ``seed``, and its ``fdr_method`` where it
+        records one.
+    """
+
+    groups: pd.DataFrame
+    classes: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """No class of any candidate group is degraded."""
+        return not bool(self.classes["affected"].any())
+
+    @property
+    def degraded(self) -> pd.DataFrame:
+        """The rows of ``classes`` that fail the gate."""
+        return self.classes[self.classes["affected"].to_numpy(dtype=bool)]
+
+    def to_dict(self, *, top: int = 5, results: str | None = None, simulated: bool = False) -> dict[str, Any]:
+        """The ``relabel.check/1`` object (docs/results.md): verdict, thresholds and ``top`` worst classes per group.
+
+        ``results`` names the results folder the comparison was read from (``None``: computed
+        now); ``simulated`` says its runs were simulated.
+        """
+        params = self.params
+        thresholds: dict[str, Any] = {"metric": params["metric"], "min_drop": params["min_drop"], "fdr": params["fdr"]}
+        if params.get("fdr_method") is not None:
+            thresholds["fdr_method"] = params["fdr_method"]
+        groups = []
+        for row in self.groups.itertuples(index=False):
+            worst = self.classes[self.classes["group"] == row.group].head(top)
+            groups.append({
+                "group": row.group, "status": "fail" if row.n_affected else "pass", "n_classes": int(row.n_classes),
+                "n_affected": int(row.n_affected), "worst_delta": _number(row.worst_delta),
+                "median_detectable_drop": _number(row.median_detectable_drop),
+                "worst": [{"class_index": int(c.class_index), "class_key": str(c.class_key),
+                           "class_name": str(c.class_name), "n_images": int(c.n_images), "delta": _number(c.delta),
+                           "ci_low": _number(c.ci_low), "ci_high": _number(c.ci_high), "q_value": _number(c.q_value),
+                           "affected": bool(c.affected)} for c in worst.itertuples(index=False)],
+            })
+        return {
+            "schema": SCHEMA, "relabel_version": __version__, "status": "pass" if self.passed else "fail",
+            "reference": params["reference"], "thresholds": thresholds,
+            "n_affected": int(self.groups["n_affected"].sum()), "groups": groups,
+            "paired": bool(params.get("paired", False)), "n_bootstrap": params.get("n_bootstrap"),
+            "bootstrap_seed": params.get("seed"), "results": results, "simulated": bool(simulated),
+        }
+
+
+def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric: str | Metric | None = None,
+         min_drop: float | None = None, fdr: float | None = None) -> Gate:
+    """Decide, per class of each candidate group, whether it degraded (module docstring).
+
+    Parameters
+    ----------
+    comparison
+        A comparison, computed by :func:`relabel.compare` or read by :func:`relabel.read_results`.
+    groups
+        The candidate groups (default: every group compared with the reference).
+    metric, min_drop, fdr
+        The rule's metric and thresholds (fractions in (0, 1)); default: the comparison's own.
+    """
+    params = comparison.params
+    per_class = comparison.per_class
+    chosen = Metric.from_str(metric if metric is not None else params["metric"]).value
+    min_drop = float(params["min_drop"] if min_drop is None else min_drop)
+    fdr = float(params["fdr"] if fdr is None else fdr)
+    for name, value in (("min_drop", min_drop), ("fdr", fdr)):
+        if not 0 < value < 1:
+            raise ComparisonError(f"gate: {name} is a fraction strictly between 0 and 1 (0.05 = 5 points or 5%); "
+                                  f"got {value!r}")
+    needed = [f"{c}_{chosen}" for c in ("delta", "ci_low", "ci_high", "q_value")]
+    missing = [c for c in needed if c not in per_class]
+    if missing:
+        raise ComparisonError(f"gate: the comparison has no {chosen} columns ({', '.join(missing)} missing); "
+                              f"{'its annotations have no multi-label sets: ' if chosen == 'multilabel' else ''}"
+                              f"gate on metric {params['metric']!r}")
+    reference = str(params["reference"])
+    present = list(dict.fromkeys(per_class["group"].astype(str)))
+    if groups is None:
+        candidates = present
+    else:
+        candidates = list(dict.fromkeys(str(g) for g in groups))
+        if reference in candidates:
+            raise ComparisonError(f"gate: {reference!r} is the reference group; the candidates are the groups "
+                                  f"compared with it: {present}")
+        unknown = [g for g in candidates if g not in present]
+        if unknown:
+            raise ComparisonError(f"gate: unknown candidate group{'s' if len(unknown) > 1 else ''} "
+                                  f"{', '.join(quoted(g) for g in unknown[:5])}; the comparison's groups are {present} "
+                                  f"(reference {reference!r})")
+    same = chosen == params["metric"] and math.isclose(min_drop, params["min_drop"]) and math.isclose(fdr, params["fdr"])
+    frames, rows = [], []
+    for group in candidates:
+        sub = per_class[per_class["group"].astype(str) == group]
+        delta = sub[f"delta_{chosen}"].to_numpy(dtype=np.float64)
+        q_value = sub[f"q_value_{chosen}"].to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            affected = (delta <= -min_drop) & (q_value <= fdr)  # NaN (a class without images) is never degraded
+        frame = pd.DataFrame({
+            "group": group, "class_index": sub["class_index"].to_numpy(dtype=np.int64),
+            "class_key": sub["class_key"].astype(str).to_numpy(), "class_name": sub["class_name"].astype(str).to_numpy(),
+            "n_images": sub["n_images"].to_numpy(dtype=np.int64), "delta": delta,
+            "ci_low": sub[f"ci_low_{chosen}"].to_numpy(dtype=np.float64),
+            "ci_high": sub[f"ci_high_{chosen}"].to_numpy(dtype=np.float64), "q_value": q_value, "affected": affected,
+        })
+        frame = frame.sort_values(["affected", "delta", "class_index"], ascending=[False, True, True],
+                                  na_position="last", kind="stable")
+        frames.append(frame)
+        detectable = sub["detectable_drop"].median() if same and "detectable_drop" in sub else float("nan")
+        rows.append({"group": group, "n_classes": int(np.isfinite(delta).sum()), "n_affected": int(affected.sum()),
+                     "worst_delta": float(np.nanmin(delta)) if np.isfinite(delta).any() else float("nan"),
+                     "median_detectable_drop": float(detectable)})
+    classes = (pd.concat(frames, ignore_index=True) if frames
+               else pd.DataFrame({c: [] for c in _CLASS_COLUMNS}))
+    summary = pd.DataFrame(rows, columns=["group", "n_classes", "n_affected", "worst_delta", "median_detectable_drop"])
+    settings = {"reference": reference, "groups": candidates, "metric": chosen, "min_drop": min_drop, "fdr": fdr,
+                "paired": bool(params.get("paired", False)), "n_bootstrap": params.get("n_bootstrap"),
+                "seed": params.get("seed")}
+    if params.get("fdr_method") is not None:
+        settings["fdr_method"] = params["fdr_method"]
+    return Gate(summary, classes, settings)
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number, ``None`` where it is not defined (NaN)."""
+    return None if value is None or pd.isna(value) else float(value)
