@@ -13,11 +13,10 @@ from relabel.cli.params import annotation_options, comparison_options, recommend
 from relabel.cli.render import (echo, echo_json, render_ablation_plan, render_comparison, render_evaluations,
                                 render_recommendation, render_wordnet_map, render_written, verbosity_options)
 from relabel.comparison import compare, run_order
-from relabel.evaluation import Evaluation
+from relabel.evaluation import Evaluation, evaluate_runs
 from relabel.evaluation import evaluate as evaluate_paired
 from relabel.export import planned_outputs, write_recommendation, write_results
 from relabel.labelspace import load_label_space
-from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
 from relabel.pairing import pair
@@ -232,9 +231,7 @@ def _file_evaluations(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], ma
         load_label_space("imagenet-1k") if annotations == "real" else None
     )
     ann = load_annotations(annotations, label_space=space, original_labels=original_labels, split=split)
-    runs = load_runs(specs, label_space=ann.label_space)
-    evaluations = [evaluate_paired(pair(run, ann, allow_chance=allow_chance))
-                   for run in progress(runs, desc="evaluate", unit="run")]
+    evaluations = evaluate_runs(specs, ann, allow_chance=allow_chance)
     return evaluations, ann, augmentations
 
 
