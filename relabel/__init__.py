@@ -30,7 +30,7 @@ from relabel.categorisation import (
     pair_evidence,
 )
 from relabel.comparison import Comparison, Explanation, Metric, compare
-from relabel.evaluation import Evaluation, evaluate, pair_accuracy
+from relabel.evaluation import Evaluation, PerImage, class_id_dtype, evaluate, evaluate_runs, pair_accuracy
 from relabel.gate import Gate, gate
 from relabel.export import (
     Results,
@@ -49,7 +49,7 @@ from relabel.labelspace import LabelSpace, imagenet_1k, load_label_space
 from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import Manifest, RunSpec, read_manifest
-from relabel.loading.runs import Run, RunMeta, load_run, write_run
+from relabel.loading.runs import ImageKeys, Run, RunMeta, load_run, write_run
 from relabel.overrides import Augmentation, Override, Overrides, Side, SideInfo
 from relabel.overrides import load as load_overrides
 from relabel.pairing import PairedRun, pair
@@ -94,12 +94,14 @@ __all__ = [
     "OverridesError",
     "PairedRun",
     "PairingError",
+    "PerImage",
     "Provenance",
     "Recommendation",
     "Report",
     "Results",
     "RelabelError",
     "RelabelWarning",
+    "ImageKeys",
     "Run",
     "RunMeta",
     "RunSpec",
@@ -114,7 +116,9 @@ __all__ = [
     "build_transform",
     "compare",
     "decide",
+    "class_id_dtype",
     "evaluate",
+    "evaluate_runs",
     "gate",
     "imagenet_1k",
     "imagenet_1k_hierarchy",

@@ -291,8 +291,8 @@ def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> No
                     f"different label spaces ({len(first.label_space)} vs {len(ev.label_space)} classes, "
                     f"{first.label_space.name!r} vs {ev.label_space.name!r})"
                 )
-            rows, first_rows = ev.per_image["row"].to_numpy(), first.per_image["row"].to_numpy()
-            if len(rows) != len(first_rows) or not np.array_equal(rows, first_rows):
+            rows, first_rows = ev.compact.rows, first.compact.rows
+            if rows is not first_rows and (len(rows) != len(first_rows) or not np.array_equal(rows, first_rows)):
                 only_here = np.setdiff1d(rows, first_rows)
                 only_there = np.setdiff1d(first_rows, rows)
                 raise ComparisonError(
@@ -337,7 +337,7 @@ def shrink_deltas(delta: np.ndarray, std_error: np.ndarray) -> np.ndarray:
 
 def _correct_matrix(evs: Sequence[Evaluation], column: str) -> np.ndarray:
     """(runs, images): 1.0 right, 0.0 wrong, NaN where the image does not count for the metric."""
-    return np.stack([ev.per_image[column].to_numpy(dtype=np.float64) for ev in evs])
+    return np.stack([ev.compact.correct(column) for ev in evs])
 
 
 def _check_settings(min_drop: float, fdr: float, n_bootstrap: int, confidence: float, n_jobs: int | None,
@@ -437,7 +437,7 @@ def compare(
             stacklevel=2,
         )
 
-    true = first.per_image["true_index"].to_numpy()
+    true = first.compact.true_index.astype(np.int64)
     metrics = [Metric.ORIGINAL, Metric.MULTILABEL] if has_ml else [Metric.ORIGINAL]
     columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
     group_means = _group_means(groups, space)
@@ -603,10 +603,10 @@ class _Lost:
     @classmethod
     def of(cls, evs: Sequence[Evaluation], metric: Metric) -> _Lost:
         if metric is Metric.MULTILABEL:
-            lost = _correct_matrix(evs, "correct_multilabel") == 0.0  # NaN (not scored) is neither
+            lost = np.stack([ev.compact.scored & ~ev.compact.correct_multilabel for ev in evs])  # scored and wrong
         else:
-            lost = ~np.stack([ev.per_image["correct_original"].to_numpy(dtype=bool) for ev in evs])
-        pred = np.stack([ev.per_image["pred_index"].to_numpy(dtype=np.int64) for ev in evs])
+            lost = ~np.stack([ev.compact.correct_original for ev in evs])
+        pred = np.stack([ev.compact.pred_index for ev in evs]).astype(np.int64)
         return cls(lost, pred)
 
     def into(self, images: np.ndarray, destinations: np.ndarray) -> np.ndarray:
@@ -627,11 +627,10 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
     affected = per_class[per_class["affected"]]
     if affected.empty:
         return _flow_table(columns), {}
-    first = groups[reference][0].per_image
-    true = first["true_index"].to_numpy()
+    first = groups[reference][0].compact
+    true = first.true_index.astype(np.int64)
     k = len(groups[reference][0].label_space)
-    scored = (~np.isnan(first["correct_multilabel"].to_numpy(dtype=np.float64)) if metric is Metric.MULTILABEL
-              else np.ones(len(true), dtype=bool))
+    scored = first.scored if metric is Metric.MULTILABEL else np.ones(len(true), dtype=bool)
     by_class = np.argsort(np.where(scored, true, k), kind="stable")  # scored images class by class, unscored last
     bounds = np.r_[0, np.cumsum(np.bincount(true[scored], minlength=k))]
 

@@ -15,16 +15,83 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from relabel.labelspace import LabelSpace
-from relabel.loading.runs import RunMeta
-from relabel.pairing import PairedRun
+from relabel.loading import check_unique_names
+from relabel.loading.annotations import Annotations
+from relabel.loading.manifest import RunSpec
+from relabel.loading.runs import ImageKeys, RunMeta, load_run
+from relabel.pairing import PairedRun, pair
+from relabel.progress import progress
 
-__all__ = ["Evaluation", "evaluate", "evaluation_table", "multilabel_gaps", "overall_table", "pair_accuracy"]
+__all__ = ["Evaluation", "PerImage", "class_id_dtype", "evaluate", "evaluate_runs", "evaluation_table", "multilabel_gaps",
+           "overall_table", "pair_accuracy"]
+
+
+def class_id_dtype(n_classes: int) -> np.dtype:
+    """The smallest unsigned integer type that holds every class id ``0 .. n_classes - 1``.
+
+    >>> [class_id_dtype(n).name for n in (256, 257, 65_536, 65_537)]
+    ['uint8', 'uint16', 'uint16', 'uint32']
+    """
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_classes - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+@dataclass(frozen=True, eq=False)
+class PerImage:
+    """One run's per-image results, held compactly; :meth:`frame` gives the documented table.
+
+    ``rows`` (annotation rows, int64) is one read-only array shared by the runs of one image
+    list (see :class:`~relabel.loading.runs.ImageKeys`); class ids are in the smallest unsigned
+    type that fits the label space (:func:`class_id_dtype`); correctness is boolean, with
+    ``scored`` marking the images whose multi-label set is present and non-empty.
+    """
+
+    rows: np.ndarray
+    true_index: np.ndarray
+    pred_index: np.ndarray
+    correct_original: np.ndarray
+    correct_multilabel: np.ndarray
+    scored: np.ndarray
+
+    def correct(self, column: str) -> np.ndarray:
+        """``correct_original`` or ``correct_multilabel`` as float64: 1.0 right, 0.0 wrong, NaN not scored."""
+        if column == "correct_original":
+            return self.correct_original.astype(np.float64)
+        if column != "correct_multilabel":
+            raise ValueError(f"unknown per-image column {column!r}")
+        return np.where(self.scored, self.correct_multilabel.astype(np.float64), np.nan)
+
+    def frame(self) -> pd.DataFrame:
+        """``row``, ``true_index``, ``pred_index`` (int64), ``correct_original`` (bool), ``correct_multilabel``."""
+        return pd.DataFrame(
+            {
+                "row": self.rows.astype(np.int64),
+                "true_index": self.true_index.astype(np.int64),
+                "pred_index": self.pred_index.astype(np.int64),
+                "correct_original": self.correct_original.copy(),
+                "correct_multilabel": self.correct("correct_multilabel"),
+            }
+        )
+
+    @property
+    def own_nbytes(self) -> int:
+        """Bytes this run holds alone (everything but the shared ``rows``)."""
+        return sum(a.nbytes for a in (self.true_index, self.pred_index, self.correct_original,
+                                      self.correct_multilabel, self.scored))
+
+    @property
+    def shared_nbytes(self) -> int:
+        """Bytes of ``rows``, shared by the runs of one image list."""
+        return int(self.rows.nbytes)
 
 
 @dataclass(frozen=True)
@@ -40,10 +107,9 @@ class Evaluation:
         ``acc_multilabel``.
     confusion
         Sparse counts: ``true_index``, ``pred_index``, ``count`` (only non-zero cells).
-    per_image
-        One row per paired image: ``row`` (annotation row), ``true_index``, ``pred_index``,
-        ``correct_original`` (bool), ``correct_multilabel`` (1.0/0.0, NaN when the set is
-        empty or multi-labels are absent).
+    compact
+        The per-image results (:class:`PerImage`), what a comparison reads; a sweep holds
+        thousands of them, so they are kept small.
     overall
         ``n_images``, ``n_annotated``, ``n_multilabel``, ``acc_original`` (top-1),
         ``acc_multilabel`` (ReaL accuracy: top-1 in the set, over images with a non-empty set).
@@ -53,19 +119,26 @@ class Evaluation:
     label_space: LabelSpace
     per_class: pd.DataFrame
     confusion: pd.DataFrame
-    per_image: pd.DataFrame
+    compact: PerImage
     overall: dict[str, Any]
     has_multilabels: bool
     params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def per_image(self) -> pd.DataFrame:
+        """One row per paired image: ``row`` (annotation row), ``true_index``, ``pred_index``,
+        ``correct_original`` (bool), ``correct_multilabel`` (1.0/0.0, NaN when the set is empty
+        or multi-labels are absent); built from :attr:`compact` on each access."""
+        return self.compact.frame()
 
-def _multilabel_correct(paired: PairedRun) -> np.ndarray:
-    """1.0 where top-1 lies in the image's multi-label set, 0.0 where not, NaN where the set is empty."""
+
+def _multilabel_correct(paired: PairedRun) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: top-1 lies in its multi-label set, and the set is present and non-empty (scored)."""
     annotations = paired.annotations
     n = paired.n_images
     indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
     if indptr is None or indices is None:  # no multi-label sets
-        return np.full(n, np.nan)
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     starts = indptr[paired.rows]
     lengths = indptr[paired.rows + 1] - starts
     owner = np.repeat(np.arange(n), lengths)
@@ -73,9 +146,7 @@ def _multilabel_correct(paired: PairedRun) -> np.ndarray:
     labels = indices[np.repeat(starts, lengths) + offsets]
     hit = np.zeros(n, dtype=bool)
     hit[owner[labels == paired.pred_index[owner]]] = True
-    out = hit.astype(np.float64)
-    out[lengths == 0] = np.nan
-    return out
+    return hit, lengths > 0
 
 
 def evaluate(paired: PairedRun) -> Evaluation:
@@ -98,14 +169,13 @@ def evaluate(paired: PairedRun) -> Evaluation:
     true = paired.true_index
     pred = paired.pred_index
     correct = pred == true
-    correct_ml = _multilabel_correct(paired)
+    hit_ml, scored = _multilabel_correct(paired)
     has_ml = paired.annotations.has_multilabels
 
     n_images = np.bincount(true, minlength=k)
     n_correct = np.bincount(true, weights=correct, minlength=k).astype(np.int64)
-    scored = ~np.isnan(correct_ml)
     n_ml = np.bincount(true[scored], minlength=k)
-    n_correct_ml = np.bincount(true[scored], weights=correct_ml[scored], minlength=k).astype(np.int64)
+    n_correct_ml = np.bincount(true[scored], weights=hit_ml[scored], minlength=k).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         acc_original = np.where(n_images > 0, n_correct / np.maximum(n_images, 1), np.nan)
         acc_ml = np.where(n_ml > 0, n_correct_ml / np.maximum(n_ml, 1), np.nan)
@@ -120,25 +190,39 @@ def evaluate(paired: PairedRun) -> Evaluation:
 
     cells, counts = np.unique(true.astype(np.int64) * k + pred, return_counts=True)
     confusion = pd.DataFrame({"true_index": cells // k, "pred_index": cells % k, "count": counts})
-    per_image = pd.DataFrame(
-        {
-            "row": paired.rows,
-            "true_index": true,
-            "pred_index": pred,
-            "correct_original": correct,
-            "correct_multilabel": correct_ml,
-        }
-    )
+    ids = class_id_dtype(k)
+    compact = PerImage(paired.rows, true.astype(ids), pred.astype(ids), correct, hit_ml, scored)
     n_scored = int(scored.sum())
     overall = {
         "n_images": int(paired.n_images),
         "n_annotated": int(paired.annotations.n_images),
         "n_multilabel": n_scored,
         "acc_original": float(correct.mean()),
-        "acc_multilabel": float(correct_ml[scored].mean()) if n_scored else float("nan"),
+        "acc_multilabel": float(hit_ml[scored].mean()) if n_scored else float("nan"),
     }
-    return Evaluation(paired.meta, space, per_class, confusion, per_image, overall, has_ml,
+    return Evaluation(paired.meta, space, per_class, confusion, compact, overall, has_ml,
                       params={"source": paired.source})
+
+
+def evaluate_runs(specs: Sequence[RunSpec | str | Path], annotations: Annotations, *,
+                  allow_chance: bool = False) -> list[Evaluation]:
+    """Load, pair and evaluate runs one at a time, keeping only their evaluations (what ``relabel evaluate`` does).
+
+    A sweep's runs are never all in memory: each is read, reduced to its :class:`Evaluation`
+    and released, and the runs of one image list share one key array and one pairing
+    (:class:`~relabel.loading.runs.ImageKeys`). Each result equals ``evaluate(pair(load_run(…),
+    annotations))``; run names must be unique, as for :func:`~relabel.loading.load_runs`.
+    """
+    checked = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
+    keys = ImageKeys()
+    evaluations = []
+    for spec in progress(checked, desc="evaluate", unit="run"):
+        run = load_run(spec.path, label_space=annotations.label_space, name=spec.name, group=spec.group,
+                       strength=spec.strength, seed=spec.seed, keys=keys, **spec.options)
+        evaluations.append(evaluate(pair(run, annotations, allow_chance=allow_chance, keys=keys)))
+        del run
+    check_unique_names(checked, [ev.meta.name for ev in evaluations])
+    return evaluations
 
 
 def pair_accuracy(evaluation: Evaluation, c: Any, d: Any) -> np.ndarray | float:

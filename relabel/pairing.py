@@ -18,7 +18,7 @@ import pandas as pd
 from relabel.errors import LabelSpaceError, PairingError, RelabelWarning, format_offenders, quoted
 from relabel.labelspace import LabelSpace
 from relabel.loading.annotations import Annotations, image_key
-from relabel.loading.runs import Run, RunMeta
+from relabel.loading.runs import ImageKeys, Run, RunMeta
 
 __all__ = ["PairedRun", "pair"]
 
@@ -101,7 +101,7 @@ def _rows_without_extension(run_names: list[str], names: list[str]) -> np.ndarra
     return out
 
 
-def pair(run: Run, annotations: Annotations, *, allow_chance: bool = False) -> PairedRun:
+def pair(run: Run, annotations: Annotations, *, allow_chance: bool = False, keys: ImageKeys | None = None) -> PairedRun:
     """Join ``run`` to ``annotations`` by image key.
 
     A run key pairs with the annotated image of the same key; else with the one image of the
@@ -116,10 +116,30 @@ def pair(run: Run, annotations: Annotations, *, allow_chance: bool = False) -> P
     or an order file), for top-1 accuracy at chance level unless ``allow_chance``. Class ids
     beyond the label space are a :class:`~relabel.errors.LabelSpaceError`. A run may cover only
     part of the annotated images; it is evaluated on what it covers.
+
+    ``keys`` (the :class:`~relabel.loading.runs.ImageKeys` the run was loaded with) keeps the
+    pairing of a shared key array, so the runs of one image list are paired once: their
+    paired ``rows`` are then one array.
     """
     where = run.source or f"run {run.meta.name!r}"
     space = annotations.label_space
     _check_ids(run, space, where)
+    memo = (id(run.images), id(annotations))
+    kept = keys.pairings.get(memo) if keys is not None else None
+    if kept is not None and kept[0] is annotations:
+        _, rows, order = kept
+    else:
+        rows, order = _paired_rows(run, annotations, where)
+        if keys is not None and keys.known_images(run.images):
+            rows.flags.writeable = False  # one array for every run of this image list
+            keys.pairings[memo] = (annotations, rows, order)
+    paired = PairedRun(run.meta, annotations, rows, run.top1[order], where)
+    _check_chance(paired, where, run.image_order, allow_chance)
+    return paired
+
+
+def _paired_rows(run: Run, annotations: Annotations, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """The annotation row of each run row, sorted, and the order of the run's rows that sorts them."""
     full_index = pd.Index(annotations.images)
     rows = full_index.get_indexer(run.images)
     missing = rows < 0
@@ -160,9 +180,7 @@ def pair(run: Run, annotations: Annotations, *, allow_chance: bool = False) -> P
             f"or extensions); {format_offenders(twice[:5], total=len(twice))}"
         )
     order = np.argsort(rows, kind="stable")
-    paired = PairedRun(run.meta, annotations, rows[order], run.top1[order], where)
-    _check_chance(paired, where, run.image_order, allow_chance)
-    return paired
+    return rows[order], order
 
 
 def _check_ids(run: Run, space: LabelSpace, where: str) -> None:

@@ -16,14 +16,10 @@ import click
 
 from relabel.cli.params import spread
 from relabel.comparison import compare
-from relabel.evaluation import Evaluation
-from relabel.evaluation import evaluate as evaluate_paired
+from relabel.evaluation import Evaluation, evaluate_runs
 from relabel.labelspace import load_label_space
-from relabel.loading import load_runs
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
-from relabel.pairing import pair
-from relabel.progress import progress
 
 #: ``comparison_options`` whose parameter is not named as :func:`relabel.compare`'s argument.
 _RENAMED = {"bootstrap_seed": "seed"}
@@ -56,9 +52,7 @@ def load_evaluations(params: Mapping[str, Any]) -> tuple[list[Evaluation], Annot
     )
     ann = load_annotations(annotations, label_space=space, original_labels=params["original_labels"],
                            split=params["split"])
-    runs = load_runs(specs, label_space=ann.label_space)
-    evaluations = [evaluate_paired(pair(run, ann, allow_chance=params["allow_chance"]))
-                   for run in progress(runs, desc="evaluate", unit="run")]
+    evaluations = evaluate_runs(specs, ann, allow_chance=params["allow_chance"])
     return evaluations, ann, augmentations
 
 

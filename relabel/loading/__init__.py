@@ -9,14 +9,16 @@ from relabel.errors import InputError, format_offenders, repeated
 from relabel.labelspace import LabelSpace, load_label_space
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import Manifest, RunSpec, read_manifest
-from relabel.loading.runs import Run, RunMeta, load_run
+from relabel.loading.runs import ImageKeys, Run, RunMeta, load_run
 
 __all__ = [
     "Annotations",
+    "ImageKeys",
     "Manifest",
     "Run",
     "RunMeta",
     "RunSpec",
+    "check_unique_names",
     "load_annotations",
     "load_label_space",
     "load_run",
@@ -41,9 +43,15 @@ def load_runs(specs: Sequence[RunSpec | str | Path], *,
                  strength=spec.strength, seed=spec.seed, **spec.options)
         for spec in checked
     ]
-    twice = repeated(r.meta.name for r in runs)
+    check_unique_names(checked, [run.meta.name for run in runs])
+    return runs
+
+
+def check_unique_names(specs: Sequence[RunSpec], names: Sequence[str]) -> None:
+    """Run names (``names[i]`` is the run of ``specs[i]``) must be unique; else an error naming their files."""
+    twice = repeated(names)
     if twice:
-        paths = [str(spec.path) for spec, run in zip(checked, runs) if run.meta.name == twice[0]]
+        paths = [str(spec.path) for spec, name in zip(specs, names) if name == twice[0]]
         same_file_name = len({Path(p).name for p in paths}) == 1
         hint = (" (files of one name in several folders, as timm's inference.py writes them per seed: "
                 "it names its output after the model)" if same_file_name else "")
@@ -51,4 +59,3 @@ def load_runs(specs: Sequence[RunSpec | str | Path], *,
             f"run names must be unique; {format_offenders(twice)} name several runs: {format_offenders(paths)}"
             f"{hint}; give each run its own name (--run NAME=PATH, or name: in the manifest)"
         )
-    return runs

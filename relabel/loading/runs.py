@@ -24,6 +24,7 @@ import json
 import math
 import pickle
 import re
+import weakref
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from relabel.labelspace import LabelSpace, load_label_space
 from relabel.loading.annotations import image_key, val_image_keys
 
 __all__ = [
+    "ImageKeys",
     "Run",
     "RunMeta",
     "load_run",
@@ -56,6 +58,50 @@ __all__ = [
 
 METADATA_KEY = b"relabel"
 DEFAULT_TOPK = 5
+
+#: Image-key arrays already checked (unique text), by ``id``; read-only, so they stay as checked.
+_CHECKED_KEYS: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def _checked_keys(images: np.ndarray) -> bool:
+    """Whether ``images`` is an array of image keys checked before (see :class:`ImageKeys`)."""
+    return _CHECKED_KEYS.get(id(images)) is images
+
+
+class ImageKeys:
+    """The image keys of the runs of one image list, checked and held once.
+
+    A sweep's runs list the same images (often in the same order): :func:`load_run` given one
+    ``ImageKeys`` compares a file's image column with the last one it checked (Arrow buffers,
+    no Python strings) and, when they are equal, gives the run that same read-only key array
+    instead of a new one, skipping the text and uniqueness checks it passed already.
+    ``pairings`` keeps :func:`relabel.pairing.pair`'s rows for such an array, for the same reason.
+    """
+
+    def __init__(self) -> None:
+        self._column: pa.ChunkedArray | None = None
+        self._images: np.ndarray | None = None
+        self.pairings: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
+
+    def known(self, column: pa.ChunkedArray) -> np.ndarray | None:
+        """The checked key array of an image column equal to ``column``, else ``None``."""
+        if self._column is not None and self._column.type == column.type and self._column.equals(column):
+            return self._images
+        return None
+
+    def known_images(self, images: np.ndarray) -> bool:
+        """Whether ``images`` is the key array held here."""
+        return images is self._images
+
+    def remember(self, column: pa.ChunkedArray, images: np.ndarray) -> np.ndarray:
+        """Hold ``images`` (checked, from ``column``) as the key array of that column; returns it read-only."""
+        images = images.view()
+        images.flags.writeable = False
+        _CHECKED_KEYS[id(images)] = images
+        if self._images is not None:
+            self.pairings = {}
+        self._column, self._images = column, images
+        return images
 
 #: Rows of logits reduced to top-k at a time (bounds the temporary float32 copies).
 _LOGIT_ROWS_PER_CHUNK = 4096
@@ -220,11 +266,12 @@ class Run:
         images = np.asarray(self.images, dtype=object) if not isinstance(self.images, np.ndarray) else self.images
         if images.ndim != 1:
             raise InputError(f"{where}: image keys must be one-dimensional; found shape {images.shape}")
-        images = _tables.as_text(images)
-        twice = pd.Index(images).duplicated()
-        if twice.any():
-            raise InputError(f"{where}: image keys must be unique; "
-                             f"{format_offenders(pd.unique(images[twice]))} appear more than once")
+        if not _checked_keys(images):
+            images = _tables.as_text(images)
+            twice = pd.Index(images).duplicated()
+            if twice.any():
+                raise InputError(f"{where}: image keys must be unique; "
+                                 f"{format_offenders(pd.unique(images[twice]))} appear more than once")
         ids = np.asarray(self.topk_ids)
         if ids.dtype.kind not in "iu" or ids.ndim not in (1, 2):
             raise InputError(f"{where}: class ids must be an integer array of one row per image; found "
@@ -302,12 +349,13 @@ def _validated(
     ids are taken.
     """
     where = source or f"run {meta.name!r}"
-    images = _tables.as_text(images)
+    checked = _checked_keys(images)
+    images = images if checked else _tables.as_text(images)
     if len(images) == 0:
         raise InputError(f"{where}: the run holds no predictions")
     if len(ids) != len(images):
         raise InputError(f"{where}: {len(images)} image keys but {len(ids)} rows of predictions")
-    twice = repeated(images)
+    twice = [] if checked else repeated(images)
     if twice:
         raise InputError(
             f"{where}, {image_field}: image keys must be unique; {format_offenders(twice)} appear more than once"
@@ -745,14 +793,18 @@ def _schema_meta(table: pa.Table, path: Path) -> dict[str, Any]:
 
 
 def _run_from_relabel_arrow(arrow: pa.Table, meta: RunMeta, label_space: LabelSpace, where: str,
-                            keep_logits: bool) -> Run:
-    """A run from a table in relabel's own schema (``image``, ``topk_ids``, ``topk_scores``, ``logits``)."""
+                            keep_logits: bool, keys: ImageKeys | None = None) -> Run:
+    """A run from a table in relabel's own schema (``image``, ``topk_ids``, ``topk_scores``, ``logits``).
+
+    With ``keys``, an image column equal to the last one checked there reuses its key array.
+    """
     if "image" not in arrow.column_names:
         raise InputError(f"{where}: relabel run files need an 'image' column; found {arrow.column_names}")
     if arrow["image"].null_count:
         rows = np.flatnonzero(arrow["image"].is_null().to_numpy(zero_copy_only=False))
         raise InputError(f"{where}, column 'image': empty image keys at rows {format_offenders(rows)}")
-    images = _tables.as_text(arrow["image"].to_numpy(zero_copy_only=False))
+    known = keys.known(arrow["image"]) if keys is not None else None
+    images = known if known is not None else _tables.as_text(arrow["image"].to_numpy(zero_copy_only=False))
     ids = _list_column_to_array(arrow["topk_ids"], images, f"{where}, column 'topk_ids'", ids=True)
     scores = None
     if "topk_scores" in arrow.column_names:
@@ -766,7 +818,10 @@ def _run_from_relabel_arrow(arrow: pa.Table, meta: RunMeta, label_space: LabelSp
                 f"{label_space.name!r} has {len(label_space)}"
             )
         _check_finite(logits, images, f"{where}, column 'logits'", "logits")
-    return _validated(meta, images, ids, scores, logits, label_space, where, as_indices=True)
+    run = _validated(meta, images, ids, scores, logits, label_space, where, as_indices=True)
+    if keys is not None and known is None:
+        object.__setattr__(run, "images", keys.remember(arrow["image"], run.images))
+    return run
 
 
 def _read_json_table(path: Path, *, image_column: str | None, pred_column: str | None) -> pd.DataFrame:
@@ -962,6 +1017,7 @@ def load_run(
     canonical_order: bool = False,
     keep_logits: bool = False,
     topk: int = DEFAULT_TOPK,
+    keys: ImageKeys | None = None,
 ) -> Run:
     """Load one run from a file; metadata given here overrides what the file says.
 
@@ -980,6 +1036,9 @@ def load_run(
     keep_logits, topk
         Full logits are reduced to the top-``topk`` ids (``topk`` ≥ 1, at most the number of
         classes) and softmax scores unless kept.
+    keys
+        Shared by the runs of a sweep (:class:`ImageKeys`): a relabel Parquet file whose image
+        column equals the previous one's gets that run's checked key array (held once).
     """
     path = Path(path)
     where = str(path)
@@ -1004,7 +1063,7 @@ def load_run(
         where=f"{path}, run metadata",
     )
     if arrow is not None and "topk_ids" in arrow.column_names and pred_column is None:
-        return _run_from_relabel_arrow(arrow, meta, label_space, where, keep_logits)
+        return _run_from_relabel_arrow(arrow, meta, label_space, where, keep_logits, keys)
     if arrow is not None:
         table = _tables.frame_from_arrow(arrow, where=where)
     elif suffix in {".csv", ".tsv"}:
