@@ -73,7 +73,7 @@ def test_a_planted_degraded_class_fails_the_gate_and_the_line_names_it(planted):
     summary = _line(result)
     assert summary["schema"] == "relabel.check/1" and summary["status"] == "fail"
     assert summary["reference"] == "s050" and summary["results"] is None and summary["simulated"] is False
-    assert summary["thresholds"] == {"metric": "original", "min_drop": 0.05, "fdr": 0.05}
+    assert summary["thresholds"] == {"metric": "original", "min_drop": 0.05, "fdr": 0.05, "fdr_method": "bh"}
     assert summary["n_affected"] == 1 and [g["group"] for g in summary["groups"]] == ["s008", "s020"]
     s008, s020 = _group(summary, "s008"), _group(summary, "s020")
     assert (s008["status"], s008["n_affected"], s008["n_classes"]) == ("fail", 1, 10)
@@ -89,7 +89,7 @@ def test_a_planted_degraded_class_fails_the_gate_and_the_line_names_it(planted):
     assert len(s008["worst"]) == 5
     assert result.stderr.splitlines()[0] == (
         "relabel check against 's050': FAIL: 1 class degraded in 1 of 2 groups "
-        "(drop >= 5 points with q <= 0.05 on original labels)")
+        "(drop >= 5 points with q <= 0.05 (Benjamini-Hochberg) on original labels)")
     assert "    DEGRADED cat: -10.0 points" in result.stderr or "    DEGRADED cat: -9." in result.stderr
     assert "    ok       truck: -10.0 points" in result.stderr
 
