@@ -110,7 +110,7 @@ class SelfCheck:
         """``rate`` is at most ``fdr`` within two Monte Carlo standard errors (binomial, at least 1 / n_splits)."""
         n = len(self.splits)
         bound = 2 * math.sqrt(self.params["fdr"] * (1 - self.params["fdr"]) / n) if n else 0.0
-        return self.rate <= self.params["fdr"] + max(bound, 1 / max(n, 1))
+        return bool(self.rate <= self.params["fdr"] + max(bound, 1 / max(n, 1)))
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values (the ``self_check`` key of relabel.summary/1)."""
