@@ -201,6 +201,9 @@ def test_cli_self_check_writes_the_table_and_prints_the_line(tmp_path):
     page = (tmp_path / "report" / "index.html").read_text()
     assert 'id="self-check"' in page and "Benjamini-Yekutieli q-value" in page
     assert "Self-check (A/A)" in (tmp_path / "report" / "summary.md").read_text()
+    later = CliRunner().invoke(cli, ["report", str(out), "--out", str(tmp_path / "later")], catch_exceptions=False)
+    assert later.exit_code == 0, later.output  # relabel report reads the self-check back from the folder
+    assert 'id="self-check"' in (tmp_path / "later" / "index.html").read_text()
     as_json = CliRunner().invoke(cli, [*args[:-4], "--json"], catch_exceptions=False)
     summary = json.loads(as_json.stdout)
     assert summary["self_check"]["n_splits"] == 12 and summary["comparison"]["fdr_method"] == "by"

@@ -150,6 +150,33 @@ def test_a_results_folder_gives_the_verdict_of_recomputing(small_drop, tmp_path)
     assert _invoke("check", out, "--reference", "s050").exit_code == PASSED
 
 
+def test_fdr_method_on_a_results_folder_gives_the_verdict_of_recomputing_with_it(small_drop, tmp_path):
+    """--fdr-method by on a BH results folder re-adjusts its stored p-values: the line of computing with BY."""
+    out = tmp_path / "results"
+    assert _invoke("evaluate", "--manifest", small_drop, "--reference", "s050", "--hierarchy", "none",
+                   "--out", out).exit_code == 0
+    assert json.loads((out / "comparison_params.json").read_text())["fdr_method"] == "bh"
+    lines = {}
+    for method in ("bh", "by"):
+        extra = ["--min-drop", "2", "--fdr", "1e-6", "--fdr-method", method]
+        from_folder = _invoke("check", out, *extra)
+        recomputed = _invoke("check", "--manifest", small_drop, "--reference", "s050", *extra)
+        assert from_folder.exit_code == recomputed.exit_code, from_folder.output
+        folder_line, recomputed_line = _line(from_folder), _line(recomputed)
+        folder_line.pop("results"), recomputed_line.pop("results")
+        for line in (folder_line, recomputed_line):
+            for group in line["groups"]:
+                group.pop("median_detectable_drop")
+        assert folder_line == recomputed_line
+        assert folder_line["thresholds"]["fdr_method"] == method
+        lines[method] = folder_line
+    bh_q = [c["q_value"] for c in lines["bh"]["groups"][0]["worst"]]
+    by_q = [c["q_value"] for c in lines["by"]["groups"][0]["worst"]]
+    c10 = sum(1 / i for i in range(1, 11))  # BY = BH x c(m) for these 10 classes, capped at 1
+    assert by_q == pytest.approx([min(1.0, q * c10) for q in bh_q], rel=1e-9)
+    assert "(Benjamini-Yekutieli)" in _invoke("check", out, "--fdr-method", "by").stderr
+
+
 def test_a_results_folder_refuses_what_would_change_the_computation(small_drop, tmp_path):
     out = tmp_path / "results"
     assert _invoke("evaluate", "--manifest", small_drop, "--reference", "s050", "--out", out).exit_code == 0
