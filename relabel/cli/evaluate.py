@@ -83,11 +83,13 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     Each run is paired with the annotations by image key (file name), never by position.
 
     With --reference GROUP, every other group is compared with it class by class: mean
-    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, the
+    accuracy over seeds, delta, bootstrap interval, q-value (Benjamini-Hochberg, or
+    Benjamini-Yekutieli with --fdr-method by), the
     affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went
     and why (ambiguous, co-occurring or fine-grained; see docs/categorisation.md), whether
     multi-labels explain each drop under original labels, and the classes that improved
-    (rise >= --min-drop points, q <= --fdr).
+    (rise >= --min-drop points, q <= --fdr). --self-check [N] measures how often that rule
+    flags a class between two halves of one group's runs, which cannot differ.
 
     \b
     Examples:
