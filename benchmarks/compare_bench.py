@@ -20,7 +20,14 @@ measured in a separate run of each step under tracemalloc (numpy allocations inc
 tracing slows numpy. relabel draws its resamples on a thread pool of all the CPUs it may use;
 ``--jobs 1`` times it on one thread.
 
-Usage: python benchmarks/compare_bench.py [--repeat 5] [--jobs 1]
+The cost of the A/A self-check (``relabel.self_check``, ``relabel evaluate --self-check``) is
+measured on the same scale: 100 splits of the reference group, with 6 seeds (halves of the
+seeds, 3 vs 3 runs) and with 3 seeds (halves of each class's images), at the self-check's 200
+bootstrap draws per split (``--self-check-bootstrap``) and at the comparison's 1000, each
+against one ``compare()`` of the same runs in the same process (goal: < 10 s for 100 splits on
+2 cores). ``--self-check-only`` measures only that.
+
+Usage: python benchmarks/compare_bench.py [--repeat 5] [--jobs 1] [--self-check-only]
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from relabel import compare, evaluate, load_annotations, pair, simulate_runs
+from relabel import compare, evaluate, load_annotations, pair, self_check, simulate_runs
 
 _RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
@@ -132,8 +139,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=None, help="relabel's bootstrap threads (default: all CPUs)")
+    parser.add_argument("--self-check-only", action="store_true", help="Measure only the A/A self-check.")
     args = parser.parse_args()
     annotations = load_annotations("real")
+    if args.self_check_only:
+        self_check_cost(annotations, args)
+        return
     simulated = simulate_runs(annotations, seed=0)
 
     def full_path():
@@ -166,6 +177,32 @@ def main() -> None:
     print(f"speed-up of compare() over the straightforward version: {t_base / t_compare:.1f}x "
           f"(over its scipy.stats.bootstrap calls alone: {t_scipy / t_compare:.1f}x; "
           f"over the leaner images-only loop: {t_lean / t_compare:.1f}x)")
+    self_check_cost(annotations, args)
+
+
+def self_check_cost(annotations, args) -> None:
+    """100 A/A splits of the reference group, against one compare() of the same runs (module docstring)."""
+    import warnings
+
+    from relabel import RelabelWarning
+
+    print("A/A self-check at ImageNet scale: 100 splits of group rrc-0.5 (50,000 images, 1000 classes)")
+    for n_seeds in (6, 3):
+        evaluations = [evaluate(pair(run, annotations)) for run in simulate_runs(annotations, seed=0,
+                                                                                 n_seeds=n_seeds).runs]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RelabelWarning)
+            compare(evaluations, reference="rrc-0.5", n_jobs=args.jobs)  # warm-up
+            start = time.perf_counter()
+            compare(evaluations, reference="rrc-0.5", n_jobs=args.jobs)
+            t_compare = time.perf_counter() - start
+            for draws in (200, 1000):
+                start = time.perf_counter()
+                check = self_check(evaluations, group="rrc-0.5", n_splits=100, n_bootstrap=draws, n_jobs=args.jobs)
+                t_check = time.perf_counter() - start
+                print(f"  {n_seeds} seeds ({check.params['split']} halves), {draws:4d} draws a split: "
+                      f"{t_check:6.2f} s = {t_check / t_compare:5.1f} x one compare() ({t_compare:.2f} s, 1000 draws); "
+                      f"realised FDR {100 * check.rate:.1f}% ± {100 * check.rate_error:.1f}% at FDR 0.05")
 
 
 if __name__ == "__main__":

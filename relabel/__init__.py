@@ -32,6 +32,7 @@ from relabel.categorisation import (
 from relabel.comparison import Comparison, Explanation, Metric, compare
 from relabel.evaluation import Evaluation, PerImage, class_id_dtype, evaluate, evaluate_runs, pair_accuracy
 from relabel.gate import Gate, gate
+from relabel.selfcheck import SelfCheck, self_check
 from relabel.export import (
     Results,
     read_results,
@@ -42,6 +43,7 @@ from relabel.export import (
     write_recommendation,
     write_recommendation_table,
     write_results,
+    write_self_check,
     write_table,
 )
 from relabel.hierarchy import Hierarchy, imagenet_1k_hierarchy, load_hierarchy
@@ -104,6 +106,7 @@ __all__ = [
     "ImageKeys",
     "Run",
     "RunMeta",
+    "SelfCheck",
     "RunSpec",
     "Side",
     "SideInfo",
@@ -139,6 +142,7 @@ __all__ = [
     "read_provenance",
     "read_results",
     "recommend",
+    "self_check",
     "simulate_runs",
     "write_categorisation",
     "write_comparison",
@@ -147,6 +151,7 @@ __all__ = [
     "write_recommendation",
     "write_recommendation_table",
     "write_report",
+    "write_self_check",
     "write_results",
     "write_run",
     "write_table",

@@ -16,7 +16,7 @@ shift ``s = delta_multilabel - delta_original`` on the same resamples:
 * ``explained``: the multi-label drop is below the threshold, ``delta_multilabel > -min_drop``,
   and its interval reaches above it, ``ci_high_multilabel > -min_drop``;
 * ``partly explained``: not explained, but the drop shrinks significantly: ``s > 0`` and the
-  BH q-value of ``s`` (over the classes that drop under original labels) is at most ``fdr``;
+  q-value (``fdr_method``) of ``s`` (over the classes that drop under original labels) is at most ``fdr``;
 * ``not explained``: otherwise.
 
 **Flows** (where an affected class c's lost images went) are counted under the metric that
@@ -59,10 +59,11 @@ from relabel.labelspace import LabelSpace
 from relabel import power
 from relabel.progress import progress
 from relabel.stats import (
+    FDR_METHODS,
     BootstrapResult,
-    benjamini_hochberg,
     bootstrap_deltas,
     bootstrap_difference,
+    fdr_adjust,
     holm,
 )
 
@@ -105,7 +106,7 @@ class Comparison:
         One row per (class, non-reference group): ``class_index``, ``class_key``,
         ``class_name``, ``group``, ``n_images``, ``n_multilabel`` and, for each metric ``m`` in
         (``original``, ``multilabel``): ``acc_m_reference``, ``acc_m``, ``delta_m`` (group minus
-        reference), ``ci_low_m``, ``ci_high_m``, ``p_value_m``, ``q_value_m`` (BH across the
+        reference), ``ci_low_m``, ``ci_high_m``, ``p_value_m``, ``q_value_m`` (``fdr_method`` across the
         classes), ``affected_m`` (``delta_m <= -min_drop`` and ``q_value_m <= fdr``),
         ``improved_m`` (``delta_m >= min_drop`` and ``q_value_m <= fdr``); then ``affected``
         and ``improved`` (on the metric), ``multilabel_explanation`` (an
@@ -114,7 +115,7 @@ class Comparison:
         "explained"``), with multi-labels ``multilabel_shift`` (``delta_multilabel -
         delta_original``: how much of the drop multi-label scoring removes),
         ``multilabel_shift_ci_low``, ``multilabel_shift_ci_high``,
-        ``multilabel_shift_p_value``, ``multilabel_shift_q_value`` (paired bootstrap, BH over
+        ``multilabel_shift_p_value``, ``multilabel_shift_q_value`` (paired bootstrap, ``fdr_method`` over
         the classes with ``affected_original``; missing for the others), and
         ``n_flow_destinations`` (nullable integer, affected classes only: how many classes
         d != c the share of c's lost images rose for, i.e. how many its losses spread over),
@@ -149,7 +150,7 @@ class Comparison:
         With strengths on every group: per (class, group) accuracy along the strength axis,
         and ``best_strength`` per class on the chosen metric. Empty otherwise.
     params
-        Everything that produced the result: reference, metric, min_drop, fdr, n_bootstrap,
+        Everything that produced the result: reference, metric, min_drop, fdr, fdr_method, n_bootstrap,
         confidence, seed, n_flows, flow_alpha, min_flow_share, runs per group (in the order
         they were drawn).
     """
@@ -374,6 +375,7 @@ def compare(
     n_jobs: int | None = None,
     paired: bool = False,
     shrink: bool = False,
+    fdr_method: str = "bh",
 ) -> Comparison:
     """Compare every group of runs with the ``reference`` group, class by class.
 
@@ -409,8 +411,16 @@ def compare(
     shrink
         Add ``delta_shrunk`` (empirical-Bayes shrinkage of the metric's deltas toward the
         group's mean delta, module docstring); the affected rule does not use it.
+    fdr_method
+        ``bh`` (Benjamini–Hochberg: valid for independent or positively dependent classes) or
+        ``by`` (Benjamini–Yekutieli: valid under any dependence, less powerful by the factor
+        sum_{i<=m} 1/i, about 7.5 for 1000 classes): the q-values of every class, of the
+        multi-label shift, and the level of ``detectable_drop``.
     """
     _check_settings(min_drop, fdr, n_bootstrap, confidence, n_jobs, n_flows, flow_alpha, min_flow_share)
+    if fdr_method not in FDR_METHODS:
+        raise ComparisonError(f"compare: fdr_method is one of {list(FDR_METHODS)} (Benjamini-Hochberg, "
+                              f"Benjamini-Yekutieli); got {fdr_method!r}")
     groups = _group_runs(evaluations)
     _check_comparable(groups, reference)
     if paired:
@@ -462,18 +472,19 @@ def compare(
             frame[f"ci_low_{name}"] = result.ci_low
             frame[f"ci_high_{name}"] = result.ci_high
             frame[f"p_value_{name}"] = result.p_value
-            frame[f"q_value_{name}"] = benjamini_hochberg(result.p_value)
+            frame[f"q_value_{name}"] = fdr_adjust(result.p_value, fdr_method)
             significant = frame[f"q_value_{name}"] <= fdr
             frame[f"affected_{name}"] = (frame[f"delta_{name}"] <= -min_drop) & significant
             frame[f"improved_{name}"] = (frame[f"delta_{name}"] >= min_drop) & significant
         frame["affected"] = frame[f"affected_{chosen.value}"]
         frame["improved"] = frame[f"improved_{chosen.value}"]
         _add_power(frame, ref[metrics.index(chosen)], treat[metrics.index(chosen)], true, k, chosen, fdr=fdr,
-                   min_drop=min_drop)
+                   min_drop=min_drop, fdr_method=fdr_method)
         if shrink:
             frame["delta_shrunk"] = shrink_deltas(frame[f"delta_{chosen.value}"].to_numpy(),
                                                   results[metrics.index(chosen)].std_error)
-        frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence))
+        frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence,
+                               fdr_method=fdr_method))
     per_class = pd.concat(frames, ignore_index=True)
     flows, destinations = _flows(per_class, groups, reference, chosen, n_flows=n_flows, flow_alpha=flow_alpha,
                                  min_share=min_flow_share, n_bootstrap=n_bootstrap, confidence=confidence,
@@ -482,7 +493,7 @@ def compare(
                                                  zip(per_class["group"], per_class["class_index"])], dtype="Int64")
     curves, best = _curves(group_means, chosen)
     params = {
-        "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr,
+        "reference": reference, "metric": chosen.value, "min_drop": min_drop, "fdr": fdr, "fdr_method": fdr_method,
         "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "n_flows": n_flows,
         "flow_alpha": flow_alpha, "min_flow_share": min_flow_share, "paired": paired, "shrink": shrink,
         "runs": {g: [ev.meta.name for ev in evs] for g, evs in groups.items()},
@@ -492,27 +503,27 @@ def compare(
 
 
 def _add_power(frame: pd.DataFrame, ref: np.ndarray, treat: np.ndarray, true: np.ndarray, k: int, chosen: Metric, *,
-               fdr: float, min_drop: float) -> None:
+               fdr: float, min_drop: float, fdr_method: str = "bh") -> None:
     """``detectable_drop`` on the metric for this design, and the variance components behind it (relabel.power)."""
     components = power.variance_components(ref, treat, true, k)
     found = int((frame[f"q_value_{chosen.value}"] <= fdr).sum())
     counts = frame["n_multilabel" if chosen is Metric.MULTILABEL else "n_images"].to_numpy()
     frame["detectable_drop"] = power.detectable_drop(
         components, counts, seeds_reference=ref.shape[0], seeds_treatment=treat.shape[0],
-        alpha=power.bh_alpha(fdr, int((counts > 0).sum()), found), min_drop=min_drop)
+        alpha=power.bh_alpha(fdr, int((counts > 0).sum()), found, fdr_method), min_drop=min_drop)
     for column in power.VARIANCE_COLUMNS:
         frame[column] = components[column].to_numpy()
 
 
 def _explain(frame: pd.DataFrame, results: Sequence[BootstrapResult], has_ml: bool, *, min_drop: float, fdr: float,
-             confidence: float) -> pd.DataFrame:
+             confidence: float, fdr_method: str = "bh") -> pd.DataFrame:
     """``multilabel_explanation`` (and the shift behind it) for the classes that drop under original labels."""
     states = [e.value for e in Explanation]
     drops = np.flatnonzero(frame["affected_original"].to_numpy(dtype=bool))
     state = np.full(len(frame), None, dtype=object)
     if has_ml:
         shift = bootstrap_difference(results[1], results[0], drops, confidence=confidence)
-        q = benjamini_hochberg(shift.p_value)
+        q = fdr_adjust(shift.p_value, fdr_method)
         delta_ml = frame["delta_multilabel"].to_numpy()[drops]
         high_ml = frame["ci_high_multilabel"].to_numpy()[drops]
         explained = (delta_ml > -min_drop) & (high_ml > -min_drop)

@@ -41,6 +41,7 @@ from relabel.overrides import write as write_override_file
 from relabel.provenance import FILE_NAME as PROVENANCE_FILE
 from relabel.provenance import Provenance, collect, digest, read_provenance, write_provenance
 from relabel.recommendation import Recommendation
+from relabel.selfcheck import SPLIT_COLUMNS, SelfCheck
 
 __all__ = [
     "RESULT_FILES",
@@ -54,6 +55,7 @@ __all__ = [
     "write_overrides",
     "write_recommendation",
     "write_recommendation_table",
+    "write_self_check",
     "planned_outputs",
 ]
 
@@ -75,8 +77,10 @@ _TABLES: dict[str, tuple[str, ...]] = {
     "categorisation_pairs": ("class_index", "group", "partner_index", "partner_name", "rank", "category", "reason"),
     "categorisation_classes": ("class_index", "group", "category", "reason", "loss_driver"),
     "recommendation": ("class_index", "class_key", "class_name", "action", "setting_group", "reason"),
+    "self_check": SPLIT_COLUMNS,
 }
-_PARAMS = ("evaluate_params", "comparison_params", "categorisation_params", "recommendation_params")
+_PARAMS = ("evaluate_params", "comparison_params", "categorisation_params", "recommendation_params",
+           "self_check_params")
 
 RESULT_FILES: frozenset[str] = frozenset(
     [f"{name}{suffix}" for name in _TABLES for suffix in (".parquet", ".csv")] + [f"{name}.json" for name in _PARAMS]
@@ -199,6 +203,16 @@ def _write_recommendation_table(recommendation: Recommendation, out: Path, final
     return written
 
 
+def write_self_check(self_check: SelfCheck, out_dir: str | Path) -> list[Path]:
+    """Write the A/A self-check: one row per split (``self_check`` Parquet + CSV) and its settings and
+    summary (``self_check_params.json``: ``params`` and ``summary``, :meth:`SelfCheck.to_dict`)."""
+    out = Path(out_dir)
+    written = _write_tables({"self_check": self_check.splits}, out)
+    written.append(_write_json({"params": self_check.params, "summary": self_check.to_dict()},
+                               out / "self_check_params.json"))
+    return written
+
+
 def write_results(
     out_dir: str | Path,
     evaluations: Sequence[Evaluation],
@@ -209,6 +223,7 @@ def write_results(
     simulated: bool = False,
     override_file: str | Path | None = None,
     provenance: Provenance | None = None,
+    self_check: SelfCheck | None = None,
 ) -> list[Path]:
     """Write a whole results folder, all at once: the old results or the new ones, never a mix.
 
@@ -233,6 +248,8 @@ def write_results(
             written += write_categorisation(categorisation, staging)
         if recommendation is not None:
             written += _write_recommendation_table(recommendation, staging, final, override_file)
+        if self_check is not None:
+            written += write_self_check(self_check, staging)
         files = {path.name: digest(path) for path in written}
         written.append(write_provenance(dataclasses.replace(provenance, files=files), staging))
         names = [path.name for path in written]
@@ -296,6 +313,8 @@ class Results:
         ``per_class.parquet``: per-class rows of every run (:func:`relabel.evaluation.evaluation_table`).
     comparison, categorisation, recommendation
         The later stages' results, where the folder holds them (``None`` otherwise).
+    self_check
+        The A/A self-check (``self_check.parquet``), where the folder holds one.
     overrides
         The override file ``recommendation_params.json`` names (when it is still there), or
         the one given to :func:`read_results`.
@@ -316,6 +335,7 @@ class Results:
     simulated: bool
     source: str
     provenance: Provenance | None = None
+    self_check: SelfCheck | None = None
 
 
 def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides | None = None) -> Results:
@@ -323,9 +343,10 @@ def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides |
 
     The tables are read as they were written: ``overall`` and ``per_class`` (always),
     ``comparison_*`` with ``comparison_params.json``, ``categorisation_*`` with
-    ``categorisation_params.json``, and ``recommendation`` with ``recommendation_params.json``,
-    which names the override file; ``overrides`` (a file or its content) is used instead when
-    given. Every table's columns are checked; a missing or damaged file is an
+    ``categorisation_params.json``, ``recommendation`` with ``recommendation_params.json``,
+    which names the override file, and ``self_check`` with ``self_check_params.json``;
+    ``overrides`` (a file or its content) is used instead when given. Every table's columns are checked;
+    a missing or damaged file is an
     :class:`~relabel.errors.InputError` naming it. Nothing is recomputed.
     """
     folder = Path(results_dir)
@@ -350,9 +371,13 @@ def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides |
         recommendation, overrides = _recommendation(folder, overrides, listed)
     info = folder / "evaluate_params.json"
     simulated = bool(_json(info).get("simulated", False)) if listed("evaluate_params.json") else False
+    self_check = None
+    if listed("self_check.parquet"):
+        self_check = SelfCheck(_table(folder, "self_check", listed=listed),
+                               dict(_json(folder / "self_check_params.json").get("params", {})))
     return Results(runs=runs, per_class=per_class, comparison=comparison, categorisation=categorisation,
                    recommendation=recommendation, overrides=overrides, simulated=simulated, source=str(folder),
-                   provenance=provenance)
+                   provenance=provenance, self_check=self_check)
 
 
 def _listed(folder: Path) -> tuple[Provenance | None, Callable[[str], bool]]:

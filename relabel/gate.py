@@ -10,7 +10,9 @@ The gate passes when no class of any candidate group is degraded. With the compa
 metric, ``min_drop`` and ``fdr`` this is exactly ``per_class["affected"]``; other thresholds
 re-apply the rule to the stored deltas and q-values (q-values do not depend on the threshold
 they are compared with, so the verdict equals that of a comparison computed with them).
-Nothing is recomputed. :meth:`Gate.to_dict` is the machine-readable line of schema
+Another ``fdr_method`` than the comparison's re-adjusts the stored p-values across each
+group's classes (:func:`relabel.stats.fdr_adjust`), which is what the comparison computed with
+that method would hold. Nothing else is recomputed. :meth:`Gate.to_dict` is the machine-readable line of schema
 :data:`SCHEMA` (``relabel.check/1``, docs/results.md). Deltas are fractions (0.05 = 5 points).
 """
 
@@ -27,6 +29,7 @@ import pandas as pd
 from relabel._version import __version__
 from relabel.comparison import Comparison, Metric
 from relabel.errors import ComparisonError, quoted
+from relabel.stats import FDR_METHODS, fdr_adjust
 
 __all__ = ["SCHEMA", "Gate", "gate"]
 
@@ -56,8 +59,8 @@ class Gate:
         then by class index.
     params
         ``reference``, ``groups`` (the candidates), ``metric``, ``min_drop``, ``fdr``, the
-        comparison's ``paired``, ``n_bootstrap`` and ``seed``, and its ``fdr_method`` where it
-        records one.
+        comparison's ``paired``, ``n_bootstrap`` and ``seed``, and ``fdr_method`` (the one
+        applied) where the comparison records one or one was given.
     """
 
     groups: pd.DataFrame
@@ -106,7 +109,7 @@ class Gate:
 
 
 def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric: str | Metric | None = None,
-         min_drop: float | None = None, fdr: float | None = None) -> Gate:
+         min_drop: float | None = None, fdr: float | None = None, fdr_method: str | None = None) -> Gate:
     """Decide, per class of each candidate group, whether it degraded (module docstring).
 
     Parameters
@@ -117,17 +120,27 @@ def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric:
         The candidate groups (default: every group compared with the reference).
     metric, min_drop, fdr
         The rule's metric and thresholds (fractions in (0, 1)); default: the comparison's own.
+    fdr_method
+        ``bh`` or ``by`` (:data:`relabel.stats.FDR_METHODS`); default: the comparison's own
+        (``bh`` for comparisons that record none).
     """
     params = comparison.params
     per_class = comparison.per_class
     chosen = Metric.from_str(metric if metric is not None else params["metric"]).value
     min_drop = float(params["min_drop"] if min_drop is None else min_drop)
     fdr = float(params["fdr"] if fdr is None else fdr)
+    recorded_method = str(params.get("fdr_method", "bh"))
+    method = recorded_method if fdr_method is None else str(fdr_method)
+    if method not in FDR_METHODS:
+        raise ComparisonError(f"gate: fdr_method is one of {list(FDR_METHODS)}; got {fdr_method!r}")
     for name, value in (("min_drop", min_drop), ("fdr", fdr)):
         if not 0 < value < 1:
             raise ComparisonError(f"gate: {name} is a fraction strictly between 0 and 1 (0.05 = 5 points or 5%); "
                                   f"got {value!r}")
     needed = [f"{c}_{chosen}" for c in ("delta", "ci_low", "ci_high", "q_value")]
+    readjust = method != recorded_method
+    if readjust:
+        needed.append(f"p_value_{chosen}")
     missing = [c for c in needed if c not in per_class]
     if missing:
         raise ComparisonError(f"gate: the comparison has no {chosen} columns ({', '.join(missing)} missing); "
@@ -147,12 +160,14 @@ def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric:
             raise ComparisonError(f"gate: unknown candidate group{'s' if len(unknown) > 1 else ''} "
                                   f"{', '.join(quoted(g) for g in unknown[:5])}; the comparison's groups are {present} "
                                   f"(reference {reference!r})")
-    same = chosen == params["metric"] and math.isclose(min_drop, params["min_drop"]) and math.isclose(fdr, params["fdr"])
+    same = (chosen == params["metric"] and math.isclose(min_drop, params["min_drop"])
+            and math.isclose(fdr, params["fdr"]) and not readjust)
     frames, rows = [], []
     for group in candidates:
         sub = per_class[per_class["group"].astype(str) == group]
         delta = sub[f"delta_{chosen}"].to_numpy(dtype=np.float64)
-        q_value = sub[f"q_value_{chosen}"].to_numpy(dtype=np.float64)
+        q_value = (fdr_adjust(sub[f"p_value_{chosen}"].to_numpy(dtype=np.float64), method) if readjust
+                   else sub[f"q_value_{chosen}"].to_numpy(dtype=np.float64))
         with np.errstate(invalid="ignore"):
             affected = (delta <= -min_drop) & (q_value <= fdr)  # NaN (a class without images) is never degraded
         frame = pd.DataFrame({
@@ -175,8 +190,8 @@ def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric:
     settings = {"reference": reference, "groups": candidates, "metric": chosen, "min_drop": min_drop, "fdr": fdr,
                 "paired": bool(params.get("paired", False)), "n_bootstrap": params.get("n_bootstrap"),
                 "seed": params.get("seed")}
-    if params.get("fdr_method") is not None:
-        settings["fdr_method"] = params["fdr_method"]
+    if params.get("fdr_method") is not None or fdr_method is not None:
+        settings["fdr_method"] = method
     return Gate(summary, classes, settings)
 
 

@@ -134,9 +134,13 @@ def _resampled(k: int) -> float:
     return (k - 1) / k**2
 
 
-def bh_alpha(fdr: float, n_tests: int, n_found: int) -> float:
-    """Per-test level at which BH finds one more class when ``n_found`` of ``n_tests`` are found."""
-    return fdr * (min(n_found, n_tests - 1) + 1) / max(n_tests, 1)
+def bh_alpha(fdr: float, n_tests: int, n_found: int, method: str = "bh") -> float:
+    """Per-test level at which BH finds one more class when ``n_found`` of ``n_tests`` are found.
+
+    ``method="by"`` (Benjamini–Yekutieli) divides it by ``sum_{i=1..n_tests} 1/i``.
+    """
+    level = fdr * (min(n_found, n_tests - 1) + 1) / max(n_tests, 1)
+    return level / float(np.sum(1.0 / np.arange(1, n_tests + 1))) if method == "by" and n_tests > 1 else level
 
 
 def plan(per_class: pd.DataFrame, *, seeds: Sequence[int], images: Sequence[int] | None = None, fdr: float,

@@ -104,7 +104,8 @@ def _comparison(comparison: Comparison, categorisation: Categorisation | None) -
             "improved": [_class(row, metric) for row in improved.itertuples()],
         })
     return {"reference": str(params["reference"]), "metric": metric, "min_drop": _number(params["min_drop"]),
-            "fdr": _number(params["fdr"]), "n_bootstrap": int(params["n_bootstrap"]), "seed": params["seed"],
+            "fdr": _number(params["fdr"]), "fdr_method": str(params.get("fdr_method", "bh")),
+            "n_bootstrap": int(params["n_bootstrap"]), "seed": params["seed"],
             "groups": groups, "notes": [str(n) for n in comparison.notes]}
 
 

@@ -28,7 +28,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("pairing", ("relabel.pairing",)),
     ("evaluation", ("relabel.evaluation",)),
     ("comparison", ("relabel.comparison",)),
-    ("the CI gate", ("relabel.gate",)),
+    ("the CI gate and the A/A self-check", ("relabel.gate", "relabel.selfcheck")),
     ("categorisation", ("relabel.categorisation",)),
     ("recommendation", ("relabel.recommendation", "relabel.ablation")),
     ("trainer side", ("relabel.pipeline", "relabel.transforms", "relabel.trainers")),

@@ -28,7 +28,7 @@ from relabel.loading.manifest import read_manifest
 PASSED, DEGRADED, UNDECIDED = 0, 1, 2
 
 #: Parameters that still mean something with a results folder: which classes fail, and which groups.
-_WITH_RESULTS = {"paths", "reference", "metric", "min_drop", "fdr", "candidates", "top"}
+_WITH_RESULTS = {"paths", "reference", "metric", "min_drop", "fdr", "fdr_method", "candidates", "top"}
 
 
 class UndecidedError(click.ClickException):
@@ -75,8 +75,8 @@ def check(paths: tuple[str, ...], candidates: tuple[str, ...], top: int, **optio
     The runs are given as for `relabel evaluate` (files, --run, --manifest; --reference GROUP
     required) and compared the same way, or a results folder that `relabel evaluate --out`
     wrote is read (nothing is recomputed; --min-drop, --fdr and --metric, when given,
-    re-apply the rule to its deltas and q-values; options that change the computation are
-    refused there).
+    re-apply the rule to its deltas and q-values, --fdr-method re-adjusts its p-values;
+    options that change the computation are refused there).
 
     \b
     Prints one JSON line on stdout (schema relabel.check/1, docs/results.md): the status, the
@@ -102,7 +102,7 @@ def check(paths: tuple[str, ...], candidates: tuple[str, ...], top: int, **optio
         results = folders[0]
         _refuse_computing_options(ctx, results)
         comparison, simulated = _finished_comparison(results, options["reference"])
-        thresholds = {name: options[name] for name in ("metric", "min_drop", "fdr")
+        thresholds = {name: options[name] for name in ("metric", "min_drop", "fdr", "fdr_method")
                       if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
     else:
         if options["reference"] is None:

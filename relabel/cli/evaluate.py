@@ -24,6 +24,7 @@ from relabel.pairing import pair
 from relabel.progress import progress
 from relabel.provenance import collect
 from relabel.recommendation import recommend
+from relabel.selfcheck import SelfCheck, self_check
 from relabel.summary import build_summary
 
 
@@ -46,6 +47,17 @@ from relabel.summary import build_summary
               help="Write a runs manifest (.yaml) of the extra runs that would tell which operation hurt the "
                    "affected classes of --default-group: one operation set back for those classes per run, each with "
                    "its override file under ablation/. Fill in the runs and pass it to --manifest.")
+@click.option("--self-check", "self_check_splits", type=click.IntRange(1), is_flag=False, flag_value=100,
+              metavar="[N]",
+              help="A/A self-check: split the reference group's runs (or, with one group, its runs) into two "
+                   "pseudo-recipes N times (default 100) and report how often the comparison rule (--min-drop, "
+                   "--fdr, --fdr-method, --paired) flags a class that cannot differ; halves of the seeds with 4 or "
+                   "more runs, else halves of each class's images (docs/results.md). Writes self_check.csv to --out.")
+@click.option("--self-check-bootstrap", "self_check_bootstrap", default=200, show_default=True,
+              type=click.IntRange(50),
+              help="Bootstrap draws per self-check split. Fewer than the comparison's: a split's decision rests on "
+                   "z = delta / SE, and 200 draws give the SE within about 5%; the noise this adds can only make a "
+                   "split flag more classes, so the check errs on the strict side.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -63,7 +75,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None,
              ablation_plan: str | None, top: int, demo: bool, demo_seed: int, as_json: bool, paired: bool,
-             shrink: bool) -> None:
+             shrink: bool, fdr_method: str, self_check_splits: int | None, self_check_bootstrap: int) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b
@@ -71,11 +83,13 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     Each run is paired with the annotations by image key (file name), never by position.
 
     With --reference GROUP, every other group is compared with it class by class: mean
-    accuracy over seeds, delta, bootstrap interval, Benjamini-Hochberg q-value, the
+    accuracy over seeds, delta, bootstrap interval, q-value (Benjamini-Hochberg, or
+    Benjamini-Yekutieli with --fdr-method by), the
     affected classes (drop >= --min-drop points, q <= --fdr) with where their predictions went
     and why (ambiguous, co-occurring or fine-grained; see docs/categorisation.md), whether
     multi-labels explain each drop under original labels, and the classes that improved
-    (rise >= --min-drop points, q <= --fdr).
+    (rise >= --min-drop points, q <= --fdr). --self-check [N] measures how often that rule
+    flags a class between two halves of one group's runs, which cannot differ.
 
     \b
     Examples:
@@ -117,6 +131,9 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
                                    f"--hierarchy {hierarchy}")
         chosen = "wordnet" if wordnet_map else (None if hierarchy == "none" else hierarchy)
         categorisation = categorise(comparison, annotations_used, hierarchy=chosen, wordnet_map=wordnet_map)
+    checked = None
+    if self_check_splits is not None:
+        checked = _self_check(evaluations, reference, self_check_splits, ctx.params, paired)
     recommendation = None
     if recommend_path is not None:
         if comparison is None or categorisation is None:
@@ -136,14 +153,14 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
                              command=ctx.meta.get("relabel.argv", ()), options=ctx.params, simulated=demo)
     if out:  # the results folder first, whole (it keeps an override file or report of yours inside it)
         written += write_results(out, evaluations, comparison, categorisation, recommendation, simulated=demo,
-                                 override_file=recommend_path, provenance=provenance)
+                                 override_file=recommend_path, provenance=provenance, self_check=checked)
     if recommendation is not None and recommend_path is not None:
         written += write_recommendation(recommendation, recommend_path, label_space=annotations_used.label_space)
     if report_dir:
         from relabel.report import build_report, write_report
 
         report = build_report(evaluations, comparison, categorisation, recommendation, simulated=demo,
-                              annotations=annotations_used, provenance=provenance)
+                              annotations=annotations_used, provenance=provenance, self_check=checked)
         if images_root:
             from relabel.thumbnails import add_thumbnails
 
@@ -151,6 +168,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         written += write_report(report, report_dir)
     if as_json:
         summary = build_summary(evaluations, comparison, categorisation, recommendation, simulated=demo)
+        if checked is not None:
+            summary["self_check"] = checked.to_dict()
         echo_json({**summary, "written": [str(path) for path in written]})
         return
     render_evaluations(evaluations, top=top, simulated=demo)
@@ -162,9 +181,27 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         render_recommendation(recommendation, top=top)
     if plan is not None:
         render_ablation_plan(plan)
+    if checked is not None:
+        echo()
+        echo(checked.summary_line())
     if comparison is None and len({ev.meta.group for ev in evaluations}) > 1:
         echo("note: the runs form several groups; give --reference GROUP to compare them class by class.")
     render_written(written)
+
+
+def _self_check(evaluations: list[Evaluation], reference: str | None, n_splits: int, params: dict[str, Any],
+                paired: bool) -> SelfCheck:
+    """The A/A self-check of the reference group (or of the only group), with the comparison's settings."""
+    groups = sorted({str(ev.meta.group) for ev in evaluations if ev.meta.group is not None})
+    if reference is None:
+        if len(groups) != 1 or any(ev.meta.group is None for ev in evaluations):
+            raise click.UsageError(f"--self-check splits one group's runs: give --reference GROUP (groups: "
+                                   f"{', '.join(groups) or 'none'})")
+        reference = groups[0]
+    arguments = {name: value for name, value in compare_arguments(params, paired=paired).items()
+                 if name in ("metric", "min_drop", "fdr", "fdr_method", "paired", "seed")}
+    return self_check(evaluations, group=reference, n_splits=n_splits, n_bootstrap=params["self_check_bootstrap"],
+                      **arguments)
 
 
 def _ablation_plan(path: str, comparison: Any, evaluations: list[Evaluation], augmentations: dict[str, Any] | None,

@@ -102,9 +102,13 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      help="Family-wise error rate for naming partners: Holm over each affected class's candidate "
                           "destinations, on the bootstrap p-value of the rise of their share."),
+        click.option("--fdr-method", default="bh", show_default=True, type=click.Choice(["bh", "by"]),
+                     help="Multiple-testing correction across classes: bh (Benjamini-Hochberg; assumes independent "
+                          "or positively dependent classes) or by (Benjamini-Yekutieli; valid under any dependence, "
+                          "e.g. the opposite moves of two confused classes, at a loss of power)."),
         click.option("--fdr", default=0.05, show_default=True,
                      type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                     help="False discovery rate (Benjamini-Hochberg across classes), a fraction: 0.05 = 5%."),
+                     help="False discovery rate across classes (see --fdr-method), a fraction: 0.05 = 5%."),
         click.option("--min-drop", default="5", show_default=True, type=PercentagePoints(),
                      help="Smallest accuracy change, in percentage points, for a class to count as affected "
                           "(a drop) or improved (a rise)."),

@@ -17,6 +17,7 @@ from relabel.evaluation import Evaluation, multilabel_gaps
 from relabel.gate import Gate
 from relabel.progress import enable as enable_progress
 from relabel.recommendation import Recommendation
+from relabel.stats import FDR_METHOD_NAMES
 
 
 _quiet = False
@@ -155,7 +156,8 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
     echo(
         f"Comparison with reference group {params['reference']!r} (metric: {metric}; affected = drop >= "
         f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}, improved = rise >= "
-        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g}; a partner = a class whose share of the "
+        f"{100 * params['min_drop']:g} points and q <= {params['fdr']:g} "
+        f"({FDR_METHOD_NAMES[params.get('fdr_method', 'bh')]}); a partner = a class whose share of the "
         f"lost images rose with Holm-adjusted p <= {params['flow_alpha']:g}; {params['n_bootstrap']} bootstrap "
         f"draws, seed {params['seed']}):",
         bold=True,
@@ -211,7 +213,8 @@ def render_gate(gate: Gate, *, top: int = 5) -> None:
     """The gate's verdict for people, on stderr: one line, then per group its count and its ``top`` worst classes."""
     params = gate.params
     words = "multi-labels" if params["metric"] == "multilabel" else "original labels"
-    rule = f"drop >= {100 * params['min_drop']:g} points with q <= {params['fdr']:g} on {words}"
+    rule = (f"drop >= {100 * params['min_drop']:g} points with q <= {params['fdr']:g} "
+            f"({FDR_METHOD_NAMES[params.get('fdr_method', 'bh')]}) on {words}")
     failed = gate.groups[gate.groups["n_affected"] > 0]
     n = int(gate.groups["n_affected"].sum())
     if gate.passed:

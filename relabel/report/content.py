@@ -31,6 +31,7 @@ from relabel.evaluation import Evaluation, evaluation_table, overall_table
 from relabel.export import read_results
 from relabel.overrides import Override, Overrides
 from relabel.provenance import Provenance
+from relabel.selfcheck import SelfCheck
 from relabel.recommendation import Recommendation
 
 __all__ = ["EXAMPLE_BOUNDS", "AffectedClass", "Examples", "Report", "affected_classes", "build_report", "class_table",
@@ -95,6 +96,8 @@ class Report:
     provenance
         What made the results (:class:`relabel.provenance.Provenance`: the folder's
         ``provenance.json``, or what ``relabel evaluate`` collected); ``None`` when not known.
+    self_check
+        The A/A self-check (:class:`relabel.SelfCheck`) when one was run; shown in its own section.
     """
 
     title: str
@@ -109,6 +112,7 @@ class Report:
     examples: dict[tuple[str, int], Examples] = field(default_factory=dict)
     thumbnails: dict[str, str] = field(default_factory=dict)
     provenance: Provenance | None = None
+    self_check: SelfCheck | None = None
 
     @property
     def has_multilabels(self) -> bool:
@@ -133,6 +137,7 @@ def build_report(
     simulated: bool = False,
     annotations: Annotations | None = None,
     provenance: Provenance | None = None,
+    self_check: SelfCheck | None = None,
 ) -> Report:
     """Gather the results of ``relabel evaluate`` into a :class:`Report` (nothing is recomputed).
 
@@ -165,6 +170,7 @@ def build_report(
         overrides=overrides,
         simulated=simulated,
         provenance=provenance,
+        self_check=self_check,
     )
     if annotations is None or comparison is None:
         return report
@@ -238,6 +244,7 @@ def load_report(
         simulated=results.simulated if simulated is None else simulated,
         source=results.source,
         provenance=results.provenance,
+        self_check=results.self_check,
     )
 
 

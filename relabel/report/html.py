@@ -24,6 +24,7 @@ from typing import Any
 from relabel._version import __version__
 from relabel.categorisation import describe_loss_driver
 from relabel.recommendation import Action
+from relabel.stats import FDR_METHOD_NAMES
 from relabel.report.content import (
     AffectedClass,
     Report,
@@ -72,6 +73,7 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
         matrix_section(report),
         _affected_section(report, affected, by_name, max_classes),
         _table_section(report),
+        _self_check_section(report),
         _provenance_section(report),
     ]
     nav = [("headline", "Headline")]
@@ -84,6 +86,8 @@ def render_html(report: Report, figures: Sequence[Figure], *, max_classes: int =
     if affected:
         nav.append(("affected", f"Affected classes ({len(affected)})"))
     nav.append(("classes", "All classes"))
+    if report.self_check is not None:
+        nav.append(("self-check", "Self-check"))
     nav.append(("provenance", "Provenance"))
     banner = f'<p class="simulated" role="alert">{e(SIMULATED)}</p>' if report.simulated else ""
     source = f" from <code>{e(report.source)}</code>" if report.source else ""
@@ -132,7 +136,8 @@ def _settings(report: Report) -> str:
     metric = "multi-labels" if p["metric"] == "multilabel" else "original labels"
     return e(
         f"Reference group {p['reference']}; affected = accuracy on {metric} fell by at least "
-        f"{100 * float(p['min_drop']):g} points with a Benjamini-Hochberg q-value at most {float(p['fdr']):g}; "
+        f"{100 * float(p['min_drop']):g} points with a {FDR_METHOD_NAMES[str(p.get('fdr_method', 'bh'))]} q-value at most "
+        f"{float(p['fdr']):g}; "
         f"{p['n_bootstrap']} bootstrap draws, seed {p['seed']}, {100 * float(p.get('confidence', 0.95)):g}% intervals."
     )
 
@@ -560,6 +565,26 @@ def _table_row(report: Report, r: dict[str, Any], columns: list[tuple[str, str, 
 
 # --------------------------------------------------------------------------------------------
 # provenance
+
+
+def _self_check_section(report: Report) -> str:
+    """The A/A self-check: how often the rule flagged a class between pseudo-recipes that cannot differ."""
+    check = report.self_check
+    if check is None:
+        return ""
+    splits = check.splits
+    flagged = splits[splits["any_false"].astype(bool)].head(10)
+    rows = "".join(f"<tr><td class=num>{int(r.split)}</td><td>{e(r.runs_a)}</td><td>{e(r.runs_b)}</td>"
+                   f"<td class=num>{int(r.n_false_affected)}</td><td class=num>{int(r.n_false_improved)}</td>"
+                   f"<td class=num>{float(r.min_q_value):.3g}</td></tr>" for r in flagged.itertuples(index=False))
+    table = ("<table><thead><tr><th>split</th><th>runs A</th><th>runs B</th><th>falsely affected</th>"
+             f"<th>falsely improved</th><th>smallest q</th></tr></thead><tbody>{rows}</tbody></table>"
+             if rows else "")
+    return (f'<section id="self-check"><h2>Self-check (A/A)</h2><p>{e(check.summary_line())}.</p>'
+            "<p>Each split cuts one group's runs into two pseudo-recipes that cannot differ (halves of its seeds, or "
+            "with fewer than 4 runs halves of each class's images) and applies the comparison's rule; every class "
+            "it flags is a false discovery, so the share of splits that flag one is the realised false discovery "
+            f"rate to hold against the FDR. Every split is in <code>self_check.csv</code>.</p>{table}</section>")
 
 
 def _provenance_section(report: Report) -> str:

@@ -36,6 +36,7 @@ from relabel.report.content import (
 )
 from relabel.report.figures import Figure
 from relabel.report.html import SIMULATED
+from relabel.stats import FDR_METHOD_NAMES
 
 __all__ = ["render_markdown"]
 
@@ -60,7 +61,8 @@ def render_markdown(report: Report, figures: Sequence[Figure], *, max_classes: i
         metric = "multi-labels" if p["metric"] == "multilabel" else "original labels"
         lines += [
             f"Reference group {md(p['reference'])}; a class is *affected* when its accuracy on {metric} fell by at "
-            f"least {100 * float(p['min_drop']):g} points with a Benjamini-Hochberg q-value at most "
+            f"least {100 * float(p['min_drop']):g} points with a {FDR_METHOD_NAMES[str(p.get('fdr_method', 'bh'))]} "
+            f"q-value at most "
             f"{float(p['fdr']):g} ({p['n_bootstrap']} bootstrap draws, seed {p['seed']}).",
             "",
         ]
@@ -76,6 +78,8 @@ def render_markdown(report: Report, figures: Sequence[Figure], *, max_classes: i
             f"in which each overridden class keeps the accuracy it had under the recommended setting).",
             "",
         ]
+    if report.self_check is not None:
+        lines += ["## Self-check (A/A)", "", md(report.self_check.summary_line()) + ".", ""]
     if comparison is not None:
         lines += [f"Note: {md(n)}" for n in comparison.notes]
         lines += [""] if comparison.notes else []

@@ -73,7 +73,7 @@ def test_a_planted_degraded_class_fails_the_gate_and_the_line_names_it(planted):
     summary = _line(result)
     assert summary["schema"] == "relabel.check/1" and summary["status"] == "fail"
     assert summary["reference"] == "s050" and summary["results"] is None and summary["simulated"] is False
-    assert summary["thresholds"] == {"metric": "original", "min_drop": 0.05, "fdr": 0.05}
+    assert summary["thresholds"] == {"metric": "original", "min_drop": 0.05, "fdr": 0.05, "fdr_method": "bh"}
     assert summary["n_affected"] == 1 and [g["group"] for g in summary["groups"]] == ["s008", "s020"]
     s008, s020 = _group(summary, "s008"), _group(summary, "s020")
     assert (s008["status"], s008["n_affected"], s008["n_classes"]) == ("fail", 1, 10)
@@ -89,7 +89,7 @@ def test_a_planted_degraded_class_fails_the_gate_and_the_line_names_it(planted):
     assert len(s008["worst"]) == 5
     assert result.stderr.splitlines()[0] == (
         "relabel check against 's050': FAIL: 1 class degraded in 1 of 2 groups "
-        "(drop >= 5 points with q <= 0.05 on original labels)")
+        "(drop >= 5 points with q <= 0.05 (Benjamini-Hochberg) on original labels)")
     assert "    DEGRADED cat: -10.0 points" in result.stderr or "    DEGRADED cat: -9." in result.stderr
     assert "    ok       truck: -10.0 points" in result.stderr
 
@@ -148,6 +148,33 @@ def test_a_results_folder_gives_the_verdict_of_recomputing(small_drop, tmp_path)
         assert folder_line == recomputed_line
     # the folder's reference may be repeated, not changed
     assert _invoke("check", out, "--reference", "s050").exit_code == PASSED
+
+
+def test_fdr_method_on_a_results_folder_gives_the_verdict_of_recomputing_with_it(small_drop, tmp_path):
+    """--fdr-method by on a BH results folder re-adjusts its stored p-values: the line of computing with BY."""
+    out = tmp_path / "results"
+    assert _invoke("evaluate", "--manifest", small_drop, "--reference", "s050", "--hierarchy", "none",
+                   "--out", out).exit_code == 0
+    assert json.loads((out / "comparison_params.json").read_text())["fdr_method"] == "bh"
+    lines = {}
+    for method in ("bh", "by"):
+        extra = ["--min-drop", "2", "--fdr", "1e-6", "--fdr-method", method]
+        from_folder = _invoke("check", out, *extra)
+        recomputed = _invoke("check", "--manifest", small_drop, "--reference", "s050", *extra)
+        assert from_folder.exit_code == recomputed.exit_code, from_folder.output
+        folder_line, recomputed_line = _line(from_folder), _line(recomputed)
+        folder_line.pop("results"), recomputed_line.pop("results")
+        for line in (folder_line, recomputed_line):
+            for group in line["groups"]:
+                group.pop("median_detectable_drop")
+        assert folder_line == recomputed_line
+        assert folder_line["thresholds"]["fdr_method"] == method
+        lines[method] = folder_line
+    bh_q = [c["q_value"] for c in lines["bh"]["groups"][0]["worst"]]
+    by_q = [c["q_value"] for c in lines["by"]["groups"][0]["worst"]]
+    c10 = sum(1 / i for i in range(1, 11))  # BY = BH x c(m) for these 10 classes, capped at 1
+    assert by_q == pytest.approx([min(1.0, q * c10) for q in bh_q], rel=1e-9)
+    assert "(Benjamini-Yekutieli)" in _invoke("check", out, "--fdr-method", "by").stderr
 
 
 def test_a_results_folder_refuses_what_would_change_the_computation(small_drop, tmp_path):
