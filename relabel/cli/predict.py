@@ -179,7 +179,7 @@ def _predict_many(model: tuple[str, ...], data: str, out: str | None, out_dir: s
     changes = {"resize_size": resize_size, "crop_size": crop_size, "interpolation": interpolation, "mean": mean,
                "std": std}
     try:
-        result = predict_models(specs, data, out_dir=out_dir, cache=cache, fail_fast=fail_fast, preprocess=changes,
+        result = predict_models(specs, data, out_dir=out_dir, cache=cache, fail_fast=fail_fast, preprocess_changes=changes,
                                 **options)
     except ModelsFailed as e:
         if int(os.environ.get("RANK", "0")) == 0:

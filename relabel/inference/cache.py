@@ -87,7 +87,7 @@ class DecodeCache:
 
     def store(self, pre: Preprocess, decode: str, job: Any, shards: list[Shard]) -> Any:
         """The decoded images of ``shards``: read from their entry, or decoded by ``job`` and written first."""
-        from relabel.inference.checkpoints import DecodedImages, fill
+        from relabel.inference.checkpoints import DecodedStore, fill
 
         record = {"preprocess": {"resize_size": pre.resize_size, "crop_size": pre.crop_size,
                                  "interpolation": pre.interpolation},
@@ -113,7 +113,7 @@ class DecodeCache:
         if differ:
             raise InputError(f"cache {entry}: the entry holds other images (it differs in {', '.join(differ)}); "
                              f"remove it to rebuild it")
-        return DecodedImages(torch.from_numpy(array), list(held["errors"]), shards)
+        return DecodedStore(torch.from_numpy(array), list(held["errors"]), shards)
 
 
 def _files(source: ImageSource) -> list[list[Any]]:

@@ -6,7 +6,7 @@ models manifest, :func:`read_models`, or built by hand) and writes one run per m
 :func:`~relabel.inference.predict` writes for that model alone with the same settings: the
 models are grouped by preprocessing (resize, crop, interpolation; normalisation happens with
 the model), the group's images are decoded, resized and cropped once (the same code and the
-same batches as a single prediction) into a :class:`DecodedImages` store of uint8 images, and
+same batches as a single prediction) into a :class:`DecodedStore` of uint8 images, and
 every model of the group runs its usual loop over the store instead of over a DataLoader.
 
 Where the store lives: with ``cache``, in a memory-mapped file in the cache folder (see
@@ -184,7 +184,7 @@ def recorded_plan(out: Path) -> str | None:
 # ---------------------------------------------------------------- decoded images
 
 
-class DecodedImages:
+class DecodedStore:
     """Decoded, resized, cropped uint8 images (``rows`` × 3 × crop × crop) for some shards of a source.
 
     ``images`` is a tensor on the device, in host memory or over a memory-mapped file; ``errors[i]`` is why image
@@ -235,7 +235,7 @@ def predict_models(
     cache: str | Path | None = None,
     fail_fast: bool = False,
     label_space: Any = None,
-    preprocess: dict[str, Any] | None = None,
+    preprocess_changes: dict[str, Any] | None = None,
     topk: int = 5,
     keep_logits: bool = False,
     split: str | None = None,
@@ -255,10 +255,11 @@ def predict_models(
     """Predict with every model in ``models`` over ``data``, decoding the images once per preprocessing.
 
     Writes ``out_dir/NAME.parquet`` per model (see the module docstring); the other settings are those of
-    :func:`~relabel.inference.predict`, shared by all models; ``preprocess`` holds changes to every model's
-    own preprocessing (``resize_size``, ``crop_size``, ``interpolation``, ``mean``, ``std``; ``None`` keeps
-    one). ``cache`` is a folder of decoded images reused across commands (:mod:`relabel.inference.cache`).
-    Raises :class:`~relabel.errors.RelabelError` naming the failed models after the others are written.
+    :func:`~relabel.inference.predict`, shared by all models; ``preprocess_changes`` changes every model's own
+    preprocessing (``resize_size``, ``crop_size``, ``interpolation``, ``mean``, ``std``; ``None`` keeps one).
+    ``cache`` is a folder of decoded images reused across commands (:mod:`relabel.inference.cache`). Raises
+    :class:`ModelsFailed` naming the failed models after the others are written (``fail_fast``: the first
+    failure's own error, at once).
     """
     from relabel.inference.cache import DecodeCache
     from relabel.inference.distributed import join
@@ -297,7 +298,7 @@ def predict_models(
         try:
             model = load_model(spec.model, arch=spec.arch, weights=spec.weights, num_classes=spec.num_classes,
                                trust_program=trust_program)
-            loaded[name] = model.with_preprocess(**(preprocess or {}))
+            loaded[name] = model.with_preprocess(**(preprocess_changes or {}))
         except RelabelError as e:
             fail(name, InputError(f"model {name} ({spec.model}): cannot be loaded: {e}"))
 
@@ -367,7 +368,7 @@ class ModelsFailed(RelabelError):
         super().__init__(f"{n} of {n + len(predictions.runs)} models failed ({lines}); the other runs were written")
 
 
-def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, temporary: list[Path]) -> DecodedImages:
+def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, temporary: list[Path]) -> DecodedStore:
     """The images of ``shards`` decoded once (the job's own decode route), stored where they fit."""
     rows = sum(s.stop - s.start for s in shards)
     shape = (rows, 3, pre.crop_size, pre.crop_size)
@@ -376,7 +377,10 @@ def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, tempo
     if where == "device":
         images = torch.empty(shape, dtype=torch.uint8, device=job.device)
     elif where == "host":
-        images = torch.empty(shape, dtype=torch.uint8, pin_memory=job.cuda)
+        try:
+            images = torch.empty(shape, dtype=torch.uint8, pin_memory=job.cuda)
+        except RuntimeError:  # pinning that much failed: pageable memory, copied a little slower
+            images = torch.empty(shape, dtype=torch.uint8)
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=".relabel-decoded-", dir=out_dir))
@@ -384,7 +388,7 @@ def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, tempo
         images = torch.from_numpy(np.lib.format.open_memmap(folder / "images.npy", mode="w+", dtype=np.uint8,
                                                             shape=shape))
     errors = fill(job, shards, images)
-    return DecodedImages(images, errors, shards)
+    return DecodedStore(images, errors, shards)
 
 
 def fill(job: Any, shards: list[Shard], images: torch.Tensor) -> list[str]:

@@ -22,6 +22,12 @@ leaves a partial ``OUT``. Under ``torchrun`` each rank takes every ``world``-th 
 rank 0 merges them in image order after all ranks are done: the output is the same, row for
 row, as a single process's.
 
+How it reports: the batch loop times its stages (waiting for decoded images, the copy to the
+device, the model; :mod:`relabel.inference.stages`); the progress line shows images/s and the
+stage that bound the run, and the run file's ``relabel.origin`` metadata keeps the record
+(``throughput``) next to the model and the plan's hash (``plan_sha256``). Many models over the
+same images, decoded once: :mod:`relabel.inference.checkpoints`.
+
 This module is the job (options, device, the batch loop); decoding is
 :mod:`relabel.inference.decode`, shards on disk :mod:`relabel.inference.shards`, and the run
 file's schema :mod:`relabel.loading.runs` (inference makes runs: it imports nothing of the

@@ -69,7 +69,7 @@ def test_n_models_in_one_pass_equal_n_single_runs_bit_for_bit(sweep):
     other = LoadedModel(tiny_net(), "tiny40", preprocess=Preprocess(resize_size=44, crop_size=40), description="t")
     specs = [ModelSpec(load_model(p, arch="resnet18").with_preprocess(SMALL), name=p.stem, group="g", seed=i)
              for i, p in enumerate(paths)]
-    result = predict_models([*specs, ModelSpec(other)], root, out_dir=tmp_path / "runs", preprocess=None, **SETTINGS)
+    result = predict_models([*specs, ModelSpec(other)], root, out_dir=tmp_path / "runs", **SETTINGS)
     assert set(result.runs) == {"seed0", "seed1", "seed2", "tiny40"} and not result.failed
 
     for i, path in enumerate(paths):
@@ -87,7 +87,7 @@ def test_n_models_in_one_pass_equal_n_single_runs_bit_for_bit(sweep):
 def test_preprocessing_overrides_apply_to_every_model(sweep):
     tmp_path, root, keys, paths = sweep
     result = predict_models([ModelSpec(p, arch="resnet18") for p in paths[:2]], root, out_dir=tmp_path / "runs",
-                            preprocess=CHANGES, **SETTINGS)
+                            preprocess_changes=CHANGES, **SETTINGS)
     single = tmp_path / "one.parquet"
     predict(paths[1], root, arch="resnet18", out=single, preprocess=SMALL, name="seed1", **SETTINGS)
     _same_file(result.runs["seed1"], single)
@@ -97,23 +97,23 @@ def test_cache_is_reused_and_refused_when_stale_or_for_another_dataset(sweep):
     tmp_path, root, keys, paths = sweep
     specs = [ModelSpec(p, arch="resnet18") for p in paths[:2]]
     cache = tmp_path / "cache"
-    first = predict_models(specs, root, out_dir=tmp_path / "a", cache=cache, preprocess=CHANGES, **SETTINGS)
+    first = predict_models(specs, root, out_dir=tmp_path / "a", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     (entry,) = [p for p in cache.iterdir() if p.name.startswith("decoded-32px-")]
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no leftover of the atomic write
 
     # a second command reads the cached pixels, not the JPEGs: zeroing the cache changes its predictions
-    second = predict_models(specs, root, out_dir=tmp_path / "b", cache=cache, preprocess=CHANGES, **SETTINGS)
+    second = predict_models(specs, root, out_dir=tmp_path / "b", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     _same_file(first.runs["seed0"], second.runs["seed0"])
     pixels = np.load(entry / "images.npy", mmap_mode="r+")
     pixels[:] = 0
     pixels.flush()
     del pixels
-    zeroed = predict_models(specs, root, out_dir=tmp_path / "c", cache=cache, preprocess=CHANGES, **SETTINGS)
+    zeroed = predict_models(specs, root, out_dir=tmp_path / "c", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     assert not np.array_equal(pq.read_table(zeroed.runs["seed0"])["topk_scores"].to_pylist(),
                               pq.read_table(first.runs["seed0"])["topk_scores"].to_pylist())
     # another preprocessing gets its own entry: never the 32 px pixels
     other = predict_models(specs[:1], root, out_dir=tmp_path / "d", cache=cache,
-                           preprocess={"resize_size": 44, "crop_size": 40}, **SETTINGS)
+                           preprocess_changes={"resize_size": 44, "crop_size": 40}, **SETTINGS)
     single = tmp_path / "single40.parquet"
     predict(paths[0], root, arch="resnet18", out=single, name="seed0", preprocess=Preprocess(44, 40), **SETTINGS)
     _same_file(other.runs["seed0"], single)
@@ -124,23 +124,23 @@ def test_cache_is_reused_and_refused_when_stale_or_for_another_dataset(sweep):
     (entry / "entry.json").write_text(json.dumps({**record, "decode": "device"}))
     with pytest.raises(InputError, match=r"cache .*decoded-32px-.*: the entry holds other images \(it differs in "
                                          r"decode\)"):
-        predict_models(specs, root, out_dir=tmp_path / "e", cache=cache, preprocess=CHANGES, **SETTINGS)
+        predict_models(specs, root, out_dir=tmp_path / "e", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
 
     # a changed file and an added one: refused, naming the folder and the files
     os.utime(root / keys[3], ns=(10**9, 10**9))
     with pytest.raises(InputError, match=rf"cache {cache} does not hold this dataset's images: images changed since "
                                          rf"\(size or modification time\): 1 offender: '{keys[3]}'"):
-        predict_models(specs, root, out_dir=tmp_path / "f", cache=cache, preprocess=CHANGES, **SETTINGS)
+        predict_models(specs, root, out_dir=tmp_path / "f", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     # another dataset
     elsewhere = tmp_path / "val2"
     image_tree(elsewhere, seed=3)
     with pytest.raises(InputError, match=r"it was made for '.*val', not '.*val2'"):
-        predict_models(specs, elsewhere, out_dir=tmp_path / "g", cache=cache, preprocess=CHANGES, **SETTINGS)
+        predict_models(specs, elsewhere, out_dir=tmp_path / "g", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     # a folder that is not a cache
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("mine")
     with pytest.raises(InputError, match=r"cache .*notes: the folder holds files but no cache.json"):
-        predict_models(specs, root, out_dir=tmp_path / "h", cache=tmp_path / "notes", preprocess=CHANGES, **SETTINGS)
+        predict_models(specs, root, out_dir=tmp_path / "h", cache=tmp_path / "notes", preprocess_changes=CHANGES, **SETTINGS)
 
 
 class _Interrupted(BaseException):
@@ -199,15 +199,15 @@ def test_a_model_that_fails_is_named_and_the_others_complete(sweep):
              ModelSpec(paths[1], arch="resnet18")]
     with pytest.raises(ModelsFailed, match=r"1 of 3 models failed \(broken: model broken \(.*broken.pth\): cannot "
                                            r"be loaded: .*broken.pth") as caught:
-        predict_models(specs, root, out_dir=tmp_path / "runs", preprocess=CHANGES, **SETTINGS)
+        predict_models(specs, root, out_dir=tmp_path / "runs", preprocess_changes=CHANGES, **SETTINGS)
     assert set(caught.value.predictions.runs) == {"seed0", "seed1"}
     assert (tmp_path / "runs" / "seed1.parquet").is_file()
     with pytest.raises(InputError, match=r"model broken .*: cannot be loaded"):
-        predict_models(specs, root, out_dir=tmp_path / "stop", preprocess=CHANGES, fail_fast=True, **SETTINGS)
+        predict_models(specs, root, out_dir=tmp_path / "stop", preprocess_changes=CHANGES, fail_fast=True, **SETTINGS)
     assert not (tmp_path / "stop").exists()
     # a model that fails on the images (wrong class count for the label space) is reported too
     with pytest.raises(ModelsFailed, match=r"seed0: model checkpoint .* outputs 4 classes but label space"):
-        predict_models(specs[:1], root, out_dir=tmp_path / "space", label_space=list("abc"), preprocess=CHANGES,
+        predict_models(specs[:1], root, out_dir=tmp_path / "space", label_space=list("abc"), preprocess_changes=CHANGES,
                        **SETTINGS)
     with pytest.raises(InputError, match=r"run names must be unique; 1 offender: 'seed0'"):
         predict_models([specs[0], specs[0]], root, out_dir=tmp_path / "twice", **SETTINGS)
