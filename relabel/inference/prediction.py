@@ -323,12 +323,16 @@ class _Job:
         self.mine = [s for s in self.shards if s.index % ranks.world == ranks.rank]
         #: decode seconds spent before this job on its behalf (a shared decode pass, see :mod:`.checkpoints`)
         self.extra_decode: tuple[float, int] | None = None
+        self._plan: dict[str, Any] | None = None
 
     # -- the plan of a sharded run
 
     def plan(self) -> dict[str, Any]:
+        """What the shards are made from (computed once: it hashes the model's parameters)."""
+        if self._plan is not None:
+            return self._plan
         keys = hashlib.sha256("\n".join(self.source.keys.tolist()).encode()).hexdigest()
-        return {
+        self._plan = {
             "version": PLAN_VERSION,
             "n_images": len(self.source),
             "image_keys_sha256": keys,
@@ -341,6 +345,7 @@ class _Job:
             "topk": self.settings.topk,
             "keep_logits": self.settings.keep_logits,
         }
+        return self._plan
 
     def plan_id(self) -> str:
         """The hash of :meth:`plan`: what a shard (and a finished run) records it was made under."""
