@@ -22,6 +22,12 @@ leaves a partial ``OUT``. Under ``torchrun`` each rank takes every ``world``-th 
 rank 0 merges them in image order after all ranks are done: the output is the same, row for
 row, as a single process's.
 
+How it reports: the batch loop times its stages (waiting for decoded images, the copy to the
+device, the model; :mod:`relabel.inference.stages`); the progress line shows images/s and the
+stage that bound the run, and the run file's ``relabel.origin`` metadata keeps the record
+(``throughput``) next to the model and the plan's hash (``plan_sha256``). Many models over the
+same images, decoded once: :mod:`relabel.inference.checkpoints`.
+
 This module is the job (options, device, the batch loop); decoding is
 :mod:`relabel.inference.decode`, shards on disk :mod:`relabel.inference.shards`, and the run
 file's schema :mod:`relabel.loading.runs` (inference makes runs: it imports nothing of the
@@ -55,6 +61,7 @@ from relabel.inference.decode import (
     decode_on_device,
 )
 from relabel.inference.distributed import Ranks, join
+from relabel.inference.stages import Batch, Feed, StageClock
 from relabel.inference.models import LoadedModel, Preprocess, load_model
 from relabel.inference.options import Decode, OnError, Precision
 from relabel.inference.shards import (
@@ -292,8 +299,10 @@ def _pick_device(device: str | torch.device | None, ranks: Ranks) -> torch.devic
 
 class _Job:
     def __init__(self, loaded: LoadedModel, source: ImageSource, space: LabelSpace | None, device: torch.device,
-                 settings: _Settings, ranks: Ranks) -> None:
+                 settings: _Settings, ranks: Ranks, feed: Feed | None = None) -> None:
         self.loaded, self.source, self.space, self.device, self.ranks = loaded, source, space, device, ranks
+        self.feed = feed
+        self.clock = StageClock(device)
         self.cuda = device.type == "cuda"
         if self.cuda:
             # pinned memory and collectives on this rank's GPU, not GPU 0; set before the first collective, as NCCL
@@ -312,12 +321,18 @@ class _Job:
         size = self.settings.shard_size
         self.shards = [Shard(i, start, min(start + size, n)) for i, start in enumerate(range(0, n, size))]
         self.mine = [s for s in self.shards if s.index % ranks.world == ranks.rank]
+        #: decode seconds spent before this job on its behalf (a shared decode pass, see :mod:`.checkpoints`)
+        self.extra_decode: tuple[float, int] | None = None
+        self._plan: dict[str, Any] | None = None
 
     # -- the plan of a sharded run
 
     def plan(self) -> dict[str, Any]:
+        """What the shards are made from (computed once: it hashes the model's parameters)."""
+        if self._plan is not None:
+            return self._plan
         keys = hashlib.sha256("\n".join(self.source.keys.tolist()).encode()).hexdigest()
-        return {
+        self._plan = {
             "version": PLAN_VERSION,
             "n_images": len(self.source),
             "image_keys_sha256": keys,
@@ -330,6 +345,11 @@ class _Job:
             "topk": self.settings.topk,
             "keep_logits": self.settings.keep_logits,
         }
+        return self._plan
+
+    def plan_id(self) -> str:
+        """The hash of :meth:`plan`: what a shard (and a finished run) records it was made under."""
+        return hashlib.sha256(json.dumps(self.plan(), sort_keys=True).encode()).hexdigest()
 
     def run(self, meta: RunMeta, out: Path | None, restart: bool) -> Run:
         if out is None:
@@ -337,7 +357,7 @@ class _Job:
             return assemble(meta, results, source=f"predict({self.loaded.name})")
         folder = shards_dir(out)
         plan = self.plan()
-        plan_id = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
+        plan_id = self.plan_id()
         error: BaseException | None = None
         if self.ranks.is_main:
             try:
@@ -366,7 +386,8 @@ class _Job:
         run = None
         if self.ranks.is_main:
             try:
-                origin = {"model": plan["model"], "model_sha256": plan["model_sha256"]}
+                origin = {"model": plan["model"], "model_sha256": plan["model_sha256"], "plan_sha256": plan_id,
+                          "throughput": self.clock.summary(self.extra_decode)}
                 run = merge(folder, self.shards, plan_id, meta, out, origin=origin)
             except Exception as e:
                 error = e
@@ -394,7 +415,7 @@ class _Job:
         counts = self._batches(shards, collect)
         if self.ranks.is_main:
             desc = f"predict {self.loaded.name}" + (f" ({resumed} shards done before)" if resumed else "")
-            ticks = progress(_ticks(counts), desc=desc, total=total, unit="img")
+            ticks = progress(_ticks(counts), desc=desc, total=total, unit="img", status=self.clock.status)
         else:
             ticks = _ticks(counts)
         for _ in ticks:
@@ -402,15 +423,14 @@ class _Job:
                 yield results.pop(0)
         yield from results
 
-    def _batches(self, shards: list[Shard], emit: Callable[[ShardResult], None]) -> Iterator[int]:
-        """Run every batch; yield the number of images each batch held; ``emit`` each finished shard."""
+    def _loader(self, shards: list[Shard]) -> Iterator[Batch]:
+        """The images of ``shards`` in batches of ``batch_size`` (none crossing a shard), decoded (uint8 NCHW)."""
         from torch.utils.data import DataLoader, Dataset
 
-        settings, pre = self.settings, self.loaded.preprocess
-        module = _prepare_module(self.loaded, self.device, settings.channels_last)
+        pre = self.loaded.preprocess
         batches = [list(range(b, min(b + self.batch_size, s.stop)))
                    for s in shards for b in range(s.start, s.stop, self.batch_size)]
-        on_device = settings.decode == "device"
+        on_device = self.settings.decode == "device"
         dataset: Dataset[Any] = EncodedImages(self.source, pre) if on_device else DecodedImages(self.source, pre)
         loader: DataLoader[Any] = DataLoader(
             dataset, batch_sampler=batches, num_workers=self.workers,
@@ -418,6 +438,17 @@ class _Job:
             pin_memory=self.cuda and not on_device,
             prefetch_factor=4 if self.workers else None,
         )
+        for images, indices, errors in loader:
+            errors = list(errors)
+            if on_device:
+                images, decode_errors = decode_on_device(images, self.device, pre)
+                errors = [a or b for a, b in zip(errors, decode_errors)]
+            yield images, indices, errors
+
+    def _batches(self, shards: list[Shard], emit: Callable[[ShardResult], None]) -> Iterator[int]:
+        """Run every batch; yield the number of images each batch held; ``emit`` each finished shard."""
+        settings, pre = self.settings, self.loaded.preprocess
+        module = _prepare_module(self.loaded, self.device, settings.channels_last)
         mean = torch.tensor(pre.mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(pre.std, device=self.device).view(1, 3, 1, 1)
         autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(settings.precision)
@@ -427,28 +458,35 @@ class _Job:
         state = _ShardState(next(shard_iter))
         pending: _Pending | None = None
         checked = False
+        clock = self.clock
+        feed = self.feed(shards) if self.feed is not None else self._loader(shards)
         with torch.inference_mode(), _cudnn_benchmark(self.cuda):
-            for images, indices, errors in loader:
-                errors = list(errors)
-                if on_device:
-                    images, decode_errors = decode_on_device(images, self.device, pre)
-                    errors = [a or b for a, b in zip(errors, decode_errors)]
+            clock.start()
+            while True:
+                with clock.host("decode"):  # waiting for decoded images: the decode stage is behind
+                    batch = next(feed, None)
+                if batch is None:
+                    break
+                images, indices, errors = batch
                 self._check_errors(indices, errors)
-                x = images.to(self.device, non_blocking=True)
-                if settings.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                x = x.float().div_(255).sub_(mean).div_(std)
-                autocast = (torch.autocast(self.device.type, dtype=autocast_dtype) if autocast_dtype is not None
-                            else contextlib.nullcontext())
-                with autocast:
-                    output = self._forward(module, x)
-                logits = _logits(output, self.loaded.description)
-                if not checked:
-                    self._check_classes(logits.shape[1], expected)
-                    checked = True
-                logits = logits.float()
-                k = min(settings.topk, logits.shape[1])
-                scores, ids = torch.softmax(logits, dim=1).topk(k, dim=1)
+                with clock.device("copy"):
+                    x = images.to(self.device, non_blocking=True)
+                with clock.device("model"):
+                    if settings.channels_last:
+                        x = x.contiguous(memory_format=torch.channels_last)
+                    x = x.float().div_(255).sub_(mean).div_(std)
+                    autocast = (torch.autocast(self.device.type, dtype=autocast_dtype) if autocast_dtype is not None
+                                else contextlib.nullcontext())
+                    with autocast:
+                        output = self._forward(module, x)
+                    logits = _logits(output, self.loaded.description)
+                    if not checked:
+                        self._check_classes(logits.shape[1], expected)
+                        checked = True
+                    logits = logits.float()
+                    k = min(settings.topk, logits.shape[1])
+                    scores, ids = torch.softmax(logits, dim=1).topk(k, dim=1)
+                clock.count(len(indices))
                 current = _Pending(indices.tolist(), errors, ids, scores, logits if settings.keep_logits else None,
                                    self.cuda)
                 if pending is not None:
@@ -456,6 +494,7 @@ class _Job:
                 pending = current
             if pending is not None:
                 yield from self._finish(pending, state, shard_iter, emit)
+            clock.stop()
 
     def _finish(self, pending: _Pending, state: _ShardState, shard_iter: Iterator[Shard],
                 emit: Callable[[ShardResult], None]) -> Iterator[int]:

@@ -1,0 +1,128 @@
+"""A folder of decoded images that later commands reuse (``relabel predict --cache DIR``).
+
+Part of :mod:`relabel.inference`. A cache folder belongs to one dataset::
+
+    DIR/cache.json                      format, the dataset's description and its image count
+    DIR/files.json                      every image: key, size in bytes, modification time (ns)
+    DIR/decoded-224px-<hash>/           one entry per preprocessing, decode place and image range
+        images.npy                      uint8, images × 3 × crop × crop (memory-mapped when read)
+        entry.json                      what the entry holds: preprocessing, decode, shard ranges, errors
+
+A folder made for another dataset, or for this one before a file was added, removed or changed
+(size or modification time), is refused with an :class:`~relabel.errors.InputError` that names the
+folder and what differs; so is an entry whose record does not match what it is asked for. Entries
+are written whole or not at all (built in a hidden folder beside, then renamed into place), so an
+interrupted decode never leaves an entry that looks finished. Under ``torchrun`` each rank writes
+its own entry (its own image range).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relabel._atomic import atomic_dir, write_text
+from relabel.errors import InputError, format_offenders
+from relabel.inference.data import ImageSource
+from relabel.inference.models import Preprocess
+from relabel.inference.shards import Shard
+
+__all__ = ["DecodeCache", "CACHE_FORMAT"]
+
+CACHE_FORMAT = "relabel.decode-cache/1"
+
+
+class DecodeCache:
+    """The cache folder ``folder`` for the images of ``source``; refuses a folder of another or changed dataset."""
+
+    def __init__(self, folder: Path, source: ImageSource) -> None:
+        self.folder, self.source = folder, source
+        self.files = _files(source)
+        header = {"format": CACHE_FORMAT, "dataset": source.description, "n_images": len(source)}
+        info = folder / "cache.json"
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"cache {folder}: it is a file; give a folder (new or made by relabel predict --cache)")
+        if info.is_file():
+            self._check(info, header)
+            return
+        if folder.is_dir() and any(p for p in folder.iterdir() if not p.name.startswith(".")):
+            raise InputError(f"cache {folder}: the folder holds files but no cache.json, so it is not a relabel "
+                             f"decode cache; give an empty or new folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "files.json", json.dumps(self.files))
+        write_text(info, json.dumps(header, indent=2))
+
+    def _check(self, info: Path, header: dict[str, Any]) -> None:
+        try:
+            old = json.loads(info.read_text(encoding="utf-8"))
+            files = json.loads((self.folder / "files.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise InputError(f"cache {self.folder}: cannot read its record ({e}); remove the folder to rebuild it") \
+                from None
+        if not isinstance(old, dict) or old.get("format") != CACHE_FORMAT:
+            raise InputError(f"cache {self.folder}: format {old.get('format') if isinstance(old, dict) else old!r}, "
+                             f"expected {CACHE_FORMAT!r}; remove the folder to rebuild it")
+        differences = []
+        if old.get("dataset") != header["dataset"]:
+            differences.append(f"it was made for {old.get('dataset')!r}, not {header['dataset']!r}")
+        before = {f[0]: f[1:] for f in files}
+        now = {f[0]: f[1:] for f in self.files}
+        added = sorted(set(now) - set(before))
+        removed = sorted(set(before) - set(now))
+        changed = sorted(k for k in set(now) & set(before) if now[k] != before[k])
+        if added:
+            differences.append(f"images added since: {format_offenders(added)}")
+        if removed:
+            differences.append(f"images removed since: {format_offenders(removed)}")
+        if changed:
+            differences.append(f"images changed since (size or modification time): {format_offenders(changed)}")
+        if differences:
+            raise InputError(f"cache {self.folder} does not hold this dataset's images: {'; '.join(differences)}; "
+                             f"give another --cache folder, or remove this one to rebuild it")
+
+    def store(self, pre: Preprocess, decode: str, job: Any, shards: list[Shard]) -> Any:
+        """The decoded images of ``shards``: read from their entry, or decoded by ``job`` and written first."""
+        from relabel.inference.checkpoints import DecodedStore, fill
+
+        record = {"preprocess": {"resize_size": pre.resize_size, "crop_size": pre.crop_size,
+                                 "interpolation": pre.interpolation},
+                  "decode": decode, "shards": [[s.start, s.stop] for s in shards],
+                  "files_sha256": hashlib.sha256(json.dumps(self.files).encode()).hexdigest()}
+        digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+        entry = self.folder / f"decoded-{pre.crop_size}px-{digest}"
+        if not (entry / "entry.json").is_file():
+            rows = sum(s.stop - s.start for s in shards)
+            with atomic_dir(entry) as tmp:
+                array = np.lib.format.open_memmap(tmp / "images.npy", mode="w+", dtype=np.uint8,
+                                                  shape=(rows, 3, pre.crop_size, pre.crop_size))
+                errors = fill(job, shards, torch.from_numpy(array))
+                array.flush()
+                del array
+                (tmp / "entry.json").write_text(json.dumps({**record, "errors": errors}), encoding="utf-8")
+        try:
+            held = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
+            array = np.load(entry / "images.npy", mmap_mode="c")
+        except (OSError, ValueError) as e:
+            raise InputError(f"cache {entry}: cannot read the entry ({e}); remove it to rebuild it") from None
+        differ = sorted(k for k in record if held.get(k) != record[k])
+        if differ:
+            raise InputError(f"cache {entry}: the entry holds other images (it differs in {', '.join(differ)}); "
+                             f"remove it to rebuild it")
+        return DecodedStore(torch.from_numpy(array), list(held["errors"]), shards)
+
+
+def _files(source: ImageSource) -> list[list[Any]]:
+    """What identifies the dataset's images: key, size and modification time of each file (or a dataset row)."""
+    if source.root is not None:
+        files = []
+        for key in source.keys.tolist():
+            info = (source.root / key).stat()
+            files.append([key, info.st_size, info.st_mtime_ns])
+        return files
+    fingerprint = getattr(source.dataset, "_fingerprint", None)
+    return [[key, fingerprint] for key in source.keys.tolist()]
