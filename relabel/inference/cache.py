@@ -31,6 +31,7 @@ from relabel.errors import InputError, format_offenders
 from relabel.inference.data import ImageSource
 from relabel.inference.models import Preprocess
 from relabel.inference.shards import Shard
+from relabel.inference.store import DecodedStore, fill
 
 __all__ = ["DecodeCache", "CACHE_FORMAT"]
 
@@ -85,10 +86,8 @@ class DecodeCache:
             raise InputError(f"cache {self.folder} does not hold this dataset's images: {'; '.join(differences)}; "
                              f"give another --cache folder, or remove this one to rebuild it")
 
-    def store(self, pre: Preprocess, decode: str, job: Any, shards: list[Shard]) -> Any:
+    def store(self, pre: Preprocess, decode: str, job: Any, shards: list[Shard]) -> DecodedStore:
         """The decoded images of ``shards``: read from their entry, or decoded by ``job`` and written first."""
-        from relabel.inference.checkpoints import DecodedStore, fill
-
         record = {"preprocess": {"resize_size": pre.resize_size, "crop_size": pre.crop_size,
                                  "interpolation": pre.interpolation},
                   "decode": decode, "shards": [[s.start, s.stop] for s in shards],

@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import time
 from functools import partial
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from relabel.errors import InputError, RelabelError, format_offenders, repeated
 from relabel.inference.data import open_images
 from relabel.inference.models import LoadedModel, Preprocess, load_model
 from relabel.inference.shards import Shard, finished, shards_dir
-from relabel.inference.stages import Batch
+from relabel.inference.store import DecodedStore, fill
 from relabel.loading.runs import ORIGIN_KEY, RunMeta, check_meta_fields
 
 __all__ = ["ModelSpec", "Predictions", "read_models", "predict_models", "recorded_plan"]
@@ -182,33 +182,6 @@ def recorded_plan(out: Path) -> str | None:
 
 
 # ---------------------------------------------------------------- decoded images
-
-
-class DecodedStore:
-    """Decoded, resized, cropped uint8 images (``rows`` × 3 × crop × crop) for some shards of a source.
-
-    ``images`` is a tensor on the device, in host memory or over a memory-mapped file; ``errors[i]`` is why image
-    row ``i`` could not be read (empty when it was). ``starts`` maps a shard's first image index to its first row.
-    """
-
-    def __init__(self, images: torch.Tensor, errors: list[str], shards: Sequence[Shard]) -> None:
-        self.images, self.errors = images, errors
-        self.starts: dict[int, int] = {}
-        row = 0
-        for shard in shards:
-            self.starts[shard.start] = row
-            row += shard.stop - shard.start
-        if row != len(images):
-            raise RelabelError(f"decoded store: {len(images)} images for shards of {row}")
-
-    def batches(self, shards: list[Shard], batch_size: int) -> Iterator[Batch]:
-        """The images of ``shards`` in the batches a single prediction makes (``batch_size``, none across shards)."""
-        for shard in shards:
-            first = self.starts[shard.start]
-            for begin in range(shard.start, shard.stop, batch_size):
-                end = min(begin + batch_size, shard.stop)
-                rows = slice(first + begin - shard.start, first + end - shard.start)
-                yield (self.images[rows], torch.arange(begin, end, dtype=torch.int64), self.errors[rows])
 
 
 def storage(n_bytes: int, device: torch.device) -> str:
@@ -391,38 +364,3 @@ def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, tempo
     return DecodedStore(images, errors, shards)
 
 
-def fill(job: Any, shards: list[Shard], images: torch.Tensor) -> list[str]:
-    """Decode the images of ``shards`` with ``job``'s decode route into ``images`` (rows in shard order).
-
-    An unreadable image with ``on_error="fail"`` stops here, with the message a single prediction gives.
-    """
-    from relabel.progress import progress
-
-    errors: list[str] = []
-    row = 0
-    batches = job._loader(shards)
-    total = sum(s.stop - s.start for s in shards)
-    if job.ranks.is_main:
-        counted = progress(_counted(batches), desc=f"decode {job.loaded.preprocess.crop_size}px", total=total,
-                           unit="img")
-    else:
-        counted = _counted(batches)
-    batch: Batch | None = None
-    for item in counted:
-        if item is None:
-            continue
-        batch = item
-        decoded, indices, batch_errors = batch
-        job._check_errors(indices, batch_errors)
-        images[row:row + len(decoded)] = decoded.to(images.device)
-        errors += batch_errors
-        row += len(decoded)
-    return errors
-
-
-def _counted(batches: Iterator[Batch]) -> Iterator[Batch | None]:
-    """Each batch, then one ``None`` per further image, so that a progress bar counts images."""
-    for batch in batches:
-        yield batch
-        for _ in range(len(batch[1]) - 1):
-            yield None
