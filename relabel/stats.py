@@ -129,15 +129,18 @@ def bootstrap_deltas(
     else:
         c_treat = seeds_rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap)
     bits = strata.pattern_bits
-    values = s_ref * (bits[:, :, s_ref:] @ c_treat.T) - s_treat * (bits[:, :, :s_ref] @ c_ref.T)
     observed = s_ref * bits[:, :, s_ref:].sum(axis=2) - s_treat * bits[:, :, :s_ref].sum(axis=2)
-
-    # both metrics in one float64 (exact integers), so each pick is gathered and summed once
+    # a draw's value of a pattern is weights @ bits: s_ref * (treatment bits . c_treat) - s_treat * (reference
+    # bits . c_ref), an integer; both metrics are packed in one float64 (exact integers below 2**53), so each
+    # pick is gathered and summed once, and BLAS forms each block's values for the varying images only
     largest = int(strata.n_images.max(initial=0)) * scale
     base = 2 * largest + 1
     packed = n_metrics == 2 and base * (largest + 1) < 2**52
-    tables = (values[:1] + base * values[1:]) if packed else values  # (tables, patterns, draws)
-    tables = np.ascontiguousarray(tables.transpose(0, 2, 1), dtype=np.float64)  # (tables, draws, patterns)
+    weights = np.concatenate([-s_treat * c_ref, s_ref * c_treat], axis=1).astype(np.float64)  # (draws, runs)
+    per_image = bits.astype(np.float64).take(strata.varying_pattern, axis=1)  # (metrics, varying images, runs)
+    if packed:
+        per_image = per_image[:1] + base * per_image[1:]
+    per_image = np.ascontiguousarray(per_image.transpose(0, 2, 1))  # (tables, runs, varying images)
 
     # a class's active strata are consecutive rows (strata are numbered class-major)
     active_class = strata.active >> n_metrics
@@ -154,7 +157,7 @@ def bootstrap_deltas(
         d0 = starts[i]
         d1 = min(d0 + block, n_bootstrap)
         rng = np.random.default_rng(streams[i])
-        totals = _resampled_sums(tables[:, d0:d1].take(strata.varying_pattern, axis=2), strata, sampler, rng)
+        totals = _resampled_sums(np.stack([weights[d0:d1] @ table for table in per_image]), strata, sampler, rng)
         if packed:
             high = np.round(totals[0] / base)
             totals = np.stack([totals[0] - high * base, high])
