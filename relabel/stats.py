@@ -140,13 +140,14 @@ def bootstrap_deltas(
     per_image = bits.astype(np.float64).take(strata.varying_pattern, axis=1)  # (metrics, varying images, runs)
     if packed:
         per_image = per_image[:1] + base * per_image[1:]
-    per_image = np.ascontiguousarray(per_image.transpose(0, 2, 1))  # (tables, runs, varying images)
+    per_image = np.ascontiguousarray(per_image)  # (tables, varying images, runs)
 
     # a class's active strata are consecutive rows (strata are numbered class-major)
     active_class = strata.active >> n_metrics
     first_row = (np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class)
                  else np.zeros(0, dtype=np.int64))
     classes_with_rows = active_class[first_row]
+    row_of_stratum = np.cumsum(np.r_[True, active_class[1:] != active_class[:-1]]) - 1 if len(active_class) else first_row
     class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
     block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))
     starts = list(range(0, n_bootstrap, block)) if len(strata.active) else []
@@ -157,11 +158,15 @@ def bootstrap_deltas(
         d0 = starts[i]
         d1 = min(d0 + block, n_bootstrap)
         rng = np.random.default_rng(streams[i])
-        totals = _resampled_sums(np.stack([weights[d0:d1] @ table for table in per_image]), strata, sampler, rng)
+        totals = _resampled_sums(np.matmul(per_image, weights[d0:d1].T), strata, sampler, rng)
         if packed:
             high = np.round(totals[0] / base)
             totals = np.stack([totals[0] - high * base, high])
-        class_sums[:, classes_with_rows, d0:d1] = np.add.reduceat(totals, first_row, axis=1)
+        n_draws = d1 - d0  # each class's strata summed by one bincount per metric (exact: integer sums)
+        cell_row = (row_of_stratum[:, None] * n_draws + np.arange(n_draws)[None, :]).ravel()
+        for m in range(n_metrics):
+            class_sums[m, classes_with_rows, d0:d1] = np.bincount(
+                cell_row, weights=totals[m].ravel(), minlength=len(first_row) * n_draws).reshape(-1, n_draws)
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
@@ -300,17 +305,18 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
                     rng: np.random.Generator) -> np.ndarray:
     """(tables, strata, draws): the sum of the values of each resample's picks among the varying images.
 
-    ``image_values`` is (tables, draws, varying images) for a block of draws. Cells (stratum,
-    draw) are sorted by their number of picks, most first, so that the cells still picking in
-    round j are a leading slice: each round is a few passes over contiguous arrays.
+    ``image_values`` is (tables, varying images, draws) for a block of draws, so a cell's picks
+    fall in its stratum's few rows. Cells (stratum, draw) are sorted by their number of picks,
+    most first, so that the cells still picking in round j are a leading slice: each round is a
+    few passes over contiguous arrays.
     """
-    n_tables, n_draws, n_varying = image_values.shape
+    n_tables, _, n_draws = image_values.shape
     flat = image_values.reshape(n_tables, -1)
     picks = sampler.sample(rng, n_draws).ravel()  # cells in (stratum, draw) order
     small = np.int16 if picks.max(initial=0) < 2**15 else np.int64  # a stable sort of int16 is a radix sort
     order = np.argsort(-picks.astype(small), kind="stable")
     picks_sorted = picks[order]
-    start = (strata.offset[:, None] + (np.arange(n_draws) * n_varying)[None, :]).ravel()[order]
+    start = ((strata.offset * n_draws)[:, None] + np.arange(n_draws)[None, :]).ravel()[order]
     choices = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]  # varying images per cell
     most = int(picks_sorted[0]) if len(picks_sorted) else 0
     still_picking = np.searchsorted(-picks_sorted, -np.arange(1, most + 1), side="right")
@@ -319,6 +325,7 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
         chosen = rng.random(n_cells)
         chosen *= choices[:n_cells]
         index = chosen.astype(np.int64)
+        index *= n_draws
         index += start[:n_cells]
         for t in range(n_tables):
             sums[t, :n_cells] += flat[t].take(index)
