@@ -172,13 +172,12 @@ def evaluate(paired: PairedRun) -> Evaluation:
         acc_original = np.where(n_images > 0, n_correct / np.maximum(n_images, 1), np.nan)
         acc_ml = np.where(n_ml > 0, n_correct_ml / np.maximum(n_ml, 1), np.nan)
 
-    per_class = space.table()
-    per_class["n_images"] = n_images
-    per_class["n_correct_original"] = n_correct
-    per_class["acc_original"] = acc_original
-    per_class["n_multilabel"] = n_ml
-    per_class["n_correct_multilabel"] = n_correct_ml
-    per_class["acc_multilabel"] = acc_ml
+    classes = space.table()
+    per_class = pd.DataFrame({  # one constructor: a sweep builds thousands of these
+        **{name: classes[name] for name in classes.columns},
+        "n_images": n_images, "n_correct_original": n_correct, "acc_original": acc_original,
+        "n_multilabel": n_ml, "n_correct_multilabel": n_correct_ml, "acc_multilabel": acc_ml,
+    })
 
     cells, counts = np.unique(true.astype(np.int64) * k + pred, return_counts=True)
     confusion = pd.DataFrame({"true_index": cells // k, "pred_index": cells % k, "count": counts})
