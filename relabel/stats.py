@@ -154,6 +154,8 @@ def bootstrap_deltas(
     streams = images_stream.spawn(len(starts))
     sampler = _RCountSampler(strata.n_images, strata.n_varying)
 
+    strata_of_row = np.diff(np.r_[first_row, len(active_class)])  # active strata of each class with rows
+
     def draw_block(i: int) -> None:
         d0 = starts[i]
         d1 = min(d0 + block, n_bootstrap)
@@ -164,9 +166,16 @@ def bootstrap_deltas(
             totals = np.stack([totals[0] - high * base, high])
         n_draws = d1 - d0  # each class's strata summed by one bincount per metric (exact: integer sums)
         cell_row = (row_of_stratum[:, None] * n_draws + np.arange(n_draws)[None, :]).ravel()
+        cells = len(first_row) * n_draws
+        strata_of_cell = np.repeat(strata_of_row, n_draws)
         for m in range(n_metrics):
-            class_sums[m, classes_with_rows, d0:d1] = np.bincount(
-                cell_row, weights=totals[m].ravel(), minlength=len(first_row) * n_draws).reshape(-1, n_draws)
+            values = totals[m].ravel()
+            summed = np.bincount(cell_row, weights=values, minlength=cells)
+            # a sum of -0.0 alone stays -0.0 (as when the strata are added to each other, not to 0.0): a
+            # class whose every stratum unpacked to -0.0 keeps that sign, so no table shows 0.0 for -0.0
+            negative_zero = np.bincount(cell_row, weights=np.signbit(values) & (values == 0), minlength=cells)
+            summed[negative_zero == strata_of_cell] = -0.0
+            class_sums[m, classes_with_rows, d0:d1] = summed.reshape(-1, n_draws)
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
