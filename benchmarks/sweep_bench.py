@@ -15,7 +15,13 @@ the same interpreter in the same run; the script checks that both write the same
 ``--breakdown`` also prints where one run's memory goes (the Run's arrays, the Evaluation's
 frames) under both versions.
 
-Usage: python benchmarks/sweep_bench.py [--runs 100 1000] [--seeds 10] [--baseline-rev REV]
+``--stages`` prints each stage's wall time (annotations, load+pair+evaluate and its parts, compare and
+its bootstrap and flows, categorise, recommend, provenance, writing); ``--new-only`` skips the
+baseline; ``--data DIR`` keeps the simulated runs (e.g. under /tmp, never in the repository) for the
+next call.
+
+Usage: python benchmarks/sweep_bench.py [--runs 100 1000] [--seeds 10] [--baseline-rev REV] [--stages]
+       [--new-only] [--data DIR]
 """
 
 from __future__ import annotations
@@ -32,17 +38,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BASE_REV = "56419eb"
 
-#: Run in each child: the CLI in-process, then its own peak RSS (ru_maxrss is in KiB on Linux).
+#: Run in each child: the CLI in-process, then its own peak RSS (ru_maxrss is in KiB on Linux) and, with
+#: RELABEL_BENCH_STAGES=1, the wall time of each stage (the functions below, where that code has them).
 _CHILD = """
-import json, resource, sys, time
+import importlib, json, os, resource, sys, time
 start = time.perf_counter()
 from relabel.cli.main import cli
+stages = {}
+def clocked(module, name, label):
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return
+    if not hasattr(mod, name):
+        return
+    inner = getattr(mod, name)
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            stages[label] = stages.get(label, 0.0) + time.perf_counter() - t
+    setattr(mod, name, timed)
+if os.environ.get("RELABEL_BENCH_STAGES") == "1":
+    for module, name, label in [
+            ("relabel.cli.inputs", "load_annotations", "annotations"),
+            ("relabel.cli.inputs", "evaluate_runs", "load+pair+evaluate"),
+            ("relabel.cli.evaluate", "load_annotations", "annotations"),
+            ("relabel.cli.evaluate", "load_runs", "load runs (all, then pair+evaluate)"),
+            ("relabel.cli.evaluate", "evaluate_paired", "  evaluate"),
+            ("relabel.cli.evaluate", "pair", "  pair"),
+            ("relabel.evaluation", "load_run", "  load_run (read, validate)"),
+            ("relabel.evaluation", "pair", "  pair"),
+            ("relabel.evaluation", "evaluate", "  evaluate"),
+            ("relabel.cli.evaluate", "compare", "compare"),
+            ("relabel.comparison", "bootstrap_deltas", "  bootstrap (classes and flows)"),
+            ("relabel.comparison", "_flows", "  flows (its bootstrap included)"),
+            ("relabel.cli.evaluate", "categorise", "categorise"),
+            ("relabel.cli.evaluate", "recommend", "recommend"),
+            ("relabel.cli.evaluate", "collect", "provenance (file hashes)"),
+            ("relabel.cli.evaluate", "write_results", "write results (Parquet + CSV)"),
+            ("relabel.cli.evaluate", "render_comparison", "render summary")]:
+        clocked(module, name, label)
 try:
     cli.main(sys.argv[1:], standalone_mode=False)
 finally:
     wall = time.perf_counter() - start
-    print(json.dumps({"wall_s": wall, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
-          file=sys.stderr)
+    print(json.dumps({"wall_s": wall, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "stages": stages}), file=sys.stderr)
 """
 
 #: Where one run's bytes go: the Run's arrays and the Evaluation's parts, in MiB.
@@ -111,11 +154,18 @@ def _child(code: str, args: list[str], pythonpath: Path, env_extra: dict | None 
     return done.stdout, done.stderr
 
 
-def _evaluate(manifest: Path, out: Path, code_root: Path) -> dict:
+def _evaluate(manifest: Path, out: Path, code_root: Path, stages: bool = False) -> dict:
     args = ["evaluate", "--manifest", str(manifest), "--reference", "ref", "--out", str(out),
             "--recommend", str(out / "overrides.yaml"), "--quiet"]
-    _, err = _child(_CHILD, args, code_root)
+    _, err = _child(_CHILD, args, code_root, {"RELABEL_BENCH_STAGES": "1" if stages else "0"})
     return json.loads(err.strip().splitlines()[-1])
+
+
+def _stage_lines(label: str, result: dict) -> list[str]:
+    """One line per stage: seconds and share of the wall time."""
+    wall = result["wall_s"]
+    return [f"    {label} {name:34s} {seconds:7.1f} s  {100 * seconds / wall:4.0f}%"
+            for name, seconds in result.get("stages", {}).items()]
 
 
 def _same_outputs(a: Path, b: Path) -> list[str]:
@@ -150,6 +200,11 @@ def main() -> None:
     parser.add_argument("--baseline-rev", default=BASE_REV)
     parser.add_argument("--baseline-max", type=int, default=100, help="largest R run with the baseline code")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--new-only", action="store_true", help="run only this tree's code (no baseline)")
+    parser.add_argument("--stages", action="store_true", help="print each stage's wall time")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help="keep the simulated runs in DIR (made if missing) and reuse them on the next call; "
+                             "default: a temporary folder, removed afterwards")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,29 +214,42 @@ def main() -> None:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev, "relabel"],
                                  check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+        data = args.data.resolve() if args.data is not None else folder
+        data.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        entries = _write_runs(folder, max(args.runs), args.seeds)
-        size = sum((folder / e["path"]).stat().st_size for e in entries) / 2**20
-        print(f"wrote {len(entries)} runs x 50,000 images top-5 ({size:.0f} MiB Parquet) in "
+        listing = data / f"entries-{args.seeds}.json"
+        entries = json.loads(listing.read_text()) if listing.is_file() else []
+        if len(entries) < max(args.runs):
+            entries = _write_runs(data, max(args.runs), args.seeds)
+            listing.write_text(json.dumps(entries))
+            verb = "wrote"
+        else:
+            verb = f"reused (from {data})"
+        entries = entries[:max(args.runs)]
+        size = sum((data / e["path"]).stat().st_size for e in entries) / 2**20
+        print(f"{verb} {len(entries)} runs x 50,000 images top-5 ({size:.0f} MiB Parquet) in "
               f"{time.perf_counter() - start:.0f} s; groups of {args.seeds} seeds, reference 'ref'")
         if args.breakdown:
             for label, code_root in (("old", baseline), ("new", ROOT)):
-                out, _ = _child(_BREAKDOWN, [str(folder / entries[0]["path"])], code_root)
+                out, _ = _child(_BREAKDOWN, [str(data / entries[0]["path"])], code_root)
                 parts = json.loads(out.strip().splitlines()[-1])
                 print(f"one run, {label}: {sum(parts.values()):.2f} MiB = " +
                       ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
         for r in sorted(args.runs):
-            manifest = _manifest(folder, entries[:r])
-            new = _evaluate(manifest, folder / f"new{r}", ROOT)
+            manifest = _manifest(data, entries[:r])
+            new = _evaluate(manifest, folder / f"new{r}", ROOT, args.stages)
             line = f"R={r}: new {new['wall_s']:.1f} s, peak {new['peak_mib']:.0f} MiB"
-            if r <= args.baseline_max:
-                old = _evaluate(manifest, folder / f"old{r}", baseline)
+            old = None
+            if r <= args.baseline_max and not args.new_only:
+                old = _evaluate(manifest, folder / f"old{r}", baseline, args.stages)
                 differ = _same_outputs(folder / f"old{r}", folder / f"new{r}")
                 line += (f"; old ({args.baseline_rev}) {old['wall_s']:.1f} s, peak {old['peak_mib']:.0f} MiB; "
                          f"time old/new {old['wall_s'] / new['wall_s']:.2f}x, "
                          f"peak old/new {old['peak_mib'] / new['peak_mib']:.2f}x; "
                          f"outputs {'identical' if not differ else 'DIFFER: ' + ', '.join(differ)}")
             print(line, flush=True)
+            if args.stages:
+                print("\n".join(_stage_lines("new", new) + (_stage_lines("old", old) if old else [])), flush=True)
 
 
 if __name__ == "__main__":

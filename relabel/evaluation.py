@@ -14,6 +14,7 @@ Counts start with ``n_``; accuracies are fractions in [0, 1], NaN for a class wi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from relabel.labelspace import LabelSpace
 from relabel.loading import check_unique_names
 from relabel.loading.annotations import Annotations
 from relabel.loading.manifest import RunSpec
-from relabel.loading.runs import ImageKeys, RunMeta, load_run
+from relabel.loading.runs import ImageKeys, RunMeta, load_run, read_run_table
 from relabel.pairing import PairedRun, pair
 from relabel.progress import progress
 
@@ -134,19 +135,10 @@ class Evaluation:
 
 def _multilabel_correct(paired: PairedRun) -> tuple[np.ndarray, np.ndarray]:
     """Per image: top-1 lies in its multi-label set, and the set is present and non-empty (scored)."""
-    annotations = paired.annotations
-    n = paired.n_images
-    indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
-    if indptr is None or indices is None:  # no multi-label sets
-        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    starts = indptr[paired.rows]
-    lengths = indptr[paired.rows + 1] - starts
-    owner = np.repeat(np.arange(n), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    labels = indices[np.repeat(starts, lengths) + offsets]
-    hit = np.zeros(n, dtype=bool)
-    hit[owner[labels == paired.pred_index[owner]]] = True
-    return hit, lengths > 0
+    sets = paired.multilabel_sets()
+    hit = np.zeros(paired.n_images, dtype=bool)
+    hit[sets.owner[sets.labels == paired.pred_index[sets.owner]]] = True
+    return hit, sets.scored
 
 
 def evaluate(paired: PairedRun) -> Evaluation:
@@ -180,13 +172,12 @@ def evaluate(paired: PairedRun) -> Evaluation:
         acc_original = np.where(n_images > 0, n_correct / np.maximum(n_images, 1), np.nan)
         acc_ml = np.where(n_ml > 0, n_correct_ml / np.maximum(n_ml, 1), np.nan)
 
-    per_class = space.table()
-    per_class["n_images"] = n_images
-    per_class["n_correct_original"] = n_correct
-    per_class["acc_original"] = acc_original
-    per_class["n_multilabel"] = n_ml
-    per_class["n_correct_multilabel"] = n_correct_ml
-    per_class["acc_multilabel"] = acc_ml
+    classes = space.table()
+    per_class = pd.DataFrame({  # one constructor: a sweep builds thousands of these
+        **{name: classes[name] for name in classes.columns},
+        "n_images": n_images, "n_correct_original": n_correct, "acc_original": acc_original,
+        "n_multilabel": n_ml, "n_correct_multilabel": n_correct_ml, "acc_multilabel": acc_ml,
+    })
 
     cells, counts = np.unique(true.astype(np.int64) * k + pred, return_counts=True)
     confusion = pd.DataFrame({"true_index": cells // k, "pred_index": cells % k, "count": counts})
@@ -216,11 +207,16 @@ def evaluate_runs(specs: Sequence[RunSpec | str | Path], annotations: Annotation
     checked = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
     keys = ImageKeys()
     evaluations = []
-    for spec in progress(checked, desc="evaluate", unit="run"):
-        run = load_run(spec.path, label_space=annotations.label_space, name=spec.name, group=spec.group,
-                       strength=spec.strength, seed=spec.seed, keys=keys, **spec.options)
-        evaluations.append(evaluate(pair(run, annotations, allow_chance=allow_chance, keys=keys)))
-        del run
+    with ThreadPoolExecutor(1) as reader:  # reads the next Parquet file while this run is checked and evaluated
+        ahead = reader.submit(read_run_table, checked[0].path) if checked else None
+        for i, spec in enumerate(progress(checked, desc="evaluate", unit="run")):
+            table = ahead.result() if ahead is not None else None
+            ahead = reader.submit(read_run_table, checked[i + 1].path) if i + 1 < len(checked) else None
+            run = load_run(spec.path, label_space=annotations.label_space, name=spec.name, group=spec.group,
+                           strength=spec.strength, seed=spec.seed, keys=keys, table=table, **spec.options)
+            del table
+            evaluations.append(evaluate(pair(run, annotations, allow_chance=allow_chance, keys=keys)))
+            del run
     check_unique_names(checked, [ev.meta.name for ev in evaluations])
     return evaluations
 

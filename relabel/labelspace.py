@@ -306,8 +306,8 @@ class LabelSpace:
                     f"{format_offenders(pd.unique(numbers[fractional]))}{located(fractional)}"
                 )
         k = len(self)
-        outside = (numbers < 0) | (numbers >= k)
-        if outside.any():
+        if numbers.size and (numbers.min() < 0 or numbers.max() >= k):
+            outside = (numbers < 0) | (numbers >= k)
             raise LabelSpaceError(
                 f"{where}: class ids must lie in 0..{k - 1} (label space {self.name!r}); "
                 f"{format_offenders(pd.unique(numbers[outside]))}{located(outside)}"

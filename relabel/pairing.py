@@ -20,22 +20,57 @@ from relabel.labelspace import LabelSpace
 from relabel.loading.annotations import Annotations, image_key
 from relabel.loading.runs import ImageKeys, Run, RunMeta
 
-__all__ = ["PairedRun", "pair"]
+__all__ = ["PairedRun", "PairedSets", "pair", "paired_sets"]
 
 #: Warn when a run's top-1 accuracy is below this multiple of chance (1 / K).
 CHANCE_MULTIPLE = 2.0
 _MIN_IMAGES_FOR_CHANCE_CHECK = 1000
 
 
+@dataclass(frozen=True, eq=False)
+class PairedSets:
+    """The paired images' multi-label sets, flattened: class ``labels[j]`` is in the set of paired image ``owner[j]``.
+
+    ``scored`` marks the paired images whose set is present and non-empty. The runs of one image
+    list share one (see :func:`pair`'s ``keys``), so a sweep forms it once.
+    """
+
+    owner: np.ndarray
+    labels: np.ndarray
+    scored: np.ndarray
+
+
+def paired_sets(annotations: Annotations, rows: np.ndarray) -> PairedSets:
+    """The multi-label sets of annotation rows ``rows`` (empty, and nothing scored, without multi-labels)."""
+    n = len(rows)
+    indptr, indices = annotations.multilabel_indptr, annotations.multilabel_indices
+    if indptr is None or indices is None:
+        return PairedSets(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(n, dtype=bool))
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(n), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return PairedSets(owner, indices[np.repeat(starts, lengths) + offsets], lengths > 0)
+
+
 @dataclass(frozen=True)
 class PairedRun:
-    """A run aligned with its annotations: row ``i`` is annotation row ``rows[i]``."""
+    """A run aligned with its annotations: row ``i`` is annotation row ``rows[i]``.
+
+    ``sets`` holds the paired images' multi-label sets when they were formed already (shared by
+    the runs of one image list); :meth:`multilabel_sets` forms them otherwise.
+    """
 
     meta: RunMeta
     annotations: Annotations
     rows: np.ndarray
     pred_index: np.ndarray
     source: str = ""
+    sets: PairedSets | None = None
+
+    def multilabel_sets(self) -> PairedSets:
+        """The paired images' multi-label sets (:class:`PairedSets`)."""
+        return self.sets if self.sets is not None else paired_sets(self.annotations, self.rows)
 
     @property
     def label_space(self) -> LabelSpace:
@@ -126,14 +161,16 @@ def pair(run: Run, annotations: Annotations, *, allow_chance: bool = False, keys
     _check_ids(run, space, where)
     memo = (id(run.images), id(annotations))
     kept = keys.pairings.get(memo) if keys is not None else None
+    sets = None
     if kept is not None and kept[0] is annotations:
-        _, rows, order = kept
+        _, rows, order, sets = kept
     else:
         rows, order = _paired_rows(run, annotations, where)
         if keys is not None and keys.known_images(run.images):
             rows.flags.writeable = False  # one array for every run of this image list
-            keys.pairings[memo] = (annotations, rows, order)
-    paired = PairedRun(run.meta, annotations, rows, run.top1[order], where)
+            sets = paired_sets(annotations, rows)
+            keys.pairings[memo] = (annotations, rows, order, sets)
+    paired = PairedRun(run.meta, annotations, rows, run.top1[order], where, sets)
     _check_chance(paired, where, run.image_order, allow_chance)
     return paired
 
@@ -186,8 +223,8 @@ def _paired_rows(run: Run, annotations: Annotations, where: str) -> tuple[np.nda
 def _check_ids(run: Run, space: LabelSpace, where: str) -> None:
     """Class ids (and logits) must fit the label space the run is paired in."""
     k = len(space)
-    outside = (run.topk_ids >= k).any(axis=1)
-    if outside.any():
+    if run.topk_ids.size and run.topk_ids.max() >= k:
+        outside = (run.topk_ids >= k).any(axis=1)
         raise LabelSpaceError(
             f"{where}: class ids must lie in 0..{k - 1} (label space {space.name!r}); found "
             f"{format_offenders(pd.unique(run.topk_ids[run.topk_ids >= k]))} at images "

@@ -27,6 +27,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ class FileDigest:
 
     size: int
     sha256: str
+
+
+#: Run files hashed at once (reading and hashing both run outside the GIL).
+_HASHING_THREADS = 4
 
 
 def digest(path: str | Path) -> FileDigest:
@@ -228,8 +233,10 @@ def collect(
     else:
         raise InputError("provenance: no evaluations and no annotations to take the label space from")
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with ThreadPoolExecutor(_HASHING_THREADS) as pool:  # hashlib hashes without the GIL: a sweep's files in parallel
+        runs = tuple(pool.map(_run_file, evaluations))
     return Provenance(relabel_version=__version__, command=tuple(str(a) for a in command), created=created,
-                      runs=tuple(_run_file(ev) for ev in evaluations),
+                      runs=runs,
                       annotations=_annotations(annotations, annotations_source), label_space=_label_space(space),
                       options={str(k): _plain(v) for k, v in (options or {}).items()}, simulated=bool(simulated))
 

@@ -228,6 +228,7 @@ def recommend(
     space = comparison.label_space
     keys = space.keys
     means = comparison.group_means.set_index(["group", "class_index"])
+    lookup = _Means(comparison.group_means)
     column = f"acc_{metric}"
     groups = list(comparison.group_means["group"].drop_duplicates())
     strength = comparison.group_means.drop_duplicates("group").set_index("group")["strength"]
@@ -244,7 +245,7 @@ def recommend(
         partner_name = space.names[partner] if partner is not None else None
         row = {"class_index": c, "class_key": keys[c], "class_name": r.class_name, "category": r.category,
                "setting_group": None, "setting": None, "target_classes": None,
-               "acc_default": float(means.loc[(default_group, c), column]), "acc_expected": np.nan,
+               "acc_default": lookup.get(default_group, c, column), "acc_expected": np.nan,
                "expected_gain": np.nan}
         category = Category.from_str(r.category)
         if c in covered:
@@ -259,7 +260,7 @@ def recommend(
                 "so no setting can be recommended"))
         else:
             candidates = [g for g in groups if g in described]
-            choice = _choose_group(means, column, c, candidates, default_group, reference, strength, comparison,
+            choice = _choose_group(lookup, column, c, candidates, default_group, reference, strength, comparison,
                                    described)
             setting = _setting(described[choice], varied) if choice != default_group else {}
             if choice == default_group:
@@ -278,10 +279,10 @@ def recommend(
                 targets = {Side.BOTH: lost_side + absorbing_side, Side.LOST: lost_side,
                            Side.ABSORBING: absorbing_side or lost_side}[side]
                 targets = [t for t in targets if t not in covered]
-                acc_choice = float(means.loc[(choice, c), column])
+                acc_choice = lookup.get(choice, c, column)
                 for t in targets:
                     covered.add(t)
-                    chosen_accuracy[t] = float(means.loc[(choice, t), column])
+                    chosen_accuracy[t] = lookup.get(choice, t, column)
                 reason = (
                     f"{r.class_name} lost {100 * -r.delta:.1f} points under {default_group}"
                     + (f", mostly to {partner_name} ({r.category})" if partner is not None
@@ -293,7 +294,7 @@ def recommend(
                     "metric": metric, "delta": float(r.delta), "category": r.category,
                     "partner": keys[partner] if partner is not None else None,
                     "loss_driver": r.loss_driver if partner is not None and r.loss_driver else None,
-                    column: {g: float(means.loc[(g, c), column]) for g in candidates},
+                    column: {g: lookup.get(g, c, column) for g in candidates},
                 }
                 overrides.append(Override(
                     classes=tuple(keys[t] for t in targets), transforms=setting, reason=reason, evidence=evidence,
@@ -322,11 +323,28 @@ def recommend(
     return Recommendation(result, table, effect, params)
 
 
-def _choose_group(means: pd.DataFrame, column: str, c: int, candidates: list[str], default_group: str,
+class _Means:
+    """Group means by (group, class index): a dict lookup per value, not a MultiIndex ``.loc`` (sweeps ask thousands)."""
+
+    def __init__(self, group_means: pd.DataFrame) -> None:
+        self._frame = group_means
+        self._row = {key: i for i, key in enumerate(zip(group_means["group"].tolist(),
+                                                        group_means["class_index"].tolist()))}
+        self._columns: dict[str, np.ndarray] = {}
+
+    def get(self, group: str, c: int, column: str) -> float:
+        """The value of ``column`` for class ``c`` in ``group``."""
+        values = self._columns.get(column)
+        if values is None:
+            values = self._columns[column] = self._frame[column].to_numpy(dtype=np.float64)
+        return float(values[self._row[(group, c)]])
+
+
+def _choose_group(lookup: _Means, column: str, c: int, candidates: list[str], default_group: str,
                   reference: str, strength: pd.Series, comparison: Comparison,
                   described: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The group whose setting class ``c`` should get, shrunk toward the default (module docstring)."""
-    accuracy = {g: float(means.loc[(g, c), column]) for g in candidates}
+    accuracy = {g: lookup.get(g, c, column) for g in candidates}
     accuracy = {g: a for g, a in accuracy.items() if not math.isnan(a)}
     if not accuracy:
         return default_group
@@ -334,7 +352,7 @@ def _choose_group(means: pd.DataFrame, column: str, c: int, candidates: list[str
         return reference if reference in accuracy and accuracy[reference] > accuracy.get(default_group, -1) else default_group
     best = max(accuracy, key=accuracy.__getitem__)
     n_column = "n_multilabel" if column == "acc_multilabel" else "n_images"
-    n = float(means.loc[(best, c), n_column])
+    n = lookup.get(best, c, n_column)
     p = accuracy[best]
     margin = math.sqrt(p * (1 - p) / n) if n > 0 else 0.0
     near = [g for g, a in accuracy.items() if a >= p - margin]

@@ -129,36 +129,53 @@ def bootstrap_deltas(
     else:
         c_treat = seeds_rng.multinomial(s_treat, np.full(s_treat, 1 / s_treat), size=n_bootstrap)
     bits = strata.pattern_bits
-    values = s_ref * (bits[:, :, s_ref:] @ c_treat.T) - s_treat * (bits[:, :, :s_ref] @ c_ref.T)
     observed = s_ref * bits[:, :, s_ref:].sum(axis=2) - s_treat * bits[:, :, :s_ref].sum(axis=2)
-
-    # both metrics in one float64 (exact integers), so each pick is gathered and summed once
+    # a draw's value of a pattern is weights @ bits: s_ref * (treatment bits . c_treat) - s_treat * (reference
+    # bits . c_ref), an integer; both metrics are packed in one float64 (exact integers below 2**53), so each
+    # pick is gathered and summed once, and BLAS forms each block's values for the varying images only
     largest = int(strata.n_images.max(initial=0)) * scale
     base = 2 * largest + 1
     packed = n_metrics == 2 and base * (largest + 1) < 2**52
-    tables = (values[:1] + base * values[1:]) if packed else values  # (tables, patterns, draws)
-    tables = np.ascontiguousarray(tables.transpose(0, 2, 1), dtype=np.float64)  # (tables, draws, patterns)
+    weights = np.concatenate([-s_treat * c_ref, s_ref * c_treat], axis=1).astype(np.float64)  # (draws, runs)
+    per_image = bits.astype(np.float64).take(strata.varying_pattern, axis=1)  # (metrics, varying images, runs)
+    if packed:
+        per_image = per_image[:1] + base * per_image[1:]
+    per_image = np.ascontiguousarray(per_image)  # (tables, varying images, runs)
 
     # a class's active strata are consecutive rows (strata are numbered class-major)
     active_class = strata.active >> n_metrics
     first_row = (np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class)
                  else np.zeros(0, dtype=np.int64))
     classes_with_rows = active_class[first_row]
+    row_of_stratum = np.cumsum(np.r_[True, active_class[1:] != active_class[:-1]]) - 1 if len(active_class) else first_row
     class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
     block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))
     starts = list(range(0, n_bootstrap, block)) if len(strata.active) else []
     streams = images_stream.spawn(len(starts))
     sampler = _RCountSampler(strata.n_images, strata.n_varying)
 
+    strata_of_row = np.diff(np.r_[first_row, len(active_class)])  # active strata of each class with rows
+
     def draw_block(i: int) -> None:
         d0 = starts[i]
         d1 = min(d0 + block, n_bootstrap)
         rng = np.random.default_rng(streams[i])
-        totals = _resampled_sums(tables[:, d0:d1].take(strata.varying_pattern, axis=2), strata, sampler, rng)
+        totals = _resampled_sums(np.matmul(per_image, weights[d0:d1].T), strata, sampler, rng)
         if packed:
             high = np.round(totals[0] / base)
             totals = np.stack([totals[0] - high * base, high])
-        class_sums[:, classes_with_rows, d0:d1] = np.add.reduceat(totals, first_row, axis=1)
+        n_draws = d1 - d0  # each class's strata summed by one bincount per metric (exact: integer sums)
+        cell_row = (row_of_stratum[:, None] * n_draws + np.arange(n_draws)[None, :]).ravel()
+        cells = len(first_row) * n_draws
+        strata_of_cell = np.repeat(strata_of_row, n_draws)
+        for m in range(n_metrics):
+            values = totals[m].ravel()
+            summed = np.bincount(cell_row, weights=values, minlength=cells)
+            # a sum of -0.0 alone stays -0.0 (as when the strata are added to each other, not to 0.0): a
+            # class whose every stratum unpacked to -0.0 keeps that sign, so no table shows 0.0 for -0.0
+            negative_zero = np.bincount(cell_row, weights=np.signbit(values) & (values == 0), minlength=cells)
+            summed[negative_zero == strata_of_cell] = -0.0
+            class_sums[m, classes_with_rows, d0:d1] = summed.reshape(-1, n_draws)
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
@@ -297,17 +314,18 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
                     rng: np.random.Generator) -> np.ndarray:
     """(tables, strata, draws): the sum of the values of each resample's picks among the varying images.
 
-    ``image_values`` is (tables, draws, varying images) for a block of draws. Cells (stratum,
-    draw) are sorted by their number of picks, most first, so that the cells still picking in
-    round j are a leading slice: each round is a few passes over contiguous arrays.
+    ``image_values`` is (tables, varying images, draws) for a block of draws, so a cell's picks
+    fall in its stratum's few rows. Cells (stratum, draw) are sorted by their number of picks,
+    most first, so that the cells still picking in round j are a leading slice: each round is a
+    few passes over contiguous arrays.
     """
-    n_tables, n_draws, n_varying = image_values.shape
+    n_tables, _, n_draws = image_values.shape
     flat = image_values.reshape(n_tables, -1)
     picks = sampler.sample(rng, n_draws).ravel()  # cells in (stratum, draw) order
     small = np.int16 if picks.max(initial=0) < 2**15 else np.int64  # a stable sort of int16 is a radix sort
     order = np.argsort(-picks.astype(small), kind="stable")
     picks_sorted = picks[order]
-    start = (strata.offset[:, None] + (np.arange(n_draws) * n_varying)[None, :]).ravel()[order]
+    start = ((strata.offset * n_draws)[:, None] + np.arange(n_draws)[None, :]).ravel()[order]
     choices = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]  # varying images per cell
     most = int(picks_sorted[0]) if len(picks_sorted) else 0
     still_picking = np.searchsorted(-picks_sorted, -np.arange(1, most + 1), side="right")
@@ -316,6 +334,7 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
         chosen = rng.random(n_cells)
         chosen *= choices[:n_cells]
         index = chosen.astype(np.int64)
+        index *= n_draws
         index += start[:n_cells]
         for t in range(n_tables):
             sums[t, :n_cells] += flat[t].take(index)

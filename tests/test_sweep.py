@@ -14,8 +14,9 @@ from reference import confusion_counts, per_class_accuracy
 from relabel import (Annotations, ImageKeys, LabelSpace, Run, RunMeta, compare, evaluate, evaluate_runs,
                      load_annotations, load_label_space, load_run, pair, write_run)
 from relabel.cli.main import cli
-from relabel.errors import InputError, LabelSpaceError
+from relabel.errors import InputError, LabelSpaceError, PairingError
 from relabel.evaluation import class_id_dtype, evaluation_table, overall_table
+from relabel.loading.runs import read_run_table
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -180,3 +181,80 @@ def test_the_cli_on_a_sweep_writes_what_the_library_computes(sweep, tmp_path):
         np.testing.assert_array_equal(written[column].to_numpy(), expected[column].to_numpy())
     for column in ("acc_original", "acc_multilabel"):
         np.testing.assert_array_equal(written[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float))
+
+
+def test_the_next_file_is_read_ahead_but_checked_in_order(sweep, tmp_path):
+    """Reading ahead changes no error: each bad file is still refused by name, in the order given."""
+    shaped, runs, folder, _ = sweep
+    good = folder / f"{runs[0].meta.name}.parquet"
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(InputError, match=r"broken\.parquet: cannot read as Parquet"):
+        evaluate_runs([good, tmp_path / "broken.parquet"], shaped.annotations)
+    with pytest.raises(InputError, match=r"missing\.parquet does not exist"):
+        evaluate_runs([good, tmp_path / "missing.parquet", tmp_path / "broken.parquet"], shaped.annotations)
+    ids = runs[1].topk_ids.copy()
+    ids[2, 0] = 12
+    write_run(Run(RunMeta("bad"), runs[1].images, ids), tmp_path / "bad.parquet")
+    with pytest.raises(LabelSpaceError, match=r"bad\.parquet"):  # the first bad file, not the broken one after it
+        evaluate_runs([good, tmp_path / "bad.parquet", tmp_path / "broken.parquet"], shaped.annotations)
+
+
+def test_a_run_whose_image_keys_differ_names_its_file_and_first_unknown_key(sweep, tmp_path):
+    shaped, runs, folder, _ = sweep
+    good = folder / f"{runs[0].meta.name}.parquet"
+    images = runs[1].images.copy()
+    images[[5, 9]] = ["other005.png", "other009.png"]  # same length, other keys: the shared column does not match
+    write_run(Run(RunMeta("odd"), images, runs[1].topk_ids), tmp_path / "odd.parquet")
+    with pytest.raises(PairingError, match=r"odd\.parquet: 2 of \d+ image keys are not in the annotations.*other005\.png"):
+        evaluate_runs([good, tmp_path / "odd.parquet"], shaped.annotations)
+
+
+def test_read_run_table_only_reads_and_load_run_checks_what_it_is_given(sweep, tmp_path):
+    shaped, runs, folder, _ = sweep
+    path = folder / f"{runs[0].meta.name}.parquet"
+    table = read_run_table(path)
+    assert table is not None and "topk_ids" in table.column_names
+    given = load_run(path, label_space=shaped.space, table=table)
+    alone = load_run(path, label_space=shaped.space)
+    np.testing.assert_array_equal(given.topk_ids, alone.topk_ids)
+    np.testing.assert_array_equal(given.topk_scores, alone.topk_scores)
+    assert given.images.tolist() == alone.images.tolist() and given.meta == alone.meta
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet")
+    pd.DataFrame({"image": ["a.png"], "pred_index": [0]}).to_csv(tmp_path / "run.csv", index=False)
+    assert read_run_table(tmp_path / "broken.parquet") is None  # load_run reads it again and says what is wrong
+    assert read_run_table(tmp_path / "run.csv") is None
+    assert read_run_table(tmp_path / "missing.parquet") is None
+
+
+def test_runs_of_one_image_list_share_their_multilabel_sets(sweep):
+    shaped, runs, folder, _ = sweep
+    keys = ImageKeys()
+    loaded = [load_run(f, label_space=shaped.space, keys=keys) for f in _files(folder, runs[:2])]
+    paired = [pair(run, shaped.annotations, keys=keys) for run in loaded]
+    assert paired[0].sets is not None and paired[0].sets is paired[1].sets
+    alone = pair(load_run(_files(folder, runs[:1])[0], label_space=shaped.space), shaped.annotations)
+    assert alone.sets is None
+    formed = alone.multilabel_sets()
+    for field in ("owner", "labels", "scored"):
+        np.testing.assert_array_equal(getattr(formed, field), getattr(paired[0].sets, field))
+
+
+@pytest.mark.parametrize("width", [2, 5, 8, 9, 12])
+def test_a_class_twice_in_a_row_is_refused_at_any_width(width):
+    """Rows up to 8 wide are checked column pair by column pair, wider ones by sorting: same error."""
+    n = 20
+    ids = np.tile(np.arange(width), (n, 1)) + np.arange(n)[:, None]
+    ids[13, width - 1] = ids[13, 0]  # the first and last rank name one class
+    ids[17, 1] = ids[17, 0]
+    images = np.array([f"img{i:02d}.png" for i in range(n)], dtype=object)
+    with pytest.raises(InputError, match=r"more than once.*2 offenders.*img13\.png.*img17\.png"):
+        Run(RunMeta("r"), images, ids)
+    ok = np.tile(np.arange(width), (n, 1)) + np.arange(n)[:, None]
+    assert Run(RunMeta("r"), images, ok).topk_ids.shape == (n, width)
+
+
+def test_a_negative_class_id_is_refused_naming_the_image():
+    images = np.array(["a.png", "b.png", "c.png"], dtype=object)
+    with pytest.raises(LabelSpaceError, match=r">= 0.*-3.*c\.png"):
+        Run(RunMeta("r"), images, np.array([[0, 1], [1, 2], [-3, 0]]))
+    assert Run(RunMeta("r"), images, np.array([[0, 1], [1, 2], [3, 0]], dtype=np.uint8)).topk_ids.dtype == np.int64

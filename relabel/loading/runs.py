@@ -46,6 +46,7 @@ __all__ = [
     "Run",
     "RunMeta",
     "load_run",
+    "read_run_table",
     "run_from_table",
     "run_from_arrays",
     "run_to_arrow",
@@ -81,7 +82,7 @@ class ImageKeys:
     def __init__(self) -> None:
         self._column: pa.ChunkedArray | None = None
         self._images: np.ndarray | None = None
-        self.pairings: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
+        self.pairings: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray, Any]] = {}
 
     def known(self, column: pa.ChunkedArray) -> np.ndarray | None:
         """The checked key array of an image column equal to ``column``, else ``None``."""
@@ -280,13 +281,12 @@ class Run:
         if len(ids) != len(images) or ids.shape[1] == 0:
             raise InputError(f"{where}: {len(images)} image keys but class ids of shape {ids.shape}; expected "
                              f"({len(images)}, k) with k >= 1")
-        negative = (ids < 0).any(axis=1)
-        if negative.any():
+        negative = (ids < 0).any(axis=1) if ids.dtype.kind == "i" and ids.size and ids.min() < 0 else None
+        if negative is not None:
             raise LabelSpaceError(f"{where}: class ids must be >= 0; found {format_offenders(pd.unique(ids[ids < 0]))} "
                                   f"at images {format_offenders(images[negative], total=int(negative.sum()))}")
         if ids.shape[1] > 1:
-            ordered = np.sort(ids, axis=1)
-            again = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            again = _repeated_in_row(ids)
             if again.any():
                 raise InputError(
                     f"{where}: a row of top-k class ids names one class more than once (each rank must be a "
@@ -319,6 +319,24 @@ class Run:
     def top1(self) -> np.ndarray:
         """Top-1 predicted class index per image."""
         return self.topk_ids[:, 0]
+
+
+#: Rows up to this wide are checked for a repeated id by comparing columns pairwise (no sort).
+_PAIRWISE_MAX_WIDTH = 8
+
+
+def _repeated_in_row(ids: np.ndarray) -> np.ndarray:
+    """Per row of a 2-D id array: some id appears twice in it."""
+    width = ids.shape[1]
+    if width > _PAIRWISE_MAX_WIDTH:
+        ordered = np.sort(ids, axis=1)
+        return (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+    columns = np.ascontiguousarray(ids.T)
+    again = np.zeros(len(ids), dtype=bool)
+    for a in range(width - 1):
+        for b in range(a + 1, width):
+            again |= columns[a] == columns[b]
+    return again
 
 
 def _validated(
@@ -1002,6 +1020,22 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 _SUFFIXES = (".parquet", ".csv", ".tsv", ".json", ".jsonl", ".npy", ".npz", ".pt", ".pth")
 
 
+def read_run_table(path: str | Path) -> pa.Table | None:
+    """A Parquet run file's content for :func:`load_run`'s ``table``; ``None`` for any other file or any failure.
+
+    Only reads (Arrow decodes without holding the GIL, so a thread can read the next run of a
+    sweep); every check stays in :func:`load_run`, which reads the file itself when given
+    ``None`` and then reports what is wrong with it.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return None
+    try:
+        return _tables.read_arrow(path)
+    except (InputError, OSError, pa.ArrowException):
+        return None
+
+
 def load_run(
     path: str | Path,
     *,
@@ -1018,6 +1052,7 @@ def load_run(
     keep_logits: bool = False,
     topk: int = DEFAULT_TOPK,
     keys: ImageKeys | None = None,
+    table: pa.Table | None = None,
 ) -> Run:
     """Load one run from a file; metadata given here overrides what the file says.
 
@@ -1039,6 +1074,9 @@ def load_run(
     keys
         Shared by the runs of a sweep (:class:`ImageKeys`): a relabel Parquet file whose image
         column equals the previous one's gets that run's checked key array (held once).
+    table
+        The Parquet file's content read already (:func:`read_run_table`, e.g. in a thread while
+        the previous run is checked); it is checked exactly as the file would be.
     """
     path = Path(path)
     where = str(path)
@@ -1055,7 +1093,7 @@ def load_run(
     suffix = path.suffix.lower()
     if suffix not in _SUFFIXES:
         raise InputError(f"{path}: unknown run format {suffix!r}; expected {', '.join(_SUFFIXES[:-1])} or {_SUFFIXES[-1]}")
-    arrow = _tables.read_arrow(path) if suffix == ".parquet" else None
+    arrow = None if suffix != ".parquet" else table if table is not None else _tables.read_arrow(path)
     given = {"name": name, "group": group, "strength": strength, "seed": seed}
     file_meta = _schema_meta(arrow, path) if arrow is not None else {}
     meta = RunMeta.from_dict(
