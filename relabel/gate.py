@@ -14,6 +14,16 @@ Another ``fdr_method`` than the comparison's re-adjusts the stored p-values acro
 group's classes (:func:`relabel.stats.fdr_adjust`), which is what the comparison computed with
 that method would hold. Nothing else is recomputed. :meth:`Gate.to_dict` is the machine-readable line of schema
 :data:`SCHEMA` (``relabel.check/1``, docs/results.md). Deltas are fractions (0.05 = 5 points).
+
+With an A/A self-check of the reference group (:func:`relabel.self_check`, run with the gate's
+own rule: metric, ``min_drop``, ``fdr``, ``fdr_method`` and ``paired``), the verdict is
+**undecided** when the self-check is not calibrated: its realised FDR (the share of splits
+that flag a class in either direction, :attr:`SelfCheck.rate`) is above ``fdr`` beyond Monte
+Carlo error (:attr:`SelfCheck.calibrated`). The rule's intervals are then too narrow for this
+design, and neither a pass nor a fail can be trusted. The gate's own false-alarm rate, the
+share of splits with a falsely *degraded* class (``false_affected_rate``), is reported too; it
+is at most ``rate``, so deciding on ``rate`` is the stricter reading (the q-values bound the
+discoveries of both directions together).
 """
 
 from __future__ import annotations
@@ -29,7 +39,8 @@ import pandas as pd
 from relabel._version import __version__
 from relabel.comparison import Comparison, Metric
 from relabel.errors import ComparisonError, quoted
-from relabel.stats import FDR_METHODS, fdr_adjust
+from relabel.selfcheck import SelfCheck
+from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS, fdr_adjust
 
 __all__ = ["SCHEMA", "Gate", "gate"]
 
@@ -61,27 +72,61 @@ class Gate:
         ``reference``, ``groups`` (the candidates), ``metric``, ``min_drop``, ``fdr``, the
         comparison's ``paired``, ``n_bootstrap`` and ``seed``, and ``fdr_method`` (the one
         applied) where the comparison records one or one was given.
+    self_check
+        The A/A self-check of the reference group the verdict rests on, or ``None``.
     """
 
     groups: pd.DataFrame
     classes: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    self_check: SelfCheck | None = None
 
     @property
     def passed(self) -> bool:
-        """No class of any candidate group is degraded."""
+        """No class of any candidate group is degraded (the rule's verdict, whatever the self-check says)."""
         return not bool(self.classes["affected"].any())
+
+    @property
+    def decided(self) -> bool:
+        """No self-check was run, or it is calibrated: the rule's verdict can be trusted."""
+        return self.self_check is None or self.self_check.calibrated
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``fail``, or ``undecided`` when the self-check is above the FDR (module docstring)."""
+        if not self.decided:
+            return "undecided"
+        return "pass" if self.passed else "fail"
+
+    @property
+    def reason(self) -> str | None:
+        """Why the verdict is undecided (``None`` when it is not)."""
+        check = self.self_check
+        if check is None or self.decided:
+            return None
+        p = check.params
+        n = len(check.splits)
+        n_affected = int(self.groups["n_affected"].sum())
+        rule = "pass" if self.passed else f"fail, {n_affected} class{'es' if n_affected != 1 else ''} degraded"
+        return (f"the A/A self-check of group {p['group']!r} flagged a class that cannot differ in "
+                f"{int(check.splits['any_false'].sum())} of {n} splits: realised FDR {100 * check.rate:.1f}% "
+                f"± {100 * check.rate_error:.1f}%, above the FDR {p['fdr']:g} ({FDR_METHOD_NAMES[p['fdr_method']]}) "
+                f"beyond Monte Carlo error; the rule's intervals are too narrow for this design, so its verdict "
+                f"({rule}) cannot be trusted: use "
+                f"{'more seeds or more images' if p['fdr_method'] == 'by' else 'fdr_method by, more seeds or more images'}")
 
     @property
     def degraded(self) -> pd.DataFrame:
         """The rows of ``classes`` that fail the gate."""
         return self.classes[self.classes["affected"].to_numpy(dtype=bool)]
 
-    def to_dict(self, *, top: int = 5, results: str | None = None, simulated: bool = False) -> dict[str, Any]:
+    def to_dict(self, *, top: int = 5, results: str | None = None, simulated: bool = False,
+                self_check_source: str | None = None) -> dict[str, Any]:
         """The ``relabel.check/1`` object (docs/results.md): verdict, thresholds and ``top`` worst classes per group.
 
         ``results`` names the results folder the comparison was read from (``None``: computed
-        now); ``simulated`` says its runs were simulated.
+        now); ``simulated`` says its runs were simulated; ``self_check_source`` names the file
+        the self-check was read from (``None``: computed now).
         """
         params = self.params
         thresholds: dict[str, Any] = {"metric": params["metric"], "min_drop": params["min_drop"], "fdr": params["fdr"]}
@@ -100,16 +145,18 @@ class Gate:
                            "affected": bool(c.affected)} for c in worst.itertuples(index=False)],
             })
         return {
-            "schema": SCHEMA, "relabel_version": __version__, "status": "pass" if self.passed else "fail",
+            "schema": SCHEMA, "relabel_version": __version__, "status": self.status, "reason": self.reason,
             "reference": params["reference"], "thresholds": thresholds,
             "n_affected": int(self.groups["n_affected"].sum()), "groups": groups,
             "paired": bool(params.get("paired", False)), "n_bootstrap": params.get("n_bootstrap"),
             "bootstrap_seed": params.get("seed"), "results": results, "simulated": bool(simulated),
+            "self_check": None if self.self_check is None else _self_check_dict(self.self_check, self_check_source),
         }
 
 
 def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric: str | Metric | None = None,
-         min_drop: float | None = None, fdr: float | None = None, fdr_method: str | None = None) -> Gate:
+         min_drop: float | None = None, fdr: float | None = None, fdr_method: str | None = None,
+         self_check: SelfCheck | None = None) -> Gate:
     """Decide, per class of each candidate group, whether it degraded (module docstring).
 
     Parameters
@@ -123,6 +170,10 @@ def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric:
     fdr_method
         ``bh`` or ``by`` (:data:`relabel.stats.FDR_METHODS`); default: the comparison's own
         (``bh`` for comparisons that record none).
+    self_check
+        An A/A self-check of the reference group with the gate's rule (module docstring); the
+        verdict is undecided when it is not calibrated. A self-check of another group or rule
+        is a :class:`~relabel.errors.ComparisonError`.
     """
     params = comparison.params
     per_class = comparison.per_class
@@ -192,7 +243,49 @@ def gate(comparison: Comparison, *, groups: Sequence[str] | None = None, metric:
                 "seed": params.get("seed")}
     if params.get("fdr_method") is not None or fdr_method is not None:
         settings["fdr_method"] = method
-    return Gate(summary, classes, settings)
+    if self_check is not None:
+        _same_rule(self_check, reference=reference, metric=chosen, min_drop=min_drop, fdr=fdr, fdr_method=method,
+                   paired=bool(params.get("paired", False)))
+    return Gate(summary, classes, settings, self_check)
+
+
+#: What a self-check must share with the gate's rule, as named in :attr:`SelfCheck.params`.
+_SELF_CHECK_RULE = ("group", "metric", "min_drop", "fdr", "fdr_method", "paired")
+
+
+def _same_rule(check: SelfCheck, *, reference: str, metric: str, min_drop: float, fdr: float, fdr_method: str,
+               paired: bool) -> None:
+    """The self-check split the reference group and tested the gate's own rule; else a ComparisonError."""
+    p = check.params
+    missing = [name for name in _SELF_CHECK_RULE if name not in p]
+    if missing:
+        raise ComparisonError(f"gate: the self-check's params lack {', '.join(missing)}; it cannot be matched with "
+                              f"the gate's rule")
+    wanted: dict[str, Any] = {"group": reference, "metric": metric, "min_drop": min_drop, "fdr": fdr, "fdr_method": fdr_method,
+              "paired": paired}
+    differ = []
+    for name, value in wanted.items():
+        have = p[name]
+        same = (math.isclose(float(have), float(value)) if name in ("min_drop", "fdr")
+                and isinstance(have, (int, float)) and not isinstance(have, bool) else str(have) == str(value))
+        if not same:
+            differ.append(f"{name} {have!r} (the gate's: {value!r})")
+    if differ:
+        raise ComparisonError(f"gate: the self-check tested another rule than the gate's: {', '.join(differ)}; "
+                              f"run it on the reference group with the gate's metric, min_drop, fdr, fdr_method "
+                              f"and paired")
+
+
+def _self_check_dict(check: SelfCheck, source: str | None) -> dict[str, Any]:
+    """The ``self_check`` object of the JSON line: the summary, the rate of falsely degraded classes, the source."""
+    p = check.params
+    n = len(check.splits)
+    affected = float((check.splits["n_false_affected"] > 0).mean()) if n else float("nan")
+    return {"group": p["group"], "split": p.get("split"), "n_splits": n, "n_bootstrap": p.get("n_bootstrap"),
+            "seed": p.get("seed"), "rate": _number(check.rate), "rate_error": _number(check.rate_error),
+            "false_affected_rate": _number(affected),
+            "false_affected_rate_error": _number(math.sqrt(affected * (1 - affected) / n) if n else None),
+            "mean_false": _number(check.mean_false), "calibrated": bool(check.calibrated), "source": source}
 
 
 def _number(value: Any) -> float | None:

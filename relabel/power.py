@@ -1,7 +1,7 @@
 """Power: the smallest per-class drop a design can tell from noise, and how it changes with seeds and images.
 
-relabel calls a class affected when its delta is at most ``-min_drop`` and its BH q-value is at
-most ``fdr``; the p-value is two-sided from z = delta / SE, with SE the two-level bootstrap's
+relabel calls a class affected when its delta is at most ``-min_drop`` and its q-value (BH or
+BY, ``fdr_method``) is at most ``fdr``; the p-value is two-sided from z = delta / SE, with SE the two-level bootstrap's
 standard error (:mod:`relabel.stats`). For a true drop D the observed delta is about N(-D, SE²),
 so the class is found with probability about Φ((D - t) / SE), where
 t = max(z₁₋α/₂ · SE, min_drop) is the observed drop it must reach. The **detectable drop** at
@@ -9,11 +9,21 @@ power 1 - β is therefore
 
     D* = max(z₁₋α/₂ · SE, min_drop) + z₁₋β · SE.
 
-BH's per-test threshold depends on how many classes are found: with R classes already found
-among m, one more is found when its p-value is at most q (R + 1) / m (the step-up rule at rank
-R + 1). We use α = q (R + 1) / m with R the classes this comparison found significant on the
-metric (either direction): a conservative choice when nothing was found (α = q / m, as
-Bonferroni), exact for one more discovery otherwise.
+The per-test threshold α depends on the FDR method and on how many classes are found. Both
+methods are step-up rules on the sorted p-values p₍₁₎ ≤ … ≤ p₍ₘ₎: BH finds the classes of ranks
+1..k for the largest k with p₍ₖ₎ ≤ q k / m; BY (Benjamini–Yekutieli) does the same with q
+divided by c(m) = Σ_{i=1..m} 1/i, p₍ₖ₎ ≤ q k / (m c(m)) (equivalently, its q-value
+c(m) m p₍ₖ₎ / k is at most q). With R classes already found among m, one more is found when its
+p-value is at most the threshold of rank R + 1, so the critical p is
+
+    BH:  α = q (R + 1) / m
+    BY:  α = q (R + 1) / (m c(m))
+
+with R the classes this comparison found significant on the metric (either direction; under the
+method planned for) and m the classes with images on the metric: a conservative choice when
+nothing was found (α = q / m, as Bonferroni, for BH; q / (m c(m)) for BY), exact for one more
+discovery otherwise. BY's α is c(m) times smaller (c(10) = 2.93, c(1000) = 7.49), so its
+z₁₋α/₂ and its detectable drop are larger for the same design.
 
 SE for a design of n images of the class and k_R, k_T seeds per group follows the variance the
 two-level bootstrap estimates (images resampled within the class, shared by both groups; seeds
@@ -47,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from relabel.errors import ComparisonError
+from relabel.stats import FDR_METHODS, fdr_adjust
 
 __all__ = ["POWER", "VARIANCE_COLUMNS", "bh_alpha", "detectable_drop", "plan", "variance_components"]
 
@@ -135,23 +146,36 @@ def _resampled(k: int) -> float:
 
 
 def bh_alpha(fdr: float, n_tests: int, n_found: int, method: str = "bh") -> float:
-    """Per-test level at which BH finds one more class when ``n_found`` of ``n_tests`` are found.
+    """Per-test level at which the step-up rule finds one more class when ``n_found`` of ``n_tests`` are found.
 
-    ``method="by"`` (Benjamini–Yekutieli) divides it by ``sum_{i=1..n_tests} 1/i``.
+    ``q (R + 1) / m`` for ``method="bh"``; ``method="by"`` (Benjamini–Yekutieli) divides it by
+    ``c(m) = sum_{i=1..m} 1/i`` (module docstring).
     """
     level = fdr * (min(n_found, n_tests - 1) + 1) / max(n_tests, 1)
     return level / float(np.sum(1.0 / np.arange(1, n_tests + 1))) if method == "by" and n_tests > 1 else level
 
 
 def plan(per_class: pd.DataFrame, *, seeds: Sequence[int], images: Sequence[int] | None = None, fdr: float,
-         min_drop: float, metric: str, power: float = POWER) -> pd.DataFrame:
+         min_drop: float, metric: str, power: float = POWER, fdr_method: str = "bh",
+         comparison_fdr_method: str | None = None) -> pd.DataFrame:
     """Detectable drop of every class of a comparison's ``per_class`` table for other designs.
 
     One row per (group, class, seeds, images): ``seeds`` per group (both groups alike) and
-    ``images`` of the class (default: the class's own count). The BH level is the comparison's
-    own (:func:`bh_alpha` with the classes it found significant per group).
+    ``images`` of the class (default: the class's own count). The level is the comparison's
+    own (:func:`bh_alpha` under ``fdr_method``, with m the classes with images on the metric and
+    R those it found significant per group).
+
+    ``comparison_fdr_method`` is the method the table's q-values were adjusted with (default:
+    ``fdr_method``); when it differs, R is counted on the table's p-values re-adjusted with
+    ``fdr_method`` (:func:`relabel.stats.fdr_adjust`), as a comparison computed with it would.
     """
-    missing = [c for c in (*VARIANCE_COLUMNS, "n_images", f"q_value_{metric}") if c not in per_class]
+    recorded = fdr_method if comparison_fdr_method is None else comparison_fdr_method
+    for name, method in (("fdr_method", fdr_method), ("comparison_fdr_method", recorded)):
+        if method not in FDR_METHODS:
+            raise ComparisonError(f"plan: {name} is one of {list(FDR_METHODS)}; got {method!r}")
+    readjust = fdr_method != recorded
+    significance = f"p_value_{metric}" if readjust else f"q_value_{metric}"
+    missing = [c for c in (*VARIANCE_COLUMNS, "n_images", significance) if c not in per_class]
     if missing:
         raise ComparisonError(f"plan: the per-class table lacks {', '.join(missing)}; it was written by a relabel "
                               f"without power figures: run relabel evaluate again")
@@ -161,8 +185,11 @@ def plan(per_class: pd.DataFrame, *, seeds: Sequence[int], images: Sequence[int]
     count_column = "n_multilabel" if metric == "multilabel" and "n_multilabel" in per_class else "n_images"
     rows = []
     for group, frame in per_class.groupby("group", sort=False, observed=True):
-        found = int((frame[f"q_value_{metric}"] <= fdr).sum())
-        alpha = bh_alpha(fdr, len(frame), found)
+        q_value = (fdr_adjust(frame[significance].to_numpy(dtype=np.float64), fdr_method) if readjust
+                   else frame[significance].to_numpy(dtype=np.float64))
+        found = int((q_value <= fdr).sum())
+        tested = int((frame[count_column].to_numpy(dtype=np.float64) > 0).sum())
+        alpha = bh_alpha(fdr, tested, found, fdr_method)
         for k in seeds:
             for n in (images if images is not None else [None]):
                 counts = frame[count_column].to_numpy(dtype=np.float64) if n is None else np.full(len(frame), float(n))

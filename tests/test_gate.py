@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shaped import simulate, single_labels
 
-from relabel import Comparison, ComparisonError, LabelSpace, compare, evaluate, gate, pair
+from relabel import Comparison, ComparisonError, LabelSpace, compare, evaluate, gate, pair, self_check
 from relabel.gate import SCHEMA
 
 NAMES = ["laptop", "notebook", "desk", "monitor"]
@@ -118,3 +118,41 @@ def test_the_gate_agrees_with_compare_at_any_threshold(seeds):
             assert sorted(gate(direct).degraded["class_name"]) == expected
     assert sorted(gate(base).degraded["class_name"]) == ["dog", "frog"]
     assert sorted(gate(base, min_drop=0.02).degraded["class_name"]) == ["cat", "dog", "frog"]
+
+
+def _tiny_self_check(**settings):
+    """A real A/A self-check of group "a" that fails: one seed, 6 images a class at 50% accuracy."""
+    shaped = single_labels([6] * 10)
+    runs = simulate(shaped, {"a": (None, 1, {})}, base=0.5)
+    evaluations = [evaluate(pair(run, shaped.annotations)) for run in runs]
+    return self_check(evaluations, group="a", n_splits=20, n_bootstrap=50, **settings)
+
+
+def test_an_uncalibrated_self_check_makes_pass_and_fail_undecided():
+    check = _tiny_self_check()
+    assert not check.calibrated
+    failing = _comparison([("b", 0, -0.10, 0.01, 0.06), ("b", 1, 0.0, 1.0, 0.06)])
+    passing = _comparison([("b", 0, 0.0, 1.0, 0.06)])
+    for comparison, rule in ((failing, "fail, 1 class degraded"), (passing, "pass")):
+        verdict = gate(comparison, self_check=check)
+        assert verdict.passed is (rule == "pass") and not verdict.decided and verdict.status == "undecided"
+        line = verdict.to_dict(self_check_source="results/self_check.csv")
+        json.dumps(line, allow_nan=False)
+        assert line["status"] == "undecided" and f"so its verdict ({rule}) cannot be trusted" in line["reason"]
+        assert line["self_check"]["calibrated"] is False and line["self_check"]["source"] == "results/self_check.csv"
+        assert line["self_check"]["rate"] == check.rate
+    plain = gate(failing)
+    assert plain.decided and plain.status == "fail" and plain.reason is None and plain.to_dict()["self_check"] is None
+
+
+def test_a_self_check_of_another_rule_or_group_is_refused():
+    comparison = _comparison([("b", 0, 0.0, 1.0, 0.06)])
+    with pytest.raises(ComparisonError, match=r"another rule than the gate's: fdr 0\.1 \(the gate's: 0\.05\)"):
+        gate(comparison, self_check=_tiny_self_check(fdr=0.1))
+    with pytest.raises(ComparisonError, match=r"fdr_method 'by' \(the gate's: 'bh'\)"):
+        gate(comparison, self_check=_tiny_self_check(fdr_method="by"))
+    by = _comparison([("b", 0, 0.0, 1.0, 0.06)], params={"fdr_method": "by"})
+    assert gate(by, self_check=_tiny_self_check(fdr_method="by")).status == "undecided"
+    moved = _comparison([("c", 0, 0.0, 1.0, 0.06)], params={"reference": "b"})
+    with pytest.raises(ComparisonError, match=r"group 'a' \(the gate's: 'b'\)"):
+        gate(moved, self_check=_tiny_self_check())

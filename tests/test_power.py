@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from relabel import Annotations, LabelSpace, Run, RunMeta, compare, evaluate, pair, power
@@ -137,3 +138,56 @@ def test_cifar_shaped_design_cannot_see_a_three_point_drop():
     cat_plan = planned[planned["class_index"] == 3].set_index("seeds")["detectable_drop"]
     assert cat_plan.loc[8] < cat_plan.loc[2]
     assert np.isclose(cat_plan.loc[2], cat["detectable_drop"])
+
+
+def _planned_table(q_column: list[float]) -> pd.DataFrame:
+    """One group, four classes: three of 100 images (equal variance components), one without images."""
+    return pd.DataFrame({
+        "group": "b", "class_index": [0, 1, 2, 3], "class_name": ["laptop", "notebook", "desk", "monitor"],
+        "n_images": [100, 100, 100, 0], "p_value_original": [1e-4, 0.5, 0.9, np.nan],
+        "q_value_original": q_column, "var_disagreement": [0.2] * 3 + [np.nan],
+        "var_within_reference": [0.1] * 3 + [np.nan], "var_within_treatment": [0.1] * 3 + [np.nan],
+        "var_seed_reference": [0.001] * 3 + [np.nan], "var_seed_treatment": [0.001] * 3 + [np.nan]})
+
+
+def test_plan_under_by_uses_the_by_critical_p_and_needs_a_larger_drop():
+    """By hand: m = 3 classes with images, R = 1 found, 2 seeds a group, 100 images a class.
+
+    SE² = (τ² + W_R/k + W_T/k)/n + f(k)(σ_R² + W_R/n) + f(k)(σ_T² + W_T/n) with f(2) = 1/4:
+    (0.2 + 0.05 + 0.05)/100 + 2 · 0.25 · (0.001 + 0.001) = 0.004. Critical p: BH q (R + 1)/m
+    = 0.05 · 2/3; BY the same divided by c(3) = 1 + 1/2 + 1/3 = 11/6. D* = (z₁₋α/₂ + z₀.₈) SE
+    (above min_drop = 0.01).
+    """
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf
+    se = np.sqrt(0.004)
+    alpha_bh = 0.05 * 2 / 3
+    alpha_by = alpha_bh / (11 / 6)
+    expected_bh = (z(1 - alpha_bh / 2) + z(0.8)) * se
+    expected_by = (z(1 - alpha_by / 2) + z(0.8)) * se
+    assert power.bh_alpha(0.05, 3, 1, "by") == pytest.approx(alpha_by, rel=1e-12)
+    settings = {"seeds": [2], "fdr": 0.05, "min_drop": 0.01, "metric": "original"}
+    bh = power.plan(_planned_table([3e-4, 0.75, 0.9, np.nan]), **settings)
+    by = power.plan(_planned_table([5.5e-4, 1.0, 1.0, np.nan]), fdr_method="by", **settings)
+    # a BH table planned for BY: R counted on its p-values re-adjusted with BY (here R = 1 under both)
+    readjusted = power.plan(_planned_table([3e-4, 0.75, 0.9, np.nan]), fdr_method="by", comparison_fdr_method="bh",
+                            **settings)
+    np.testing.assert_allclose(bh["detectable_drop"][:3], [expected_bh] * 3, rtol=1e-9)
+    np.testing.assert_allclose(by["detectable_drop"][:3], [expected_by] * 3, rtol=1e-9)
+    np.testing.assert_allclose(readjusted["detectable_drop"], by["detectable_drop"], rtol=1e-12)
+    assert expected_by > expected_bh and np.isnan(by["detectable_drop"][3])  # the class without images: none
+    with pytest.raises(ComparisonError, match=r"plan: fdr_method is one of \['bh', 'by'\]; got 'holm'"):
+        power.plan(_planned_table([3e-4, 0.75, 0.9, np.nan]), fdr_method="holm", **settings)
+
+
+def test_plan_re_adjusts_the_p_values_for_r_when_the_method_changes():
+    """Two p-values that BH finds (q ≤ 0.05) and BY does not: planning a BH table for BY counts R = 0, not 2."""
+    table = _planned_table([np.nan] * 4).assign(p_value_original=[0.02, 0.03, 0.9, np.nan])
+    table["q_value_original"] = [0.045, 0.045, 0.9, np.nan]  # BH of those p-values
+    settings = {"seeds": [2], "fdr": 0.05, "min_drop": 0.01, "metric": "original"}
+    readjusted = power.plan(table, fdr_method="by", comparison_fdr_method="bh", **settings)
+    alpha = power.bh_alpha(0.05, 3, 0, "by")  # BY q-values: 0.0825, 0.0825, 1 -> none found
+    expected = power.detectable_drop(table.iloc[:3], np.array([100.0] * 3), seeds_reference=2, seeds_treatment=2,
+                                     alpha=alpha, min_drop=0.01)
+    np.testing.assert_allclose(readjusted["detectable_drop"][:3], expected, rtol=1e-12)

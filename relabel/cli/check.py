@@ -1,8 +1,9 @@
 """``relabel check``: the CI gate, exit 1 when a candidate recipe degrades a class of the reference.
 
 Exit status: 0 pass (no class degraded), 1 fail (at least one class degraded), 2 the gate could
-not decide (a usage error, a missing or broken input, or a crash): a broken input never reads as
-a pass nor as a failed gate.
+not decide (a usage error, a missing or broken input, or a crash; or, with ``--self-check``, an
+A/A self-check above the FDR, which makes the rule's verdict untrustworthy): a broken input
+never reads as a pass nor as a failed gate.
 """
 
 from __future__ import annotations
@@ -15,20 +16,25 @@ import click
 from click.core import ParameterSource
 
 from relabel._text import printable
-from relabel.cli.inputs import compare_arguments, load_evaluations
-from relabel.cli.params import annotation_options, comparison_options, run_options
+from relabel.cli.inputs import compare_arguments, load_evaluations, refuse_lone_self_check_options, run_self_check
+from relabel.cli.params import annotation_options, comparison_options, run_options, self_check_options
 from relabel.cli.render import echo_json, render_gate, verbosity_options
 from relabel.comparison import Comparison, compare, run_order
-from relabel.errors import InputError, RelabelError
-from relabel.export import read_results
+from relabel.errors import ComparisonError, InputError, RelabelError
+from relabel.export import Results, read_results
 from relabel.gate import gate
+from relabel.selfcheck import SelfCheck
 from relabel.loading.manifest import read_manifest
 
 #: Exit statuses of ``relabel check`` (docs/results.md).
 PASSED, DEGRADED, UNDECIDED = 0, 1, 2
 
 #: Parameters that still mean something with a results folder: which classes fail, and which groups.
-_WITH_RESULTS = {"paths", "reference", "metric", "min_drop", "fdr", "fdr_method", "candidates", "top"}
+_WITH_RESULTS = {"paths", "reference", "metric", "min_drop", "fdr", "fdr_method", "candidates", "top",
+                 "self_check_splits"}
+
+#: What a results folder's self-check must record to be matched with the gate's rule.
+_SELF_CHECK_PARAMS = ("group", "metric", "min_drop", "fdr", "fdr_method", "paired")
 
 
 class UndecidedError(click.ClickException):
@@ -68,6 +74,8 @@ class _GateCommand(click.Command):
               help="Gate this group against --reference (repeatable).  [default: every group compared with it]")
 @click.option("--top", default=5, show_default=True, type=click.IntRange(0),
               help="Worst classes listed per group (in the JSON line and on stderr).")
+@self_check_options("Above --fdr beyond Monte Carlo error, the verdict is undecided (exit 2). With a results "
+                    "folder, its self_check.csv (relabel evaluate --self-check) is reused, whatever N.")
 def check(paths: tuple[str, ...], candidates: tuple[str, ...], top: int, **options: Any) -> None:
     """Fail (exit 1) when a candidate recipe degrades any class: a drop >= --min-drop points with q <= --fdr.
 
@@ -84,37 +92,64 @@ def check(paths: tuple[str, ...], candidates: tuple[str, ...], top: int, **optio
     for people on stderr. -q prints neither; the exit status is the verdict:
       0  no class degraded (pass)
       1  at least one class degraded (the gate fails)
-      2  the gate could not decide: a usage error or a missing or broken input
+      2  the gate could not decide: a usage error or a missing or broken input, or
+         (--self-check) the A/A self-check of the reference is above --fdr, so the
+         rule's intervals are too narrow to trust either verdict (the JSON line,
+         status "undecided", and stderr say why)
 
     \b
     Examples:
       relabel check --annotations real --manifest runs.yaml --reference rrc-0.5 --candidate rrc-0.08
       relabel check results/ --min-drop 2
+      relabel check --manifest runs.yaml --reference rrc-0.5 --self-check 50
+      relabel check results/ --self-check
     """
     ctx = click.get_current_context()
+    refuse_lone_self_check_options(ctx)
     folders = [p for p in paths if Path(p).is_dir()]
     results: str | None = None
     simulated = False
     thresholds: dict[str, Any] = {}
+    checked: SelfCheck | None = None
+    source: str | None = None
     if folders:
         if len(paths) > 1:
             raise click.UsageError(f"give one results folder ({folders[0]}) or run files, not both or several folders")
         results = folders[0]
         _refuse_computing_options(ctx, results)
-        comparison, simulated = _finished_comparison(results, options["reference"])
+        loaded = read_results(results)
+        comparison = _finished_comparison(loaded, results, options["reference"])
+        simulated = loaded.simulated
         thresholds = {name: options[name] for name in ("metric", "min_drop", "fdr", "fdr_method")
                       if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
+        if options["self_check_splits"] is not None:
+            checked = _stored_self_check(loaded, results)
+            source = str(Path(results) / "self_check.csv")
     else:
         if options["reference"] is None:
             raise click.UsageError("--reference GROUP is required: the recipe every candidate group is gated against")
         evaluations, _, _ = load_evaluations(ctx.params)
         paired = options["paired"] or bool(options["manifest"] and read_manifest(options["manifest"]).paired)
-        comparison = compare(run_order(evaluations), reference=options["reference"],
+        evaluations = run_order(evaluations)
+        comparison = compare(evaluations, reference=options["reference"],
                              **compare_arguments(ctx.params, paired=paired))
+        if options["self_check_splits"] is not None:
+            checked = run_self_check(evaluations, options["reference"], ctx.params, paired=paired,
+                                     metric=comparison.params["metric"])
     verdict = gate(comparison, groups=candidates or None, **thresholds)
-    echo_json(verdict.to_dict(top=top, results=results, simulated=simulated), one_line=True)
-    render_gate(verdict, top=top)
-    ctx.exit(PASSED if verdict.passed else DEGRADED)
+    if checked is not None:
+        try:  # the same verdict, resting on the self-check: only matching the self-check with the rule can fail here
+            verdict = gate(comparison, groups=candidates or None, self_check=checked, **thresholds)
+        except ComparisonError as e:
+            if source is None:
+                raise
+            raise InputError(f"results folder {results}: its self-check (self_check_params.json) cannot vouch for "
+                             f"this gate: {str(e).removeprefix('gate: ')}; drop --min-drop/--fdr/--fdr-method/"
+                             f"--metric, or give the run files to recompute the self-check") from None
+    echo_json(verdict.to_dict(top=top, results=results, simulated=simulated, self_check_source=source),
+              one_line=True)
+    render_gate(verdict, top=top, self_check_source=source)
+    ctx.exit(UNDECIDED if not verdict.decided else PASSED if verdict.passed else DEGRADED)
 
 
 def _refuse_computing_options(ctx: click.Context, results: str) -> None:
@@ -128,9 +163,8 @@ def _refuse_computing_options(ctx: click.Context, results: str) -> None:
                                f"run files or --manifest instead of the results folder")
 
 
-def _finished_comparison(results: str, reference: str | None) -> tuple[Comparison, bool]:
-    """The comparison a results folder holds, and whether its runs were simulated."""
-    loaded = read_results(results)
+def _finished_comparison(loaded: Results, results: str, reference: str | None) -> Comparison:
+    """The comparison a results folder holds."""
     comparison = loaded.comparison
     if comparison is None:
         raise InputError(f"results folder {results} holds no comparison: run relabel evaluate with two groups of "
@@ -139,4 +173,21 @@ def _finished_comparison(results: str, reference: str | None) -> tuple[Compariso
     if reference is not None and reference != recorded:
         raise InputError(f"results folder {results} compares with reference group {recorded!r}, not {reference!r}: "
                          f"drop --reference, or compute the comparison with --reference {reference}")
-    return comparison, loaded.simulated
+    return comparison
+
+
+def _stored_self_check(loaded: Results, results: str) -> SelfCheck:
+    """The self-check ``relabel evaluate --self-check`` wrote into the folder, with the settings the gate matches."""
+    checked = loaded.self_check
+    if checked is None:
+        raise InputError(f"results folder {results} has no self_check.csv, and a results folder has no runs to "
+                         f"split: write one with relabel evaluate ... --reference GROUP --self-check [N] --out "
+                         f"{results}, or give relabel check the run files (or --manifest) to compute it now")
+    missing = [name for name in _SELF_CHECK_PARAMS if name not in checked.params]
+    if missing:
+        raise InputError(f"results folder {results}: self_check_params.json has no {', '.join(missing)} under "
+                         f"'params' (a damaged or hand-made file); write it again with relabel evaluate --self-check")
+    if not len(checked.splits):
+        raise InputError(f"results folder {results}: self_check.csv holds no split; write it again with relabel "
+                         f"evaluate --self-check")
+    return checked

@@ -9,9 +9,9 @@ import click
 
 from relabel._atomic import folder_lock
 from relabel.categorisation import categorise
-from relabel.cli.inputs import compare_arguments, load_evaluations
+from relabel.cli.inputs import compare_arguments, load_evaluations, refuse_lone_self_check_options, run_self_check
 from relabel.cli.params import (annotation_options, categorisation_options, comparison_options, recommendation_options,
-                                run_options)
+                                run_options, self_check_options)
 from relabel.cli.render import (echo, echo_json, render_ablation_plan, render_comparison, render_evaluations,
                                 render_recommendation, render_wordnet_map, render_written, verbosity_options)
 from relabel.comparison import compare, run_order
@@ -24,7 +24,6 @@ from relabel.pairing import pair
 from relabel.progress import progress
 from relabel.provenance import collect
 from relabel.recommendation import recommend
-from relabel.selfcheck import SelfCheck, self_check
 from relabel.summary import build_summary
 
 
@@ -47,17 +46,8 @@ from relabel.summary import build_summary
               help="Write a runs manifest (.yaml) of the extra runs that would tell which operation hurt the "
                    "affected classes of --default-group: one operation set back for those classes per run, each with "
                    "its override file under ablation/. Fill in the runs and pass it to --manifest.")
-@click.option("--self-check", "self_check_splits", type=click.IntRange(1), is_flag=False, flag_value=100,
-              metavar="[N]",
-              help="A/A self-check: split the reference group's runs (or, with one group, its runs) into two "
-                   "pseudo-recipes N times (default 100) and report how often the comparison rule (--min-drop, "
-                   "--fdr, --fdr-method, --paired) flags a class that cannot differ; halves of the seeds with 4 or "
-                   "more runs, else halves of each class's images (docs/results.md). Writes self_check.csv to --out.")
-@click.option("--self-check-bootstrap", "self_check_bootstrap", default=200, show_default=True,
-              type=click.IntRange(50),
-              help="Bootstrap draws per self-check split. Fewer than the comparison's: a split's decision rests on "
-                   "z = delta / SE, and 200 draws give the SE within about 5%; the noise this adds can only make a "
-                   "split flag more classes, so the check errs on the strict side.")
+@self_check_options("With one group and no --reference, that group's runs are split. Writes self_check.csv "
+                    "to --out.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(0), help="Classes listed in the summary.")
 @click.option("--demo", is_flag=True,
               help="Evaluate simulated runs (3 seeds of two recipes) on the real ImageNet-1k label space and ReaL labels.")
@@ -105,6 +95,7 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         raise click.UsageError(f"--recommend {recommend_path}: expected a .json, .yaml or .yml name "
                                f"(a flat .csv is written beside it)")
     ctx = click.get_current_context()
+    refuse_lone_self_check_options(ctx)
     inputs = [*paths, *(spec.path for spec in run_specs), manifest, annotations, original_labels, label_space, order,
               wordnet_map, hierarchy]
     if manifest:
@@ -123,6 +114,11 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     else:
         evaluations, annotations_used, augmentations = load_evaluations(ctx.params)
     evaluations = run_order(evaluations)  # every table and line below independent of the input's order
+    groups_given = {str(ev.meta.group) for ev in evaluations}
+    if self_check_splits is not None and reference is not None and groups_given == {reference}:
+        raise click.UsageError(f"--reference {reference}: a comparison needs a second group, and every run is in "
+                               f"group {reference!r}; to self-check that group alone, drop --reference "
+                               f"(--self-check then splits the only group)")
     comparison = categorisation = None
     if reference is not None:
         comparison = compare(evaluations, reference=reference, **compare_arguments(ctx.params, paired=paired))
@@ -133,7 +129,9 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
         categorisation = categorise(comparison, annotations_used, hierarchy=chosen, wordnet_map=wordnet_map)
     checked = None
     if self_check_splits is not None:
-        checked = _self_check(evaluations, reference, self_check_splits, ctx.params, paired)
+        group = reference if reference is not None else _only_group(evaluations)
+        checked = run_self_check(evaluations, group, ctx.params, paired=paired,
+                                 metric=None if comparison is None else comparison.params["metric"])
     recommendation = None
     if recommend_path is not None:
         if comparison is None or categorisation is None:
@@ -189,19 +187,13 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
     render_written(written)
 
 
-def _self_check(evaluations: list[Evaluation], reference: str | None, n_splits: int, params: dict[str, Any],
-                paired: bool) -> SelfCheck:
-    """The A/A self-check of the reference group (or of the only group), with the comparison's settings."""
+def _only_group(evaluations: list[Evaluation]) -> str:
+    """The group --self-check splits without --reference: the runs' only group."""
     groups = sorted({str(ev.meta.group) for ev in evaluations if ev.meta.group is not None})
-    if reference is None:
-        if len(groups) != 1 or any(ev.meta.group is None for ev in evaluations):
-            raise click.UsageError(f"--self-check splits one group's runs: give --reference GROUP (groups: "
-                                   f"{', '.join(groups) or 'none'})")
-        reference = groups[0]
-    arguments = {name: value for name, value in compare_arguments(params, paired=paired).items()
-                 if name in ("metric", "min_drop", "fdr", "fdr_method", "paired", "seed")}
-    return self_check(evaluations, group=reference, n_splits=n_splits, n_bootstrap=params["self_check_bootstrap"],
-                      **arguments)
+    if len(groups) != 1 or any(ev.meta.group is None for ev in evaluations):
+        raise click.UsageError(f"--self-check splits one group's runs: give --reference GROUP (groups: "
+                               f"{', '.join(groups) or 'none'})")
+    return groups[0]
 
 
 def _ablation_plan(path: str, comparison: Any, evaluations: list[Evaluation], augmentations: dict[str, Any] | None,

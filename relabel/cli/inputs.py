@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from relabel.cli.params import spread
 from relabel.comparison import compare
+from relabel.errors import ComparisonError
 from relabel.evaluation import Evaluation, evaluate_runs
 from relabel.labelspace import load_label_space
 from relabel.loading.annotations import Annotations, load_annotations
 from relabel.loading.manifest import RunSpec, read_manifest
+from relabel.selfcheck import SelfCheck, self_check
 
 #: ``comparison_options`` whose parameter is not named as :func:`relabel.compare`'s argument.
 _RENAMED = {"bootstrap_seed": "seed"}
@@ -68,3 +71,31 @@ def compare_arguments(params: Mapping[str, Any], *, paired: bool) -> dict[str, A
                  if _RENAMED.get(name, name) in accepted}
     arguments["paired"] = paired
     return arguments
+
+
+def run_self_check(evaluations: list[Evaluation], group: str, params: Mapping[str, Any], *, paired: bool,
+                   metric: str | None = None) -> SelfCheck:
+    """The A/A self-check of ``group`` with the comparison's settings (``--self-check N``, ``--self-check-bootstrap``).
+
+    ``metric`` is the comparison's (default: the option's, else the self-check's own default).
+    An error of the self-check names ``--self-check`` and the group.
+    """
+    arguments = {name: value for name, value in compare_arguments(params, paired=paired).items()
+                 if name in ("metric", "min_drop", "fdr", "fdr_method", "paired", "seed")}
+    if metric is not None:
+        arguments["metric"] = metric
+    n_splits = params["self_check_splits"]
+    try:
+        return self_check(evaluations, group=group, n_splits=n_splits, n_bootstrap=params["self_check_bootstrap"],
+                          **arguments)
+    except ComparisonError as e:
+        raise ComparisonError(f"{e} (--self-check {n_splits})") from None
+
+
+def refuse_lone_self_check_options(ctx: click.Context) -> None:
+    """``--self-check-bootstrap`` without ``--self-check`` would be ignored: a usage error instead."""
+    given = ctx.get_parameter_source("self_check_bootstrap") not in (None, ParameterSource.DEFAULT,
+                                                                      ParameterSource.DEFAULT_MAP)
+    if given and ctx.params.get("self_check_splits") is None:
+        raise click.UsageError(f"--self-check-bootstrap {ctx.params['self_check_bootstrap']} sets the draws of the "
+                               f"A/A self-check: give --self-check [N] too, or drop it")

@@ -123,6 +123,53 @@ def comparison_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+class SplitCount(click.ParamType):
+    """The N of ``--self-check [N]``: a whole number of A/A splits, at least 1."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value))
+            except ValueError:
+                hint = (" (a file or folder right after --self-check is read as N: name it before --self-check, "
+                        "or give N)" if Path(str(value)).exists() else "")
+                self.fail(f"expected the number of A/A splits N, a whole number of at least 1 (--self-check alone: "
+                          f"{SELF_CHECK_SPLITS}); got {value!r}{hint}", param, ctx)
+        if number < 1:
+            self.fail(f"{number} is not in the range x>=1: N is the number of A/A splits, a whole number of at "
+                      f"least 1", param, ctx)
+        return number
+
+
+#: Splits of ``--self-check`` given without N.
+SELF_CHECK_SPLITS = 100
+
+
+def self_check_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--self-check [N]`` and ``--self-check-bootstrap``; ``what`` ends --self-check's help (the command's use)."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option("--self-check-bootstrap", "self_check_bootstrap", default=200, show_default=True,
+                         type=click.IntRange(50),
+                         help="Bootstrap draws per self-check split (with --self-check). Fewer than the comparison's: "
+                              "a split's decision rests on z = delta / SE, and 200 draws give the SE within about 5%; "
+                              "the noise this adds can only make a split flag more classes, so the check errs on the "
+                              "strict side.")(f)
+        return click.option("--self-check", "self_check_splits", type=SplitCount(), is_flag=False,
+                            flag_value=SELF_CHECK_SPLITS, metavar="[N]",
+                            help=f"A/A self-check: split the reference group's runs into two pseudo-recipes N times "
+                                 f"(default {SELF_CHECK_SPLITS}) and report how often the comparison rule (--min-drop, "
+                                 f"--fdr, --fdr-method, --paired) flags a class that cannot differ; halves of the "
+                                 f"seeds with 4 or more runs, else halves of each class's images (docs/results.md). "
+                                 f"{what}")(f)
+
+    return decorate
+
+
 def categorisation_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--hierarchy`` and ``--wordnet-map``: how the affected classes of a comparison are categorised."""
     options = [

@@ -12,6 +12,7 @@ from relabel.cli.render import _table, echo, render_written, verbosity_options
 from relabel.errors import InputError
 from relabel.export import read_results
 from relabel.power import POWER, plan
+from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS
 
 
 def _positive_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int] | None:
@@ -36,21 +37,27 @@ def _positive_list(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--class", "classes", multiple=True, metavar="NAME",
               help="Show this class (name or key) besides the median class; repeatable.  [default: the affected "
                    "classes]")
+@click.option("--fdr-method", type=click.Choice(list(FDR_METHODS)),
+              help="Plan for this FDR method: bh (Benjamini-Hochberg) or by (Benjamini-Yekutieli, whose per-test "
+                   "level is c(m) = 1 + 1/2 + ... + 1/m times smaller).  [default: the comparison's own, "
+                   "comparison_params.json]")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE.csv",
               help="Write every class's detectable drop for every design as CSV.")
 def plan_command(results: str, seeds: list[int], images: list[int] | None, classes: tuple[str, ...],
-                 out: str | None) -> None:
+                 fdr_method: str | None, out: str | None) -> None:
     """Say, per class, the smallest drop a comparison could tell from noise with k seeds and n images.
 
     \b
     Reads the comparison of `relabel evaluate --out DIR` (its per-class variance components;
     nothing is recomputed) and states the detectable drop at power 0.8 and the comparison's
-    FDR (the formula: README, "How many seeds do I need?").
+    FDR, under its FDR method (BH or BY) unless --fdr-method says otherwise (the formula:
+    README, "How many seeds do I need?").
 
     \b
     Examples:
       relabel plan results/
       relabel plan results/ --seeds 3,8 --images 50,200 --class cat
+      relabel plan results/ --fdr-method by
     """
     loaded = read_results(results)
     comparison = loaded.comparison
@@ -58,10 +65,12 @@ def plan_command(results: str, seeds: list[int], images: list[int] | None, class
         raise InputError(f"results folder {results} holds no comparison: run relabel evaluate with two groups of "
                          f"runs (--reference GROUP) and --out {results}")
     params = comparison.params
+    recorded = str(params.get("fdr_method", "bh"))  # a comparison that records none used BH
+    method = fdr_method or recorded
     table = plan(comparison.per_class, seeds=seeds, images=images, fdr=params["fdr"], min_drop=params["min_drop"],
-                 metric=params["metric"])
+                 metric=params["metric"], fdr_method=method, comparison_fdr_method=recorded)
     wanted = _wanted(comparison.per_class, classes, results)
-    echo(f"Detectable drop in points (power {POWER:g}, FDR {params['fdr']:g}, min-drop "
+    echo(f"Detectable drop in points (power {POWER:g}, FDR {params['fdr']:g} with {FDR_METHOD_NAMES[method]}, min-drop "
          f"{100 * params['min_drop']:g} points, metric {params['metric']}); per group, seeds per group × images "
          f"per class:", bold=True)
     sizes: list[int | None] = list(images) if images else [None]

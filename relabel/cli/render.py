@@ -209,8 +209,9 @@ def render_comparison(comparison: Comparison, categorisation: Categorisation, *,
                 echo(f"… and {len(improved) - top} more (see --out)")
 
 
-def render_gate(gate: Gate, *, top: int = 5) -> None:
-    """The gate's verdict for people, on stderr: one line, then per group its count and its ``top`` worst classes."""
+def render_gate(gate: Gate, *, top: int = 5, self_check_source: str | None = None) -> None:
+    """The gate's verdict for people, on stderr: one line, the self-check's line (where one was run), then per group
+    its count and its ``top`` worst classes; an undecided verdict ends with its reason."""
     params = gate.params
     words = "multi-labels" if params["metric"] == "multilabel" else "original labels"
     rule = (f"drop >= {100 * params['min_drop']:g} points with q <= {params['fdr']:g} "
@@ -222,8 +223,13 @@ def render_gate(gate: Gate, *, top: int = 5) -> None:
     else:
         verdict = (f"FAIL: {n} class{'es' if n != 1 else ''} degraded in {len(failed)} of {len(gate.groups)} "
                    f"group{'s' if len(gate.groups) != 1 else ''}")
+    if not gate.decided:
+        verdict = f"UNDECIDED: the A/A self-check is above the FDR; the rule says {verdict}"
     echo(f"relabel check against {params['reference']!r}: {verdict} ({rule})", err=True, bold=True,
-         fg=None if gate.passed else "red")
+         fg=None if gate.passed and gate.decided else "red")
+    if gate.self_check is not None:
+        reused = f" (reused from {self_check_source}, not recomputed)" if self_check_source else ""
+        echo(f"  {gate.self_check.summary_line()}{reused}", err=True)
     for row in gate.groups.itertuples(index=False):
         seen = "" if pd.isna(row.median_detectable_drop) else (
             f"; drops smaller than ~{100 * row.median_detectable_drop:.1f} points cannot be told from noise here "
@@ -235,6 +241,8 @@ def render_gate(gate: Gate, *, top: int = 5) -> None:
             echo(f"    {'DEGRADED ' if c.affected else 'ok       '}{c.class_name}: {100 * c.delta:+.1f} points "
                  f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}], q {c.q_value:.2g}, {int(c.n_images)} images",
                  err=True)
+    if gate.reason is not None:
+        echo(f"UNDECIDED (exit 2): {gate.reason}", err=True, bold=True, fg="red")
 
 
 def render_recommendation(recommendation: Recommendation, *, top: int = 10) -> None:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from relabel.cli.main import cli
 from relabel.cli.params import comparison_options
 from shaped import simulate, single_labels, write_files
 
-from relabel import compare
+from relabel import compare, evaluate, pair, self_check
 
 SIZES = [1000] * 9 + [30]  # CIFAR-10 shape, truck with 30 test images
 
@@ -316,3 +317,144 @@ def test_the_installed_command_exits_with_the_verdict(planted, tmp_path):
     broken = run("--manifest", tmp_path / "none.yaml", "--reference", "s050")
     assert broken.returncode == UNDECIDED and broken.stdout == ""
     assert "Error: Invalid value for '--manifest'" in broken.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# --self-check [N]: the A/A self-check of the reference group before the verdict
+
+SELF_CHECK = ("--self-check", "20", "--self-check-bootstrap", "50", "--n-bootstrap", "200")
+
+
+@pytest.fixture(scope="module")
+def null_design(tmp_path_factory):
+    """Two recipes of 4 seeds each that do not differ: 4 classes of 1,000 images, 6 of 30."""
+    shaped = single_labels([1000] * 4 + [30] * 6)
+    runs = simulate(shaped, {"a": (None, 4, {}), "b": (None, 4, {})}, jitter=0.05)
+    return write_files(tmp_path_factory.mktemp("null"), shaped, runs), shaped, runs
+
+
+@pytest.fixture(scope="module")
+def tiny_design(tmp_path_factory):
+    """One seed a recipe and 6 images a class at 50% accuracy: the normal-approximation intervals are far too narrow."""
+    shaped = single_labels([6] * 10)
+    runs = simulate(shaped, {"a": (None, 1, {}), "b": (None, 1, {})}, base=0.5)
+    return write_files(tmp_path_factory.mktemp("tiny"), shaped, runs), shaped, runs
+
+
+def test_a_null_design_passes_the_self_check_and_the_line_reports_it(null_design):
+    manifest = null_design[0]
+    result = _invoke("check", "--manifest", manifest, "--reference", "a", *SELF_CHECK)
+    assert result.exit_code == PASSED, result.output
+    summary = _line(result)
+    assert summary["status"] == "pass" and summary["reason"] is None
+    check = summary["self_check"]
+    assert (check["group"], check["split"], check["n_splits"], check["n_bootstrap"]) == ("a", "seeds", 20, 50)
+    assert check["calibrated"] is True and check["source"] is None
+    assert check["rate"] <= 0.05 and check["false_affected_rate"] <= check["rate"]
+    assert check["rate_error"] == pytest.approx(np.sqrt(check["rate"] * (1 - check["rate"]) / 20))
+    assert "  self-check (A/A): " in result.stderr and "of 20 splits of group 'a' (halves of its seeds" in result.stderr
+    assert "within --fdr 0.05" in result.stderr
+    without = _invoke("check", "--manifest", manifest, "--reference", "a", "--n-bootstrap", "200")
+    assert _line(without)["self_check"] is None and "self-check" not in without.stderr
+
+
+def test_a_self_check_above_the_fdr_makes_the_gate_undecided(tiny_design):
+    """The tiny design truly fails the A/A check (the library's own self_check says so): exit 2, not a pass."""
+    manifest, shaped, runs = tiny_design
+    result = _invoke("check", "--manifest", manifest, "--reference", "a", *SELF_CHECK)
+    assert result.exit_code == UNDECIDED == 2, result.output
+    summary = _line(result)  # unlike a broken input, the line is printed: the reason is in it
+    assert summary["status"] == "undecided" and summary["groups"][0]["status"] == "pass"
+    check = summary["self_check"]
+    assert check["calibrated"] is False and check["rate"] > 0.05 + 2 * check["rate_error"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluations = [evaluate(pair(run, shaped.annotations)) for run in runs]
+    direct = self_check(evaluations, group="a", n_splits=20, n_bootstrap=50, metric="original")
+    assert check["rate"] == direct.rate and not direct.calibrated
+    assert check["false_affected_rate"] == float((direct.splits["n_false_affected"] > 0).mean())
+    assert summary["reason"].startswith("the A/A self-check of group 'a' flagged a class that cannot differ in ")
+    assert "so its verdict (pass) cannot be trusted" in summary["reason"]
+    assert result.stderr.splitlines()[-1] == f"UNDECIDED (exit 2): {summary['reason']}"
+    assert "UNDECIDED: the A/A self-check is above the FDR; the rule says pass" in result.stderr.splitlines()[1]
+    quiet = _invoke("check", "-q", "--manifest", manifest, "--reference", "a", *SELF_CHECK)
+    assert quiet.exit_code == UNDECIDED and quiet.stdout == ""
+
+
+def test_a_results_folder_reuses_its_self_check(null_design, tiny_design, tmp_path):
+    manifest = null_design[0]
+    out = tmp_path / "results"
+    assert _invoke("evaluate", "--manifest", manifest, "--reference", "a", "--hierarchy", "none", *SELF_CHECK,
+                   "--out", out).exit_code == 0
+    recomputed = _line(_invoke("check", "--manifest", manifest, "--reference", "a", *SELF_CHECK))
+    # N, given or not, does not recompute anything: the folder's 20 splits are the ones reported
+    for extra in ([], ["500"]):
+        from_folder = _invoke("check", out, "--self-check", *extra)
+        assert from_folder.exit_code == PASSED, from_folder.output
+        line = _line(from_folder)
+        assert line["self_check"].pop("source") == str(out / "self_check.csv")
+        assert line["self_check"] == {k: v for k, v in recomputed["self_check"].items() if k != "source"}
+        assert f"(reused from {out / 'self_check.csv'}, not recomputed)" in from_folder.stderr
+    # an undecided self-check written by evaluate makes the folder's gate undecided too
+    tiny_out = tmp_path / "tiny"
+    assert _invoke("evaluate", "--manifest", tiny_design[0], "--reference", "a", "--hierarchy", "none", *SELF_CHECK,
+                   "--out", tiny_out).exit_code == 0
+    undecided = _invoke("check", tiny_out, "--self-check")
+    assert undecided.exit_code == UNDECIDED and _line(undecided)["status"] == "undecided"
+
+
+def test_a_results_folder_self_check_errors(null_design, tmp_path):
+    manifest = null_design[0]
+    bare = tmp_path / "bare"
+    assert _invoke("evaluate", "--manifest", manifest, "--reference", "a", "--n-bootstrap", "200",
+                   "--out", bare).exit_code == 0
+    assert _one_error_line(_invoke("check", bare, "--self-check")) == (
+        f"Error: results folder {bare} has no self_check.csv, and a results folder has no runs to split: write one "
+        f"with relabel evaluate ... --reference GROUP --self-check [N] --out {bare}, or give relabel check the run "
+        f"files (or --manifest) to compute it now")
+    out = tmp_path / "results"
+    assert _invoke("evaluate", "--manifest", manifest, "--reference", "a", *SELF_CHECK, "--out", out).exit_code == 0
+    # its self-check tested the folder's rule, not a re-thresholded one
+    other = _one_error_line(_invoke("check", out, "--self-check", "--min-drop", "2"))
+    assert other.startswith(f"Error: results folder {out}: its self-check (self_check_params.json) cannot vouch for "
+                            f"this gate: the self-check tested another rule than the gate's: min_drop 0.05 (the "
+                            f"gate's: 0.02)")
+    assert "fdr_method 'by' (the gate's: 'bh')" not in other
+    by = _one_error_line(_invoke("check", out, "--self-check", "--fdr-method", "by"))
+    assert "fdr_method 'bh' (the gate's: 'by')" in by
+    refused = _one_error_line(_invoke("check", out, "--self-check", "--self-check-bootstrap", "60"))
+    assert "is a finished comparison" in refused and "--self-check-bootstrap applies" in refused
+    params_file = out / "self_check_params.json"
+    damaged = json.loads(params_file.read_text())
+    del damaged["params"]["fdr"]
+    params_file.write_text(json.dumps(damaged))
+    assert _one_error_line(_invoke("check", out, "--self-check")) == (
+        f"Error: results folder {out}: self_check_params.json has no fdr under 'params' (a damaged or hand-made "
+        f"file); write it again with relabel evaluate --self-check")
+
+
+def test_self_check_input_errors_name_the_option_and_the_value(null_design, tiny_design, tmp_path):
+    manifest = null_design[0]
+    base = ("check", "--manifest", manifest, "--reference", "a", "--n-bootstrap", "200")
+    assert "Invalid value for '--self-check': 0 is not in the range x>=1: N is the number of A/A splits" in (
+        _one_error_line(_invoke(*base, "--self-check", "0")))
+    assert ("Invalid value for '--self-check': expected the number of A/A splits N, a whole number of at least 1 "
+            "(--self-check alone: 100); got 'many'") in _one_error_line(_invoke(*base, "--self-check", "many"))
+    folder = _one_error_line(_invoke("check", "--self-check", manifest.parent))
+    assert f"got {str(manifest.parent)!r} (a file or folder right after --self-check is read as N" in folder
+    assert _one_error_line(_invoke(*base, "--self-check-bootstrap", "60")) == (
+        "Error: --self-check-bootstrap 60 sets the draws of the A/A self-check: give --self-check [N] too, or drop it")
+    assert "Invalid value for '--self-check-bootstrap': 10 is not in the range x>=50" in _one_error_line(
+        _invoke(*base, "--self-check", "--self-check-bootstrap", "10"))
+    assert "reference group 'zz' does not exist; groups are ['a', 'b']" in _one_error_line(
+        _invoke("check", "--manifest", manifest, "--reference", "zz", "--self-check"))
+    shaped, runs = null_design[1], null_design[2]
+    one = write_files(tmp_path / "one", shaped, [r for r in runs if r.meta.group == "a"])
+    assert "a comparison needs at least two groups; all 4 runs are in group 'a'" in _one_error_line(
+        _invoke("check", "--manifest", one, "--reference", "a", "--self-check"))
+    tiny = single_labels([1, 1, 1], ("x", "y", "z"))
+    halves = write_files(tmp_path / "halves", tiny, simulate(tiny, {"a": (None, 1, {}), "b": (None, 1, {})}))
+    assert _one_error_line(_invoke("check", "--manifest", halves, "--reference", "a", "--allow-chance",
+                                   "--self-check", "5")) == (
+        "Error: self-check: group 'a' has 1 run and no class with two images to split into halves, so no A/A split "
+        "is possible (give at least two seeds per group, or images per class) (--self-check 5)")

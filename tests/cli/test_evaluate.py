@@ -272,3 +272,33 @@ def test_evaluate_report_and_a_later_relabel_report_from_the_folder(tmp_path):
     result = _invoke("report", out, "--overrides", out / "overrides.json")
     assert result.exit_code == 0, result.output
     assert "Simulated predictions" in (out / "report" / "index.html").read_text()  # read from evaluate_params.json
+
+
+def test_self_check_input_errors_name_the_option_and_the_value(tmp_path):
+    """Every bad --self-check input is a usage error (exit 2) that names the option and what was given; nothing written."""
+    from shaped import simulate, single_labels, write_files
+
+    shaped = single_labels([200, 200, 30], names=("a", "b", "c"))
+    one = write_files(tmp_path / "one", shaped, simulate(shaped, {"base": (None, 2, {})}))
+    out = tmp_path / "out"
+
+    def error(*args):
+        result = CliRunner().invoke(cli, ["evaluate", "--manifest", str(one), *map(str, args), "--out", str(out)])
+        assert result.exit_code == 2 and not out.exists(), result.output
+        return result.output.strip().splitlines()[-1]
+
+    assert error("--self-check-bootstrap", "60") == (
+        "Error: --self-check-bootstrap 60 sets the draws of the A/A self-check: give --self-check [N] too, or drop it")
+    assert error("--reference", "base", "--self-check", "5") == (
+        "Error: --reference base: a comparison needs a second group, and every run is in group 'base'; to self-check "
+        "that group alone, drop --reference (--self-check then splits the only group)")
+    assert error("--self-check", "five") == (
+        "Error: Invalid value for '--self-check': expected the number of A/A splits N, a whole number of at least 1 "
+        "(--self-check alone: 100); got 'five'")
+    assert error("--self-check", "0") == (
+        "Error: Invalid value for '--self-check': 0 is not in the range x>=1: N is the number of A/A splits, a whole "
+        "number of at least 1")
+    # the one group alone, without --reference, is what it asks for
+    fine = CliRunner().invoke(cli, ["evaluate", "--manifest", str(one), "--self-check", "3", "--self-check-bootstrap",
+                                    "50"], catch_exceptions=False)
+    assert fine.exit_code == 0 and "of 3 splits of group 'base'" in fine.output

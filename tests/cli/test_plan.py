@@ -92,3 +92,31 @@ def test_report_shows_the_detectable_drop(results, tmp_path):
     page = (tmp_path / "page" / "index.html").read_text()
     assert 'data-key="detectable_drop"' in page and "Drops smaller than ~" in page
     assert "cannot be told from noise here" in (tmp_path / "page" / "summary.md").read_text()
+
+
+def test_plan_follows_the_folders_fdr_method_and_takes_an_override(tmp_path):
+    """A folder written with --fdr-method by is planned under BY: at the folder's own design the plan is the
+    comparison's detectable_drop; --fdr-method bh gives smaller drops (a c(m) times larger per-test level)."""
+    import json
+
+    shaped = single_labels([1000] * 9 + [30])
+    runs = simulate(shaped, {"s050": (0.5, 2, {}), "s008": (0.08, 2, {"cat": 0.77})}, jitter=0.05)
+    manifest = write_files(tmp_path / "files", shaped, runs)
+    out = tmp_path / "results"
+    result = _invoke("evaluate", "--manifest", manifest, "--reference", "s050", "--min-drop", "1", "--fdr-method",
+                     "by", "--n-bootstrap", "300", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "comparison_params.json").read_text())["fdr_method"] == "by"
+    default = _invoke("plan", out, "--seeds", "2", "--out", tmp_path / "by.csv")
+    assert default.exit_code == 0, default.output
+    assert "FDR 0.05 with Benjamini-Yekutieli" in default.output
+    stored = pd.read_parquet(out / "comparison_per_class.parquet").set_index("class_index")["detectable_drop"]
+    by = pd.read_csv(tmp_path / "by.csv").set_index("class_index")["detectable_drop"]
+    pd.testing.assert_series_equal(by, stored, check_names=False, rtol=1e-9)
+    override = _invoke("plan", out, "--seeds", "2", "--fdr-method", "bh", "--out", tmp_path / "bh.csv")
+    assert override.exit_code == 0, override.output
+    assert "FDR 0.05 with Benjamini-Hochberg" in override.output
+    bh = pd.read_csv(tmp_path / "bh.csv").set_index("class_index")["detectable_drop"]
+    assert (bh < by).all()  # every class: z at a c(10) = 2.93 times larger level, above the 1-point floor
+    bad = CliRunner().invoke(cli, ["plan", str(out), "--fdr-method", "holm"])
+    assert bad.exit_code == 2 and "'holm' is not one of 'bh', 'by'" in bad.output
