@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["FDR_METHODS", "FDR_METHOD_NAMES", "BootstrapResult", "bootstrap_delta", "bootstrap_deltas", "bootstrap_difference",
-           "benjamini_hochberg", "benjamini_yekutieli", "fdr_adjust", "holm"]
+           "benjamini_hochberg", "benjamini_yekutieli", "exchange_p_values", "fdr_adjust", "holm"]
 
 #: Multiple-testing corrections across classes: ``bh`` (Benjamini–Hochberg), ``by`` (Benjamini–Yekutieli).
 FDR_METHODS = ("bh", "by")
@@ -103,8 +103,10 @@ def bootstrap_deltas(
     tuple of BootstrapResult, one per metric
         ``delta`` (observed), ``ci_low``/``ci_high`` (percentile interval of the resampled
         deltas), ``std_error`` (their standard deviation) and a two-sided ``p_value`` for
-        delta = 0 from the normal approximation z = delta / std_error (bootstrap p-values
-        from 1000 draws cannot go below 0.001, too coarse for BH over 1000 classes). NaN for
+        delta = 0: the larger of the normal approximation z = delta / std_error (bootstrap
+        p-values from 1000 draws cannot go below 0.001, too coarse for BH over 1000 classes)
+        and the exact image-level exchange test (:func:`exchange_p_values`), which keeps the
+        p-value honest where few images disagree (one seed, small classes). NaN for
         classes without scored images. Images are resampled within strata (class × which
         metrics count them), so each metric's denominator stays fixed.
     """
@@ -191,7 +193,151 @@ def bootstrap_deltas(
             draws = class_sums[m] / denominator[:, None]
             summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws))
         results = [summary.result() for summary in summaries]
-    return tuple(results)
+    return tuple(_with_exchange_p(result, ref[m], treat[m], classes, n_classes, paired)
+                 for m, result in enumerate(results))
+
+
+def _with_exchange_p(result: BootstrapResult, ref: np.ndarray, treat: np.ndarray, classes: np.ndarray,
+                     n_classes: int, paired: bool) -> BootstrapResult:
+    """``result`` with its p-value raised to the exchange test's where that one is larger (see :func:`exchange_p_values`)."""
+    exchange = exchange_p_values(ref, treat, classes, n_classes, paired=paired)
+    p_value = np.where(np.isnan(result.p_value), np.nan, np.fmax(result.p_value, exchange))
+    return BootstrapResult(result.delta, result.ci_low, result.ci_high, result.std_error, p_value, result.draws)
+
+
+def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarray, class_of_image: np.ndarray,
+                      n_classes: int, *, paired: bool = False) -> np.ndarray:
+    """Per class: the exact two-sided p-value of the image-level exchange test of delta = 0.
+
+    Under the null the two recipes are one training process, so at each image the runs'
+    outcomes are exchangeable between the groups. Given how many of the S = s_ref + s_treat
+    runs got image i right (k_i), the number the treatment runs got right is hypergeometric,
+    independently over images; the class's total T (delta is a fixed affine function of it)
+    is their sum, whose distribution is the convolution of those hypergeometric laws,
+    computed exactly. With one run a side this is the exact McNemar test: T ~ Binomial(D, 1/2)
+    over the D images the two runs disagree on. ``paired`` (run j of each group shares seed j)
+    exchanges the two runs of a seed only: T ~ Binomial(D, 1/2) over the discordant
+    (image, seed) cells. ``p = min(1, 2 min(P(T <= t), P(T >= t)))``.
+
+    The test conditions on the seeds (it ignores seed-to-seed variation, which the bootstrap
+    covers), and the bootstrap's normal approximation is anti-conservative where few images
+    disagree: :func:`bootstrap_deltas` reports the larger of the two p-values, so a class
+    must pass both. Arrays are (runs, images) of 1.0, 0.0 or NaN (not scored); NaN for
+    classes without scored images.
+
+    >>> ref, treat = np.ones((1, 30)), np.ones((1, 30))
+    >>> treat[0, :3] = 0  # 3 of 30 images lost, none gained: McNemar's P(T <= 0 | D = 3) = 1/8, two-sided 1/4
+    >>> float(exchange_p_values(ref, treat, np.zeros(30, dtype=int), 1)[0])
+    0.25
+    """
+    from scipy import stats
+
+    ref = np.asarray(correct_reference, dtype=np.float64)
+    treat = np.asarray(correct_treatment, dtype=np.float64)
+    classes = np.asarray(class_of_image, dtype=np.int64)
+    s_ref, s_treat = ref.shape[0], treat.shape[0]
+    scored = ~np.isnan(ref[0]) if s_ref else np.zeros(len(classes), dtype=bool)
+    p_value = np.full(n_classes, np.nan)
+    p_value[np.bincount(classes[scored], minlength=n_classes) > 0] = 1.0
+    ref, treat, classes = ref[:, scored] == 1.0, treat[:, scored] == 1.0, classes[scored]
+    if paired:
+        gained = (treat & ~ref).sum(axis=0)
+        discordant = gained + (ref & ~treat).sum(axis=0)
+        t = np.bincount(classes, weights=gained, minlength=n_classes)
+        d = np.bincount(classes, weights=discordant, minlength=n_classes)
+        some = d > 0
+        tails = np.minimum(stats.binom.cdf(t[some], d[some], 0.5), stats.binom.sf(t[some] - 1, d[some], 0.5))
+        p_value[some] = np.minimum(1.0, 2 * tails)
+        return p_value
+    runs = s_ref + s_treat
+    k = ref.sum(axis=0) + treat.sum(axis=0)
+    varying = (k > 0) & (k < runs)
+    k, t, c = k[varying], treat.sum(axis=0)[varying], classes[varying]
+    counts = np.bincount(c * runs + k, minlength=n_classes * runs).reshape(n_classes, runs)  # images per (class, k)
+    t_class = np.bincount(c, weights=t, minlength=n_classes).astype(np.int64)
+    law = _ExchangeLaw(s_ref, s_treat)
+    tested = np.flatnonzero(counts.any(axis=1))
+    at = t_class[tested] - counts[tested] @ law.low
+    tails = _tails_by_fft(law, counts[tested], at)
+    for i in np.flatnonzero(tails < _FFT_FLOOR):  # far tails: where the transform's rounding could show, exactly
+        pmf, _ = law.of(counts[tested[i]])
+        tails[i] = min(pmf[: at[i] + 1].sum(), pmf[at[i]:].sum())
+    p_value[tested] = np.minimum(1.0, 2 * tails)
+    return p_value
+
+
+#: Tail probabilities above this are taken from the batched transform (rounding about 1e-14 of the
+#: total mass: relative error below 1e-6 there); smaller ones are recomputed by direct convolution.
+_FFT_FLOOR = 1e-7
+_FFT_CELLS = 1 << 22  # (classes, frequencies) cells per batch of the transform
+
+
+def _tails_by_fft(law: _ExchangeLaw, counts: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """min(P(T <= t), P(T >= t)) per class (rows of ``counts``), T's law from the product of characteristic functions."""
+    widths = np.array([len(single) - 1 for single in law.single])
+    size = max(int((counts @ widths).max(initial=0)) + 1, int(widths.max()) + 1)
+    from scipy import fft
+
+    n_fft = fft.next_fast_len(size, real=True)
+    spectra = fft.rfft(np.stack([np.pad(single, (0, n_fft - len(single))) for single in law.single]), axis=1)
+    tails = np.empty(len(counts))
+    step = max(1, _FFT_CELLS // len(spectra[0]))
+    for start in range(0, len(counts), step):
+        block = counts[start:start + step]
+        product = np.ones((len(block), spectra.shape[1]), dtype=np.complex128)
+        for k in np.flatnonzero(block.any(axis=0)):
+            product *= spectra[k][None, :] ** block[:, k, None]
+        pmf = np.clip(fft.irfft(product, n_fft, axis=1), 0.0, None)
+        below = np.cumsum(pmf, axis=1)
+        above = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
+        rows = np.arange(len(block))
+        tails[start:start + len(block)] = np.minimum(below[rows, at[start:start + step]],
+                                                     above[rows, at[start:start + step]])
+    return tails
+
+
+class _ExchangeLaw:
+    """The law of T, the treatment runs' total of right answers over a class's varying images.
+
+    An image right in k of the S runs adds a hypergeometric count in [max(0, k - s_ref),
+    min(k, s_treat)]; n such images add its n-fold convolution, kept once per (k, n), so the
+    classes of one comparison share the work.
+    """
+
+    def __init__(self, s_ref: int, s_treat: int) -> None:
+        from scipy import stats
+
+        self.runs = s_ref + s_treat
+        self.low = np.maximum(0, np.arange(self.runs) - s_ref)
+        self.single = [stats.hypergeom.pmf(np.arange(lo, min(k, s_treat) + 1), self.runs, k, s_treat)
+                       for k, lo in enumerate(self.low)]
+        self.powers: dict[tuple[int, int], np.ndarray] = {}
+
+    def power(self, k: int, n: int) -> np.ndarray:
+        """The n-fold convolution of image type k's law (support offset n * low[k])."""
+        if n == 1:
+            return self.single[k]
+        known = self.powers.get((k, n))
+        if known is None:
+            known = _convolve(self.power(k, n // 2), self.power(k, n - n // 2))
+            self.powers[(k, n)] = known
+        return known
+
+    def of(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
+        """T's law for a class with ``counts[k]`` images right in k runs, and its support's lowest value."""
+        pmf = np.ones(1)
+        for k in np.flatnonzero(counts):
+            pmf = _convolve(pmf, self.power(int(k), int(counts[k])))
+        return pmf, int((counts * self.low).sum())
+
+
+def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Convolution of two laws: direct (exact in the far tails) unless both are long, then by FFT."""
+    if min(len(a), len(b)) <= 64 or len(a) * len(b) <= 1 << 20:
+        return np.convolve(a, b)
+    from scipy import signal
+
+    return np.clip(signal.fftconvolve(a, b), 0.0, None)
 
 
 _CELLS_PER_BLOCK = 1 << 17  # (stratum, draw) cells per block: a block's arrays stay in cache

@@ -49,7 +49,9 @@ def office_groups(office_annotations):
 
 
 def test_delta_flows_and_curves_by_hand(office_groups):
-    comparison = compare(office_groups, reference="weak", metric="original", n_bootstrap=200)
+    # two laptop images, two seeds a side: the exact exchange test cannot go below 2 (1/6)^2 = 0.056 (each image's
+    # two wrong answers all in the treatment's runs has chance 1/C(4, 2)), so the FDR and flow levels are loose here
+    comparison = compare(office_groups, reference="weak", metric="original", n_bootstrap=200, fdr=0.5, flow_alpha=0.1)
     pc = comparison.per_class.set_index("class_name")
     assert pc.loc["laptop", "delta_original"] == -1.0
     assert pc.loc["laptop", "delta_multilabel"] == -0.5

@@ -185,12 +185,26 @@ def test_unknown_reference_group_is_a_clear_error(office_files):
     assert result.exit_code == 2 and "in percentage points (2 = 2 points) and must be above 0 and below 100" in result.output
 
 
+def _ten_copies(folder):
+    """The office files with ten copies of each image (20 a class), and a run ``shifted.csv`` that sends every
+    laptop image to notebook: 20 of 20 lost with one run a side, an exact McNemar p of 2 / 2^20. Two images a
+    class (the plain fixture) cannot be told from noise with one run: 2 of 2 lost is p = 0.5."""
+    names = [f"img{i}_{copy}.jpg" for i in range(8) for copy in range(10)]
+    classes = ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"]
+    labels = json.loads((folder / "labels.json").read_text())
+    (folder / "labels.json").write_text(json.dumps({name: labels[f"img{name.split('_')[0][3:]}.jpg"]
+                                                    for name in names}))
+    (folder / "single.csv").write_text("image,label\n" + "".join(f"{name},{classes[int(name.split('_')[0][3:])]}\n"
+                                                                 for name in names))
+    right = np.repeat([0, 0, 1, 1, 2, 2, 3, 3], 10)
+    write_run(Run(RunMeta("base", "rrc-0.5", 0.5, 0), np.array([f"photos/{n}" for n in names], dtype=object),
+                  right[:, None]), folder / "base.parquet")
+    pd.DataFrame({"image": names, "pred": np.repeat([1, 1, 1, 1, 2, 2, 3, 3], 10)}
+                 ).to_csv(folder / "shifted.csv", index=False)
+
+
 def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_files):
-    (office_files / "single.csv").write_text(
-        "image,label\n" + "".join(f"img{i}.jpg,{c}\n" for i, c in enumerate(
-            ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"])))
-    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
-                 ).to_csv(office_files / "shifted.csv", index=False)
+    _ten_copies(office_files)
     result = _invoke("evaluate", "--annotations", office_files / "single.csv",
                      "--label-space", office_files / "classes.csv",
                      "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
@@ -204,14 +218,10 @@ def test_custom_files_without_hierarchy_say_what_evidence_was_missing(office_fil
 
 
 def test_user_hierarchy_file_is_used_for_custom_classes(office_files):
-    (office_files / "single.csv").write_text(
-        "image,label\n" + "".join(f"img{i}.jpg,{c}\n" for i, c in enumerate(
-            ["laptop", "laptop", "notebook", "notebook", "desk", "desk", "monitor", "monitor"])))
+    _ten_copies(office_files)
     (office_files / "parents.csv").write_text(
         "child,parent\nlaptop,computer\nnotebook,computer\ncomputer,thing\ndesk,furniture\nfurniture,thing\n"
         "monitor,thing\n")
-    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
-                 ).to_csv(office_files / "shifted.csv", index=False)
     result = _invoke("evaluate", "--annotations", office_files / "single.csv",
                      "--label-space", office_files / "classes.csv", "--hierarchy", office_files / "parents.csv",
                      "--run", f"base={office_files / 'base.parquet'}", "--run", f"shift={office_files / 'shifted.csv'}",
@@ -245,8 +255,7 @@ def test_recommend_needs_a_reference_and_a_json_or_yaml_name(office_files, tmp_p
 
 
 def test_manifest_groups_describe_the_augmentation_for_recommend(office_files):
-    pd.DataFrame({"image": [f"img{i}.jpg" for i in range(8)], "pred": [1, 1, 1, 1, 2, 2, 3, 3]}
-                 ).to_csv(office_files / "shifted.csv", index=False)
+    _ten_copies(office_files)
     (office_files / "runs.yaml").write_text(
         "annotations: labels.json\nlabel_space: classes.csv\n"
         "groups:\n  weak: {random_resized_crop: {scale: [0.5, 1.0]}}\n"
