@@ -111,7 +111,8 @@ class Gate:
         return (f"the A/A self-check of group {p['group']!r} flagged a class that cannot differ in "
                 f"{int(check.splits['any_false'].sum())} of {n} splits: realised FDR {100 * check.rate:.1f}% "
                 f"± {100 * check.rate_error:.1f}%, above the FDR {p['fdr']:g} ({FDR_METHOD_NAMES[p['fdr_method']]}) "
-                f"beyond Monte Carlo error; the rule's intervals are too narrow for this design, so its verdict "
+                f"beyond Monte Carlo error; the rule's intervals are too narrow for this design"
+                f"{', or the group' + chr(39) + 's runs are not one recipe' if p['split'] == 'seeds' else ''}, so its verdict "
                 f"({rule}) cannot be trusted: use "
                 f"{'more seeds or more images' if p['fdr_method'] == 'by' else 'fdr_method by, more seeds or more images'}")
 

@@ -1,13 +1,14 @@
 """Power: the smallest per-class drop a design can tell from noise, and how it changes with seeds and images.
 
 relabel calls a class affected when its delta is at most ``-min_drop`` and its q-value (BH or
-BY, ``fdr_method``) is at most ``fdr``; the p-value is two-sided from z = delta / SE, with SE the two-level bootstrap's
-standard error (:mod:`relabel.stats`). For a true drop D the observed delta is about N(-D, SE²),
-so the class is found with probability about Φ((D - t) / SE), where
-t = max(z₁₋α/₂ · SE, min_drop) is the observed drop it must reach. The **detectable drop** at
-power 1 - β is therefore
+BY, ``fdr_method``) is at most ``fdr``; the p-value is two-sided from z = delta / SE against Student's t with
+n - 1 degrees of freedom (n images of the class), with SE the two-level bootstrap's standard error
+(:mod:`relabel.stats`; the exact exchange test there can only raise it). For a true drop D the
+observed delta is about N(-D, SE²), so the class is found with probability about Φ((D - t) / SE),
+where t = max(t₁₋α/₂,ₙ₋₁ · SE, min_drop) is the observed drop it must reach. The **detectable
+drop** at power 1 - β is therefore
 
-    D* = max(z₁₋α/₂ · SE, min_drop) + z₁₋β · SE.
+    D* = max(t₁₋α/₂,ₙ₋₁ · SE, min_drop) + z₁₋β · SE.
 
 The per-test threshold α depends on the FDR method and on how many classes are found. Both
 methods are step-up rules on the sorted p-values p₍₁₎ ≤ … ≤ p₍ₘ₎: BH finds the classes of ranks
@@ -23,7 +24,7 @@ with R the classes this comparison found significant on the metric (either direc
 method planned for) and m the classes with images on the metric: a conservative choice when
 nothing was found (α = q / m, as Bonferroni, for BH; q / (m c(m)) for BY), exact for one more
 discovery otherwise. BY's α is c(m) times smaller (c(10) = 2.93, c(1000) = 7.49), so its
-z₁₋α/₂ and its detectable drop are larger for the same design.
+t₁₋α/₂,ₙ₋₁ and its detectable drop are larger for the same design.
 
 SE for a design of n images of the class and k_R, k_T seeds per group follows the variance the
 two-level bootstrap estimates (images resampled within the class, shared by both groups; seeds
@@ -136,7 +137,8 @@ def detectable_drop(components: pd.DataFrame, n_images: np.ndarray | pd.Series |
                     + _resampled(seeds_reference) * (c["var_seed_reference"] + c["var_within_reference"] / n)
                     + _resampled(seeds_treatment) * (c["var_seed_treatment"] + c["var_within_treatment"] / n))
         se = np.sqrt(variance)
-        out = np.maximum(stats.norm.isf(alpha / 2) * se, min_drop) + stats.norm.ppf(power) * se
+        critical = stats.t.isf(alpha / 2, np.maximum(n - 1, 1))  # the test's reference: Student's t, n - 1 df
+        out = np.maximum(critical * se, min_drop) + stats.norm.ppf(power) * se
     return np.where(n > 0, out, np.nan)
 
 

@@ -135,7 +135,10 @@ class SelfCheck:
                 f"± {100 * self.rate_error:.1f}%, {verdict} ({FDR_METHOD_NAMES[p['fdr_method']]}); "
                 f"{self.mean_false:.2f} false classes per split")
         if not self.calibrated:
-            text += "; the intervals are too narrow for this design: try --fdr-method by or more seeds"
+            text += "; the intervals are too narrow for this design (try --fdr-method by or more seeds)"
+            if p["split"] == Split.SEEDS.value:
+                text += (", or the group's runs are not one recipe (self_check.csv lists the runs on each side of "
+                         "the flagged splits)")
         return text
 
 

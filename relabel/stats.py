@@ -191,7 +191,8 @@ def bootstrap_deltas(
             delta = np.bincount(varying_class, weights=observed[m, strata.pattern_of_image],
                                 minlength=n_classes) / denominator
             draws = class_sums[m] / denominator[:, None]
-            summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws))
+            summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws,
+                                         np.maximum(n_scored - 1, 1)))
         results = [summary.result() for summary in summaries]
     return tuple(_with_exchange_p(result, ref[m], treat[m], classes, n_classes, paired)
                  for m, result in enumerate(results))
@@ -490,8 +491,9 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
 
 
 def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float,
-               keep_draws: bool = False) -> BootstrapResult:
-    """Percentile interval, standard error and normal-approximation p-value of ``draws`` (classes, draws)."""
+               keep_draws: bool = False, df: np.ndarray | None = None) -> BootstrapResult:
+    """Percentile interval, standard error and p-value of ``draws`` (classes, draws): z = delta / SE against
+    Student's t with ``df`` degrees of freedom per class, or the normal distribution without ``df``."""
     alpha = (1 - confidence) / 2
     ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=1)
     std_error = draws.std(axis=1, ddof=1)
@@ -500,7 +502,7 @@ def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confiden
                      np.where(delta != 0, np.inf, 0))
     from scipy import stats
 
-    p_value = 2 * stats.norm.sf(z)
+    p_value = 2 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df))
     for arr in (delta, ci_low, ci_high, std_error, p_value):
         arr[empty] = np.nan
     return BootstrapResult(delta, ci_low, ci_high, std_error, p_value, draws if keep_draws else None)

@@ -99,3 +99,17 @@ def write_files(folder: Path, shaped: Shaped, runs: Sequence[Run],
         manifest["groups"] = {g: dict(a) for g, a in augmentations.items()}
     (folder / "runs.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     return folder / "runs.yaml"
+
+
+def mixed_group(shaped: Shaped, group: str = "a", *, lowered: str = "cat", accuracy: float = 0.2,
+                seed: int = 0) -> list[Run]:
+    """Four runs labelled ``group`` that are not one recipe: seeds 2 and 3 get ``lowered`` right with ``accuracy``
+    (the others at 0.8), as when two runs of another recipe are filed under the group. An A/A check of the group
+    truly fails: every split that puts seeds 0, 1 against seeds 2, 3 (one in three) flags ``lowered``."""
+    import dataclasses
+
+    good = simulate(shaped, {group: (None, 2, {})}, seed=seed)
+    bad = simulate(shaped, {"other": (None, 2, {lowered: accuracy})}, seed=seed + 1)
+    renamed = [dataclasses.replace(run, meta=RunMeta(f"{group}-seed{s + 2}", group, None, s + 2),
+                                   source=f"shaped:{group}-seed{s + 2}") for s, run in enumerate(bad)]
+    return good + renamed

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from shaped import simulate, single_labels
+from shaped import mixed_group, simulate, single_labels
 
 from relabel import Comparison, ComparisonError, LabelSpace, compare, evaluate, gate, pair, self_check
 from relabel.gate import SCHEMA
@@ -121,10 +121,9 @@ def test_the_gate_agrees_with_compare_at_any_threshold(seeds):
 
 
 def _tiny_self_check(**settings):
-    """A real A/A self-check of group "a" that fails: one seed, 6 images a class at 50% accuracy."""
-    shaped = single_labels([6] * 10)
-    runs = simulate(shaped, {"a": (None, 1, {})}, base=0.5)
-    evaluations = [evaluate(pair(run, shaped.annotations)) for run in runs]
+    """A real A/A self-check of group "a" that fails: its four runs are two recipes (tests/shaped.py mixed_group)."""
+    shaped = single_labels([50] * 10)
+    evaluations = [evaluate(pair(run, shaped.annotations)) for run in mixed_group(shaped)]
     return self_check(evaluations, group="a", n_splits=20, n_bootstrap=50, **settings)
 
 

@@ -155,17 +155,19 @@ def test_plan_under_by_uses_the_by_critical_p_and_needs_a_larger_drop():
 
     SE² = (τ² + W_R/k + W_T/k)/n + f(k)(σ_R² + W_R/n) + f(k)(σ_T² + W_T/n) with f(2) = 1/4:
     (0.2 + 0.05 + 0.05)/100 + 2 · 0.25 · (0.001 + 0.001) = 0.004. Critical p: BH q (R + 1)/m
-    = 0.05 · 2/3; BY the same divided by c(3) = 1 + 1/2 + 1/3 = 11/6. D* = (z₁₋α/₂ + z₀.₈) SE
-    (above min_drop = 0.01).
+    = 0.05 · 2/3; BY the same divided by c(3) = 1 + 1/2 + 1/3 = 11/6. D* = (t₁₋α/₂,₉₉ + z₀.₈) SE
+    (above min_drop = 0.01; Student's t with n - 1 = 99 degrees of freedom, as the test's p-value).
     """
     from statistics import NormalDist
+
+    from scipy import stats
 
     z = NormalDist().inv_cdf
     se = np.sqrt(0.004)
     alpha_bh = 0.05 * 2 / 3
     alpha_by = alpha_bh / (11 / 6)
-    expected_bh = (z(1 - alpha_bh / 2) + z(0.8)) * se
-    expected_by = (z(1 - alpha_by / 2) + z(0.8)) * se
+    expected_bh = (stats.t.isf(alpha_bh / 2, 99) + z(0.8)) * se
+    expected_by = (stats.t.isf(alpha_by / 2, 99) + z(0.8)) * se
     assert power.bh_alpha(0.05, 3, 1, "by") == pytest.approx(alpha_by, rel=1e-12)
     settings = {"seeds": [2], "fdr": 0.05, "min_drop": 0.01, "metric": "original"}
     bh = power.plan(_planned_table([3e-4, 0.75, 0.9, np.nan]), **settings)

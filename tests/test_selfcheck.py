@@ -232,3 +232,24 @@ def test_cli_self_check_errors(tmp_path):
                                       "--allow-chance"])
     assert result.exit_code == 1
     assert "self-check: group 'a' has 1 run and no class with two images to split into halves" in result.output
+
+
+def test_image_splits_of_the_demo_are_calibrated_with_students_t(monkeypatch):
+    """The simulated demo (real ReaL labels, 1000 classes of about 50 images, 3 seeds): 40 image splits at FDR 0.05
+    with BH stay within the bound. With z referred to the normal distribution instead of Student's t with n - 1
+    degrees of freedom (25 pseudo-images a class here), the same splits flag a class in about one in five."""
+    import relabel.stats
+    from relabel import load_annotations, simulate_runs
+
+    annotations = load_annotations("real")
+    runs = simulate_runs(annotations, seed=0, n_seeds=3).runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluations = [evaluate(pair(run, annotations)) for run in runs]
+    settings = {"group": "rrc-0.5", "n_splits": 40, "n_bootstrap": 200, "seed": 3}
+    check = self_check(evaluations, **settings)
+    assert check.params["split"] == "images" and check.calibrated, check.summary_line()
+    summarise = relabel.stats._summarise
+    monkeypatch.setattr(relabel.stats, "_summarise", lambda *args: summarise(*args[:5]))  # without df: normal
+    normal = self_check(evaluations, **settings)
+    assert not normal.calibrated and normal.rate > check.rate, normal.summary_line()

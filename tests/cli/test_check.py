@@ -20,7 +20,7 @@ from relabel.cli.check import DEGRADED, PASSED, UNDECIDED
 from relabel.cli.inputs import compare_arguments
 from relabel.cli.main import cli
 from relabel.cli.params import comparison_options
-from shaped import simulate, single_labels, write_files
+from shaped import mixed_group, simulate, single_labels, write_files
 
 from relabel import compare, evaluate, pair, self_check
 
@@ -335,9 +335,10 @@ def null_design(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_design(tmp_path_factory):
-    """One seed a recipe and 6 images a class at 50% accuracy: the normal-approximation intervals are far too narrow."""
-    shaped = single_labels([6] * 10)
-    runs = simulate(shaped, {"a": (None, 1, {}), "b": (None, 1, {})}, base=0.5)
+    """Group a's four runs are two recipes (tests/shaped.py mixed_group: cat at 80% in two, 20% in the other two),
+    group b is four runs of the first: a's A/A self-check truly fails, and b does not degrade any class."""
+    shaped = single_labels([50] * 10)
+    runs = mixed_group(shaped) + simulate(shaped, {"b": (None, 4, {})}, seed=5)
     return write_files(tmp_path_factory.mktemp("tiny"), shaped, runs), shaped, runs
 
 
@@ -376,7 +377,7 @@ def test_a_self_check_above_the_fdr_makes_the_gate_undecided(tiny_design):
     assert summary["reason"].startswith("the A/A self-check of group 'a' flagged a class that cannot differ in ")
     assert "so its verdict (pass) cannot be trusted" in summary["reason"]
     assert result.stderr.splitlines()[-1] == f"UNDECIDED (exit 2): {summary['reason']}"
-    assert "UNDECIDED: the A/A self-check is above the FDR; the rule says pass" in result.stderr.splitlines()[1]
+    assert "UNDECIDED: the A/A self-check is above the FDR; the rule says pass" in result.stderr.splitlines()[0]
     quiet = _invoke("check", "-q", "--manifest", manifest, "--reference", "a", *SELF_CHECK)
     assert quiet.exit_code == UNDECIDED and quiet.stdout == ""
 
