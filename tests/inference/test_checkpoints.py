@@ -345,7 +345,7 @@ def test_two_gloo_processes_equal_one_process_for_n_models(tmp_path):
         command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", str(nproc),
                    "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script), str(root),
                    str(tmp_path / out), str(tmp_path / cache)]
-        return subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+        return subprocess.run(command, capture_output=True, text=True, timeout=480, env=env, cwd=tmp_path)
 
     two = launch(2, "two", "cache2")
     assert two.returncode == 0, two.stdout + two.stderr
