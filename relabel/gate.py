@@ -108,11 +108,12 @@ class Gate:
         n = len(check.splits)
         n_affected = int(self.groups["n_affected"].sum())
         rule = "pass" if self.passed else f"fail, {n_affected} class{'es' if n_affected != 1 else ''} degraded"
+        mixed = ", or the group's runs are not one recipe" if p["split"] == "seeds" else ""
         return (f"the A/A self-check of group {p['group']!r} flagged a class that cannot differ in "
                 f"{int(check.splits['any_false'].sum())} of {n} splits: realised FDR {100 * check.rate:.1f}% "
                 f"± {100 * check.rate_error:.1f}%, above the FDR {p['fdr']:g} ({FDR_METHOD_NAMES[p['fdr_method']]}) "
                 f"beyond Monte Carlo error; the rule's intervals are too narrow for this design"
-                f"{', or the group' + chr(39) + 's runs are not one recipe' if p['split'] == 'seeds' else ''}, so its verdict "
+                f"{mixed}, so its verdict "
                 f"({rule}) cannot be trusted: use "
                 f"{'more seeds or more images' if p['fdr_method'] == 'by' else 'fdr_method by, more seeds or more images'}")
 
