@@ -132,7 +132,7 @@ class Comparison:
         ``share_treatment`` (the same over c's scored images: ``n_images`` under original
         labels, ``n_multilabel`` under multi-labels), ``share_delta`` (treatment minus
         reference), ``share_ci_low``, ``share_ci_high`` (its bootstrap interval at
-        ``confidence``), ``share_p_value`` (two-sided, normal approximation),
+        ``confidence``), ``share_p_value`` (two-sided, as ``p_value_m``),
         ``share_p_adjusted`` (Holm over c's candidate destinations), ``reverse_share_reference``,
         ``reverse_share_treatment``, ``reverse_share_delta`` (share of d's scored images lost
         to c, same metric; NaN when d has none), ``pair_acc_reference``,

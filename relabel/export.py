@@ -371,10 +371,7 @@ def read_results(results_dir: str | Path, *, overrides: str | Path | Overrides |
         recommendation, overrides = _recommendation(folder, overrides, listed)
     info = folder / "evaluate_params.json"
     simulated = bool(_json(info).get("simulated", False)) if listed("evaluate_params.json") else False
-    self_check = None
-    if listed("self_check.parquet"):
-        self_check = SelfCheck(_table(folder, "self_check", listed=listed),
-                               dict(_json(folder / "self_check_params.json").get("params", {})))
+    self_check = _self_check(folder, listed) if listed("self_check.parquet") else None
     return Results(runs=runs, per_class=per_class, comparison=comparison, categorisation=categorisation,
                    recommendation=recommendation, overrides=overrides, simulated=simulated, source=str(folder),
                    provenance=provenance, self_check=self_check)
@@ -438,6 +435,24 @@ def _table(folder: Path, name: str, *, optional: bool = False,
     if missing:
         raise InputError(f"{path}: expected relabel's columns; missing {missing} (found {list(table.columns)[:12]})")
     return table.reset_index(drop=True)
+
+
+#: What ``self_check_params.json`` must hold under ``params`` for :class:`SelfCheck` to summarise its splits.
+_SELF_CHECK_PARAMS = ("group", "split", "metric", "min_drop", "fdr", "fdr_method", "paired", "n_bootstrap", "seed")
+
+
+def _self_check(folder: Path, listed: Callable[[str], bool]) -> SelfCheck:
+    """The folder's A/A self-check: its splits and the settings they were drawn with, refused when either is broken."""
+    splits = _table(folder, "self_check", listed=listed)
+    params = _json(folder / "self_check_params.json").get("params", {})
+    missing = [name for name in _SELF_CHECK_PARAMS if not isinstance(params, dict) or name not in params]
+    if missing:
+        raise InputError(f"results folder {folder}: self_check_params.json has no {', '.join(missing)} under "
+                         f"'params' (a damaged or hand-made file); write it again with relabel evaluate --self-check")
+    if not len(splits):
+        raise InputError(f"results folder {folder}: self_check.csv holds no split; write it again with relabel "
+                         f"evaluate --self-check")
+    return SelfCheck(splits, dict(params))
 
 
 def _json(path: Path) -> dict[str, Any]:

@@ -103,10 +103,12 @@ def bootstrap_deltas(
     tuple of BootstrapResult, one per metric
         ``delta`` (observed), ``ci_low``/``ci_high`` (percentile interval of the resampled
         deltas), ``std_error`` (their standard deviation) and a two-sided ``p_value`` for
-        delta = 0: the larger of the normal approximation z = delta / std_error (bootstrap
-        p-values from 1000 draws cannot go below 0.001, too coarse for BH over 1000 classes)
-        and the exact image-level exchange test (:func:`exchange_p_values`), which keeps the
-        p-value honest where few images disagree (one seed, small classes). NaN for
+        delta = 0: the larger of z = delta / std_error against Student's t with n - 1 degrees
+        of freedom, n the class's scored images (bootstrap-count p-values from 1000 draws
+        cannot go below 0.001, too coarse for BH over 1000 classes; the normal reference is
+        too thin in the far tail for small classes) and the exact image-level exchange test
+        (:func:`exchange_p_values`), which keeps the p-value honest where few images disagree
+        (one seed, small classes). NaN for
         classes without scored images. Images are resampled within strata (class × which
         metrics count them), so each metric's denominator stays fixed.
     """
@@ -221,7 +223,7 @@ def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarr
     (image, seed) cells. ``p = min(1, 2 min(P(T <= t), P(T >= t)))``.
 
     The test conditions on the seeds (it ignores seed-to-seed variation, which the bootstrap
-    covers), and the bootstrap's normal approximation is anti-conservative where few images
+    covers), and the bootstrap's z is anti-conservative where few images
     disagree: :func:`bootstrap_deltas` reports the larger of the two p-values, so a class
     must pass both. Arrays are (runs, images) of 1.0, 0.0 or NaN (not scored); NaN for
     classes without scored images.
@@ -237,6 +239,9 @@ def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarr
     treat = np.asarray(correct_treatment, dtype=np.float64)
     classes = np.asarray(class_of_image, dtype=np.int64)
     s_ref, s_treat = ref.shape[0], treat.shape[0]
+    if paired and s_ref != s_treat:
+        raise ValueError(f"paired exchange test needs as many treatment runs as reference runs; got {s_treat} "
+                         f"and {s_ref}")
     scored = ~np.isnan(ref[0]) if s_ref else np.zeros(len(classes), dtype=bool)
     p_value = np.full(n_classes, np.nan)
     p_value[np.bincount(classes[scored], minlength=n_classes) > 0] = 1.0

@@ -335,3 +335,8 @@ def test_exchange_p_values_by_transform_match_direct_convolution(s_ref, s_treat,
     exact = exchange_p_values(ref, treat, cls, 40)
     np.testing.assert_allclose(fast, exact, rtol=1e-6, atol=0)
     assert exact.min() < 0.01 and exact.max() > 0.1  # the design spans the bulk and the tail
+
+
+def test_paired_exchange_needs_as_many_runs_a_side():
+    with pytest.raises(ValueError, match="as many treatment runs as reference runs; got 1 and 2"):
+        exchange_p_values(np.ones((2, 4)), np.ones((1, 4)), np.zeros(4, dtype=int), 1, paired=True)
