@@ -63,8 +63,10 @@ from relabel.stats import (
     BootstrapResult,
     bootstrap_deltas,
     bootstrap_difference,
+    default_jobs,
     fdr_adjust,
     holm,
+    ordered_map,
 )
 
 __all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order", "shrink_deltas"]
@@ -455,13 +457,18 @@ def compare(
     ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
     frames = []
     others = [g for g in groups if g != reference]
-    for group in progress(others, desc="compare", unit="group"):
+    outer, inner = _split_jobs(n_jobs, len(others))
+
+    def bootstrap_group(group: str) -> tuple[np.ndarray, tuple[BootstrapResult, ...]]:
+        treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
+        return treat, bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence,
+                                       seed=seed, n_jobs=inner, keep_draws=has_ml, paired=paired)
+
+    drawn = zip(others, ordered_map(bootstrap_group, others, outer))  # groups on parallel threads
+    for group, (treat, results) in progress(drawn, total=len(others), desc="compare", unit="group"):
         frame = space.table()
         frame.insert(3, "group", group)
         frame["n_images"] = np.bincount(true, minlength=k)
-        treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
-        results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
-                                   n_jobs=n_jobs, keep_draws=has_ml, paired=paired)
         for m, result in zip(metrics, results):
             name = m.value
             if m is Metric.MULTILABEL:
@@ -650,10 +657,13 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
 
     ref = _Lost.of(groups[reference], metric)
     destinations: dict[tuple[str, int], int] = {}
-    for group, sub in affected.groupby("group", sort=False):
+    Candidates = list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+
+    def bootstrap_flows(item: tuple[str, pd.DataFrame]) -> tuple[_Lost, Candidates, BootstrapResult | None]:
+        group, sub = item
         treat = _Lost.of(groups[group], metric)
         # per class: (c, its images, destinations, indicators of the reference and the group)
-        candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        candidates: Candidates = []
         for c in sub["class_index"].to_numpy():
             images = images_of(int(c))
             went = np.unique(np.concatenate([ref.pred[:, images][ref.lost[:, images]],
@@ -661,15 +671,22 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             went = went[went != c]  # a lost image predicted as its own class (not valid for it) is no flow
             candidates.append((int(c), images, went, ref.into(images, went), treat.into(images, went)))
         n_pseudo = sum(len(went) for _, _, went, _, _ in candidates)
-        if n_pseudo:  # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
-            pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
-            stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
-            pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images)) for _, images, went, _, _ in candidates])
-            offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
-                                [len(x[2]) * len(x[1]) for x in candidates])
-            result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
-                                      pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
-                                      seed=seed, n_jobs=n_jobs, paired=paired)[0]
+        if not n_pseudo:
+            return treat, candidates, None
+        # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
+        pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
+        stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
+        pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images)) for _, images, went, _, _ in candidates])
+        offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
+                            [len(x[2]) * len(x[1]) for x in candidates])
+        result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
+                                  pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
+                                  seed=seed, n_jobs=inner, paired=paired)[0]
+        return treat, candidates, result
+
+    by_group = list(affected.groupby("group", sort=False))
+    outer, inner = _split_jobs(n_jobs, len(by_group))
+    for (group, _), (treat, candidates, result) in zip(by_group, ordered_map(bootstrap_flows, by_group, outer)):
         start = 0
         for c, images, went, into_ref, into_treat in candidates:
             n_c = len(images)
@@ -677,7 +694,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             count_ref, count_treat = into_ref.sum(axis=2).mean(axis=0), into_treat.sum(axis=2).mean(axis=0)
             rise = (count_treat - count_ref) / n_c
             destinations[(group, c)] = int((rise > 0).sum())
-            if not len(went):
+            if not len(went) or result is None:  # result is None only when no class has a destination
                 continue
             p_value, low, high = result.p_value[start:stop], result.ci_low[start:stop], result.ci_high[start:stop]
             start = stop
@@ -710,6 +727,13 @@ def _flow_table(columns: dict[str, list[Any]]) -> pd.DataFrame:
     """The flows table from per-class pieces of each column, typed even when empty."""
     return pd.DataFrame({name: pd.Series(np.concatenate(parts) if parts else [], dtype=_FLOW_COLUMNS[name])
                          for name, parts in columns.items()})
+
+
+def _split_jobs(n_jobs: int | None, n_tasks: int) -> tuple[int, int]:
+    """Threads for tasks side by side and threads for each task's bootstrap, ``n_jobs`` (default: all CPUs) in all."""
+    jobs = default_jobs() if n_jobs is None else n_jobs
+    outer = max(1, min(jobs, n_tasks))
+    return outer, max(1, jobs // outer)
 
 
 def _share_lost(runs: _Lost, images: np.ndarray, c: int) -> float:

@@ -52,7 +52,7 @@ from relabel.comparison import Metric, run_order
 from relabel.errors import ComparisonError, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.progress import progress
-from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS, bootstrap_deltas, fdr_adjust
+from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS, bootstrap_deltas, default_jobs, fdr_adjust, ordered_map
 
 __all__ = ["SelfCheck", "Split", "self_check"]
 
@@ -215,36 +215,54 @@ def self_check(
             f"self-check: group {group!r} has {s} run{'s' if s != 1 else ''} and no class with two images to "
             f"split into halves, so no A/A split is possible (give at least two seeds per group, or images per "
             f"class)")
-    rows = []
-    for i in progress(range(n_splits), desc="self-check", unit="split"):
+    # (bootstrap seed, runs of A, runs of B, images of A and B): drawn in order from one stream, so the check
+    # does not depend on n_jobs
+    designs: list[_Design] = []
+    for _ in range(n_splits):
         boot_seed = int(rng.integers(2**31))
         if mode is Split.SEEDS:
             order = rng.permutation(s)
             cut = s // 2
             # paired: run j of A with run j of B, in the shuffled order (one run left out when s is odd)
             a, b = (order[:cut], order[cut:2 * cut]) if paired else (np.sort(order[:cut]), np.sort(order[cut:]))
+            designs.append((boot_seed, a, b, None))
+        else:
+            designs.append((boot_seed, None, None, _draw_halves(true, halves, rng)))
+    jobs = default_jobs() if n_jobs is None else n_jobs
+    outer = min(jobs, n_splits)  # splits on parallel threads, each bootstrap on the rest
+
+    def one_split(design: _Design) -> tuple[Any, ...]:
+        boot_seed, a, b, images = design
+        if images is None:
+            assert a is not None and b is not None
             ref, treat, classes = correct[:, a], correct[:, b], true
             runs_a, runs_b = ";".join(names[j] for j in a), ";".join(names[j] for j in b)
         else:
-            first, second = _draw_halves(true, halves, rng)
+            first, second = images
             ref, treat, classes = correct[:, :, first], correct[:, :, second], true[first]
             runs_a = runs_b = ";".join(names)
         result = bootstrap_deltas(ref, treat, classes, k, n_bootstrap=n_bootstrap, confidence=confidence,
-                                  seed=boot_seed, n_jobs=n_jobs, paired=paired)[m]
+                                  seed=boot_seed, n_jobs=max(1, jobs // outer), paired=paired)[m]
         q = fdr_adjust(result.p_value, fdr_method)
         with np.errstate(invalid="ignore"):
             significant = q <= fdr
             n_affected = int(((result.delta <= -min_drop) & significant).sum())
             n_improved = int(((result.delta >= min_drop) & significant).sum())
         tested = ~np.isnan(result.p_value)
-        rows.append((i, mode.value, runs_a, runs_b, ref.shape[1], treat.shape[1], boot_seed, int(tested.sum()),
-                     n_affected, n_improved, n_affected + n_improved, n_affected + n_improved > 0,
-                     float(np.nanmin(q)) if tested.any() else float("nan")))
+        return (mode.value, runs_a, runs_b, ref.shape[1], treat.shape[1], boot_seed, int(tested.sum()),
+                n_affected, n_improved, n_affected + n_improved, n_affected + n_improved > 0,
+                float(np.nanmin(q)) if tested.any() else float("nan"))
+
+    rows = [(i, *row) for i, row in enumerate(progress(ordered_map(one_split, designs, outer), total=n_splits,
+                                                       desc="self-check", unit="split"))]
     splits = pd.DataFrame(rows, columns=list(SPLIT_COLUMNS))
     params = {"group": str(group), "split": mode.value, "n_splits": n_splits, "metric": chosen.value,
               "min_drop": min_drop, "fdr": fdr, "fdr_method": fdr_method, "paired": paired,
               "n_bootstrap": n_bootstrap, "confidence": confidence, "seed": seed, "runs": names}
     return SelfCheck(splits, params)
+
+
+_Design = tuple[int, np.ndarray | None, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]
 
 
 def _image_halves(true: np.ndarray, correct: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +289,8 @@ def _draw_halves(true: np.ndarray, halves: tuple[np.ndarray, np.ndarray], rng: n
     images, bounds = halves
     sizes = np.diff(bounds)
     stratum_of = np.repeat(np.arange(len(sizes)), sizes)
-    shuffled = images[np.lexsort((rng.random(len(images)), stratum_of))]  # a random order within each stratum
+    # a random order within each stratum: sort by stratum + a uniform in [0, 1)
+    shuffled = images[np.argsort(stratum_of + rng.random(len(images)))]
     position = np.arange(len(images)) - np.repeat(bounds[:-1], sizes)
     half = np.repeat(sizes // 2, sizes)
     return shuffled[position < half], shuffled[(position >= half) & (position < 2 * half)]

@@ -1,21 +1,26 @@
 """Statistics for comparing groups of runs: a stratified two-level bootstrap and BH control.
 
-Numpy/scipy only, no relabel types. The bootstrap resamples seeds within each group and
+Numpy, scipy and two numba loops, no relabel types. The bootstrap resamples seeds within each group and
 images within each class, and scores every metric (original, multi-label) on the same
 resample. Resampling images is exact on counts and touches only the images that can move a
 delta: an image right (or wrong) in every run adds 0 whatever the resample, so a class's
 resample of n images is drawn as R ~ Binomial(n, v/n) picks among its v varying images
-(by inversion of the binomial CDF) and R uniform picks among those v images. No image
-that cannot change the answer is resampled, and no image is resampled one by one in Python.
+(by inversion of the binomial CDF) and R uniform picks among those v images, summed by a
+compiled loop (:mod:`relabel._kernels`). No image that cannot change the answer is resampled.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["FDR_METHODS", "FDR_METHOD_NAMES", "BootstrapResult", "bootstrap_delta", "bootstrap_deltas", "bootstrap_difference",
            "benjamini_hochberg", "benjamini_yekutieli", "exchange_p_values", "fdr_adjust", "holm"]
@@ -112,6 +117,8 @@ def bootstrap_deltas(
         classes without scored images. Images are resampled within strata (class × which
         metrics count them), so each metric's denominator stays fixed.
     """
+    from relabel._kernels import add_class_sums  # compiled on first use (or loaded from numba's cache)
+
     ref = np.asarray(correct_reference, dtype=np.float64)
     treat = np.asarray(correct_treatment, dtype=np.float64)
     n_metrics, s_ref, _ = ref.shape
@@ -151,7 +158,6 @@ def bootstrap_deltas(
     first_row = (np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class)
                  else np.zeros(0, dtype=np.int64))
     classes_with_rows = active_class[first_row]
-    row_of_stratum = np.cumsum(np.r_[True, active_class[1:] != active_class[:-1]]) - 1 if len(active_class) else first_row
     class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
     block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))
     starts = list(range(0, n_bootstrap, block)) if len(strata.active) else []
@@ -165,25 +171,15 @@ def bootstrap_deltas(
         d1 = min(d0 + block, n_bootstrap)
         rng = np.random.default_rng(streams[i])
         totals = _resampled_sums(np.matmul(per_image, weights[d0:d1].T), strata, sampler, rng)
-        if packed:
-            high = np.round(totals[0] / base)
-            totals = np.stack([totals[0] - high * base, high])
-        n_draws = d1 - d0  # each class's strata summed by one bincount per metric (exact: integer sums)
-        cell_row = (row_of_stratum[:, None] * n_draws + np.arange(n_draws)[None, :]).ravel()
-        cells = len(first_row) * n_draws
-        strata_of_cell = np.repeat(strata_of_row, n_draws)
-        for m in range(n_metrics):
-            values = totals[m].ravel()
-            summed = np.bincount(cell_row, weights=values, minlength=cells)
-            # a sum of -0.0 alone stays -0.0 (as when the strata are added to each other, not to 0.0): a
-            # class whose every stratum unpacked to -0.0 keeps that sign, so no table shows 0.0 for -0.0
-            negative_zero = np.bincount(cell_row, weights=np.signbit(values) & (values == 0), minlength=cells)
-            summed[negative_zero == strata_of_cell] = -0.0
-            class_sums[m, classes_with_rows, d0:d1] = summed.reshape(-1, n_draws)
+        add_class_sums(totals, float(base) if packed else 0.0, first_row, strata_of_row, classes_with_rows, d0,
+                       class_sums)  # exact: the sums are of integers
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
-    with ThreadPoolExecutor(_default_jobs() if n_jobs is None else n_jobs) as pool:
+    # the draw blocks are the parallel work: BLAS forms each block's values on one thread
+    with one_blas_thread(), ThreadPoolExecutor(default_jobs() if n_jobs is None else n_jobs) as pool:
+        exchanges = [pool.submit(exchange_p_values, ref[m], treat[m], classes, n_classes, paired=paired)
+                     for m in range(n_metrics)]
         list(pool.map(draw_block, range(len(starts))))
         summaries = []
         for m in range(n_metrics):
@@ -196,14 +192,11 @@ def bootstrap_deltas(
             summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws,
                                          np.maximum(n_scored - 1, 1)))
         results = [summary.result() for summary in summaries]
-    return tuple(_with_exchange_p(result, ref[m], treat[m], classes, n_classes, paired)
-                 for m, result in enumerate(results))
+        return tuple(_with_exchange_p(result, exchange.result()) for result, exchange in zip(results, exchanges))
 
 
-def _with_exchange_p(result: BootstrapResult, ref: np.ndarray, treat: np.ndarray, classes: np.ndarray,
-                     n_classes: int, paired: bool) -> BootstrapResult:
+def _with_exchange_p(result: BootstrapResult, exchange: np.ndarray) -> BootstrapResult:
     """``result`` with its p-value raised to the exchange test's where that one is larger (see :func:`exchange_p_values`)."""
-    exchange = exchange_p_values(ref, treat, classes, n_classes, paired=paired)
     p_value = np.where(np.isnan(result.p_value), np.nan, np.fmax(result.p_value, exchange))
     return BootstrapResult(result.delta, result.ci_low, result.ci_high, result.std_error, p_value, result.draws)
 
@@ -292,7 +285,12 @@ def _tails_by_fft(law: _ExchangeLaw, counts: np.ndarray, at: np.ndarray) -> np.n
         block = counts[start:start + step]
         product = np.ones((len(block), spectra.shape[1]), dtype=np.complex128)
         for k in np.flatnonzero(block.any(axis=0)):
-            product *= spectra[k][None, :] ** block[:, k, None]
+            column = block[:, k]
+            most = int(column.max())
+            if most < len(block):  # classes share counts: each power once, then gathered
+                product *= (spectra[k][None, :] ** np.arange(most + 1)[:, None])[column]
+            else:
+                product *= spectra[k][None, :] ** column[:, None]
         pmf = np.clip(fft.irfft(product, n_fft, axis=1), 0.0, None)
         below = np.cumsum(pmf, axis=1)
         above = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]
@@ -346,10 +344,64 @@ def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(signal.fftconvolve(a, b), 0.0, None)
 
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_controller: ThreadpoolController | None = None  # found once: looking up the loaded libraries takes ms
+_blas_limit: Any = None
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while any caller is inside (process-wide, counted across threads).
+
+    The bootstrap's own threads are its parallel work; a multi-threaded BLAS under them
+    oversubscribes the cores and runs its small products several times slower. The limit is set
+    by the first caller to enter and lifted by the last to leave, so the bootstraps that
+    :func:`ordered_map` runs on worker threads, inside its caller's limit, leave it alone.
+    """
+    global _blas_users, _blas_limit, _blas_controller
+    with _blas_lock:
+        if _blas_users == 0:
+            if _blas_controller is None:
+                _blas_controller = ThreadpoolController()
+            _blas_limit = _blas_controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def ordered_map(fn: Callable[[_T], _R], items: Iterable[_T], n_jobs: int) -> Iterator[_R]:
+    """``map(fn, items)`` on ``n_jobs`` threads, in order, with at most ``n_jobs + 1`` results pending.
+
+    For work that releases the GIL (the bootstrap's kernels and numpy); the window keeps memory
+    bounded when the caller consumes results more slowly than they are made. ``n_jobs == 1``
+    runs in the caller's thread.
+    """
+    if n_jobs <= 1:
+        yield from map(fn, items)
+        return
+    with one_blas_thread(), ThreadPoolExecutor(n_jobs) as pool:
+        pending: list[Future[_R]] = []
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > n_jobs:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
 _CELLS_PER_BLOCK = 1 << 17  # (stratum, draw) cells per block: a block's arrays stay in cache
 
 
-def _default_jobs() -> int:
+def default_jobs() -> int:
     """CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
@@ -390,7 +442,13 @@ def _strata(ref: np.ndarray, treat: np.ndarray, classes: np.ndarray, n_classes: 
     right = bits.sum(axis=1)
     varying_image = ((right > 0) & (right < runs)).any(axis=0)
     flat = np.packbits(bits[:, :, varying_image].reshape(n_metrics * runs, -1).T, axis=1)
-    patterns, pattern_of_image = np.unique(flat, axis=0, return_inverse=True)
+    if flat.shape[1] <= 8:  # up to 64 bits: rows as big-endian integers sort as the rows do, and faster
+        padded = np.zeros((len(flat), 8), dtype=np.uint8)
+        padded[:, :flat.shape[1]] = flat
+        keys, pattern_of_image = np.unique(padded.view(">u8").ravel(), return_inverse=True)
+        patterns = keys.astype(">u8").view(np.uint8).reshape(-1, 8)[:, :flat.shape[1]]
+    else:
+        patterns, pattern_of_image = np.unique(flat, axis=0, return_inverse=True)
     pattern_of_image = pattern_of_image.ravel()
     pattern_bits = (  # (metrics, patterns, runs)
         np.unpackbits(patterns, axis=1, count=n_metrics * runs).reshape(-1, n_metrics, runs).transpose(1, 0, 2)
@@ -467,32 +525,18 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
     """(tables, strata, draws): the sum of the values of each resample's picks among the varying images.
 
     ``image_values`` is (tables, varying images, draws) for a block of draws, so a cell's picks
-    fall in its stratum's few rows. Cells (stratum, draw) are sorted by their number of picks,
-    most first, so that the cells still picking in round j are a leading slice: each round is a
-    few passes over contiguous arrays.
+    fall in its stratum's few rows. Each pick is a uniform 32-bit word mapped to one of the
+    stratum's varying images (:func:`relabel._kernels.pick_sums`), the words drawn in one call.
     """
+    from relabel._kernels import pick_sums
+
     n_tables, _, n_draws = image_values.shape
-    flat = image_values.reshape(n_tables, -1)
-    picks = sampler.sample(rng, n_draws).ravel()  # cells in (stratum, draw) order
-    small = np.int16 if picks.max(initial=0) < 2**15 else np.int64  # a stable sort of int16 is a radix sort
-    order = np.argsort(-picks.astype(small), kind="stable")
-    picks_sorted = picks[order]
-    start = ((strata.offset * n_draws)[:, None] + np.arange(n_draws)[None, :]).ravel()[order]
-    choices = np.repeat(strata.n_varying.astype(np.float64), n_draws)[order]  # varying images per cell
-    most = int(picks_sorted[0]) if len(picks_sorted) else 0
-    still_picking = np.searchsorted(-picks_sorted, -np.arange(1, most + 1), side="right")
-    sums = np.zeros((n_tables, len(picks)))
-    for n_cells in still_picking:
-        chosen = rng.random(n_cells)
-        chosen *= choices[:n_cells]
-        index = chosen.astype(np.int64)
-        index *= n_draws
-        index += start[:n_cells]
-        for t in range(n_tables):
-            sums[t, :n_cells] += flat[t].take(index)
-    out = np.empty_like(sums)
-    out[:, order] = sums
-    return out.reshape(n_tables, len(strata.active), n_draws)
+    picks = sampler.sample(rng, n_draws)  # (strata, draws)
+    words = rng.integers(0, 2**32, size=int(picks.sum()), dtype=np.uint32)
+    sums = np.empty((n_tables, len(strata.active), n_draws))
+    for t in range(0, n_tables, 2):  # the kernel sums two tables at a time, the same picks for each
+        pick_sums(image_values[t:t + 2], picks, strata.n_varying, strata.offset, words, sums[t:t + 2])
+    return sums
 
 
 def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float,

@@ -422,3 +422,17 @@ def test_a_class_affected_under_real_only_has_its_flow_counted_under_real(real_a
     assert flow["share_treatment"] == pytest.approx(20 / 49)  # original labels would say 20 / 50
     assert flow["pair_acc_reference"] == pytest.approx(1.0)  # original labels would say 19 / 50
     assert flow["pair_acc_treatment"] == pytest.approx(1.0)
+
+
+def test_groups_compared_side_by_side_give_the_tables_of_one_thread():
+    """Four groups, compared on parallel threads (and their flows bootstrapped so), in the reference's order."""
+    shaped = single_labels([1000] * 3 + [30] * 4)
+    drops = {"b": {"airplane": 0.6}, "c": {"automobile": 0.55}, "d": {}}
+    runs = simulate(shaped, {"a": (None, 2, {}), **{g: (None, 2, acc) for g, acc in drops.items()}}, jitter=0.05)
+    evs = [evaluate(pair(run, shaped.annotations)) for run in runs]
+    one = compare(evs, reference="a", n_bootstrap=200, n_jobs=1)
+    three = compare(evs, reference="a", n_bootstrap=200, n_jobs=3)
+    assert list(one.per_class["group"].unique()) == ["b", "c", "d"]
+    assert set(one.flows["group"]) == {"b", "c"}  # the planted drops have flows, so both paths run
+    pd.testing.assert_frame_equal(one.per_class, three.per_class)
+    pd.testing.assert_frame_equal(one.flows, three.flows)

@@ -253,3 +253,13 @@ def test_image_splits_of_the_demo_are_calibrated_with_students_t(monkeypatch):
     monkeypatch.setattr(relabel.stats, "_summarise", lambda *args: summarise(*args[:5]))  # without df: normal
     normal = self_check(evaluations, **settings)
     assert not normal.calibrated and normal.rate > check.rate, normal.summary_line()
+
+
+@pytest.mark.parametrize("n_seeds", [4, 2])  # seed splits, image splits
+def test_splits_do_not_depend_on_the_number_of_threads(n_seeds):
+    """Splits run side by side on threads; each is drawn before any runs, so the table is the same."""
+    evs, _, _ = _evaluations(n_seeds)
+    one = self_check(evs, group="a", n_splits=5, n_bootstrap=100, min_drop=0.02, fdr=0.5, n_jobs=1)
+    three = self_check(evs, group="a", n_splits=5, n_bootstrap=100, min_drop=0.02, fdr=0.5, n_jobs=3)
+    assert list(one.splits["split"]) == list(range(5))
+    assert one.splits.equals(three.splits)

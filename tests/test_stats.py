@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -16,6 +18,8 @@ from relabel.stats import (
     bootstrap_difference,
     exchange_p_values,
     holm,
+    one_blas_thread,
+    ordered_map,
 )
 
 
@@ -340,3 +344,62 @@ def test_exchange_p_values_by_transform_match_direct_convolution(s_ref, s_treat,
 def test_paired_exchange_needs_as_many_runs_a_side():
     with pytest.raises(ValueError, match="as many treatment runs as reference runs; got 1 and 2"):
         exchange_p_values(np.ones((2, 4)), np.ones((1, 4)), np.zeros(4, dtype=int), 1, paired=True)
+
+
+def test_ordered_map_keeps_the_order_and_bounds_what_is_pending():
+    started, consumed = [], []
+    lock = threading.Lock()
+
+    def work(i):
+        with lock:
+            started.append(i)
+            ahead = len(started) - len(consumed)
+        time.sleep(0.002 * (i % 3))  # finish out of order
+        return i * i, ahead
+
+    results = []
+    for value, ahead in ordered_map(work, range(20), 3):
+        results.append(value)
+        consumed.append(value)
+        assert ahead <= 3 + 1
+    assert results == [i * i for i in range(20)]
+
+
+def test_ordered_map_raises_the_error_of_a_task():
+    def work(i):
+        if i == 2:
+            raise ValueError("task 2")
+        return i
+
+    with pytest.raises(ValueError, match="task 2"):
+        list(ordered_map(work, range(5), 2))
+
+
+def test_one_blas_thread_is_lifted_by_the_last_caller_to_leave():
+    """As in ordered_map: the caller holds the limit while worker threads (bootstraps) enter and leave it."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    with threadpool_limits(2, user_api="blas"):
+        if not blas_threads():
+            pytest.skip("no BLAS library that threadpoolctl can see")
+        assert blas_threads() == {2}
+        seen = {}
+
+        def worker():
+            with one_blas_thread():
+                seen["worker inside"] = blas_threads()
+
+        with one_blas_thread():
+            assert blas_threads() == {1}
+            thread = threading.Thread(target=worker)
+            thread.start()
+            thread.join()
+            seen["after the worker left"] = blas_threads()
+            with one_blas_thread():  # nested in the same thread
+                pass
+            seen["after a nested caller left"] = blas_threads()
+        assert seen == {"worker inside": {1}, "after the worker left": {1}, "after a nested caller left": {1}}
+        assert blas_threads() == {2}
