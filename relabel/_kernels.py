@@ -73,3 +73,34 @@ def add_class_sums(totals: np.ndarray, base: float, first_row: np.ndarray, n_row
                     for i in range(1, n_rows[r]):
                         total += totals[t, row0 + i, d]
                     class_sums[t, c, d0 + d] = total
+
+
+@numba.njit(nogil=True, cache=True)
+def order_statistics(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> None:
+    """``out[i, j]``: the ``ranks[j]``-th smallest (from 0) of row i; ``ranks`` ascending, values integers.
+
+    A row whose values span at most 8 times its length is counted (a histogram over its range,
+    one pass); a wider one is sorted. The values found are the row's own (a -0.0 stays -0.0).
+    """
+    n_rows, n = values.shape
+    counts = np.zeros(8 * n + 1, np.int64)
+    for i in range(n_rows):
+        row = values[i]
+        low, high = row.min(), row.max()
+        width = int(high - low) + 1
+        if width <= len(counts):
+            counts[:width] = 0
+            for x in row:
+                counts[int(x - low)] += 1
+            j, seen = 0, 0
+            for v in range(width):
+                seen += counts[v]
+                while j < len(ranks) and ranks[j] < seen:
+                    out[i, j] = low if v == 0 else low + v
+                    j += 1
+                if j == len(ranks):
+                    break
+        else:
+            ordered = np.sort(row)
+            for j in range(len(ranks)):
+                out[i, j] = ordered[ranks[j]]

@@ -178,7 +178,7 @@ def bootstrap_deltas(
     varying_class = classes[strata.varying_image]
     # the draw blocks are the parallel work: BLAS forms each block's values on one thread
     with one_blas_thread(), ThreadPoolExecutor(default_jobs() if n_jobs is None else n_jobs) as pool:
-        exchanges = [pool.submit(exchange_p_values, ref[m], treat[m], classes, n_classes, paired=paired)
+        exchanges = [pool.submit(_exchange_test, ref[m], treat[m], classes, n_classes, paired)
                      for m in range(n_metrics)]
         list(pool.map(draw_block, range(len(starts))))
         summaries = []
@@ -190,13 +190,21 @@ def bootstrap_deltas(
                                 minlength=n_classes) / denominator
             draws = class_sums[m] / denominator[:, None]
             summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws,
-                                         np.maximum(n_scored - 1, 1)))
+                                         np.maximum(n_scored - 1, 1),
+                                         percentile_interval(class_sums[m], denominator, confidence)))
         results = [summary.result() for summary in summaries]
         return tuple(_with_exchange_p(result, exchange.result()) for result, exchange in zip(results, exchanges))
 
 
-def _with_exchange_p(result: BootstrapResult, exchange: np.ndarray) -> BootstrapResult:
-    """``result`` with its p-value raised to the exchange test's where that one is larger (see :func:`exchange_p_values`)."""
+def _with_exchange_p(result: BootstrapResult, test: _ExchangeTest) -> BootstrapResult:
+    """``result`` with its p-value raised to the exchange test's where that one is larger (see :func:`exchange_p_values`).
+
+    A far tail is recomputed exactly only where it can matter: where the bootstrap's p-value is
+    below twice the transform's floor. Elsewhere the exchange p-value (at most that, up to the
+    transform's rounding) cannot be the larger of the two.
+    """
+    with np.errstate(invalid="ignore"):
+        exchange = test.exact(where=result.p_value < 2 * _FFT_FLOOR * (1 + 1e-6))
     p_value = np.where(np.isnan(result.p_value), np.nan, np.fmax(result.p_value, exchange))
     return BootstrapResult(result.delta, result.ci_low, result.ci_high, result.std_error, p_value, result.draws)
 
@@ -226,8 +234,40 @@ def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarr
     >>> float(exchange_p_values(ref, treat, np.zeros(30, dtype=int), 1)[0])
     0.25
     """
+    return _exchange_test(correct_reference, correct_treatment, class_of_image, n_classes, paired).exact()
+
+
+@dataclass(frozen=True)
+class _ExchangeTest:
+    """Exchange-test p-values from the batched transform, and what recomputing their far tails exactly needs.
+
+    ``far`` indexes (into ``tested``) the classes whose transform tail is below ``_FFT_FLOOR``.
+    """
+
+    p_value: np.ndarray
+    tested: np.ndarray
+    far: np.ndarray
+    counts: np.ndarray
+    at: np.ndarray
+    law: _ExchangeLaw | None
+
+    def exact(self, where: np.ndarray | None = None) -> np.ndarray:
+        """The p-values with the far tails recomputed by direct convolution (only for classes in ``where``)."""
+        p_value = self.p_value.copy()
+        for i in self.far:
+            if self.law is None or (where is not None and not where[self.tested[i]]):
+                continue
+            pmf, _ = self.law.of(self.counts[self.tested[i]])
+            p_value[self.tested[i]] = min(1.0, 2 * min(pmf[: self.at[i] + 1].sum(), pmf[self.at[i]:].sum()))
+        return p_value
+
+
+def _exchange_test(correct_reference: np.ndarray, correct_treatment: np.ndarray, class_of_image: np.ndarray,
+                   n_classes: int, paired: bool) -> _ExchangeTest:
+    """:func:`exchange_p_values` up to the exact recomputation of the far tails."""
     from scipy import stats
 
+    none = np.zeros(0, dtype=np.int64)
     ref = np.asarray(correct_reference, dtype=np.float64)
     treat = np.asarray(correct_treatment, dtype=np.float64)
     classes = np.asarray(class_of_image, dtype=np.int64)
@@ -247,7 +287,7 @@ def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarr
         some = d > 0
         tails = np.minimum(stats.binom.cdf(t[some], d[some], 0.5), stats.binom.sf(t[some] - 1, d[some], 0.5))
         p_value[some] = np.minimum(1.0, 2 * tails)
-        return p_value
+        return _ExchangeTest(p_value, none, none, np.zeros((0, 0), dtype=np.int64), none, None)
     runs = s_ref + s_treat
     k = ref.sum(axis=0) + treat.sum(axis=0)
     varying = (k > 0) & (k < runs)
@@ -258,11 +298,9 @@ def exchange_p_values(correct_reference: np.ndarray, correct_treatment: np.ndarr
     tested = np.flatnonzero(counts.any(axis=1))
     at = t_class[tested] - counts[tested] @ law.low
     tails = _tails_by_fft(law, counts[tested], at)
-    for i in np.flatnonzero(tails < _FFT_FLOOR):  # far tails: where the transform's rounding could show, exactly
-        pmf, _ = law.of(counts[tested[i]])
-        tails[i] = min(pmf[: at[i] + 1].sum(), pmf[at[i]:].sum())
     p_value[tested] = np.minimum(1.0, 2 * tails)
-    return p_value
+    # far tails: where the transform's rounding could show; recomputed exactly by _ExchangeTest.exact
+    return _ExchangeTest(p_value, tested, np.flatnonzero(tails < _FFT_FLOOR), counts, at, law)
 
 
 #: Tail probabilities above this are taken from the batched transform (rounding about 1e-14 of the
@@ -539,12 +577,41 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
     return sums
 
 
-def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float,
-               keep_draws: bool = False, df: np.ndarray | None = None) -> BootstrapResult:
-    """Percentile interval, standard error and p-value of ``draws`` (classes, draws): z = delta / SE against
-    Student's t with ``df`` degrees of freedom per class, or the normal distribution without ``df``."""
+def percentile_interval(sums: np.ndarray, denominator: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile interval of ``sums / denominator[:, None]`` per row, as ``np.quantile`` (linear) gives it.
+
+    ``sums`` (rows, draws) holds integers (the bootstrap's resampled totals): their order
+    statistics are found by counting (:func:`relabel._kernels.order_statistics`), divided, and
+    interpolated at (n - 1) q as numpy's linear method does, with the same arithmetic.
+    """
+    from relabel._kernels import order_statistics
+
+    n = sums.shape[1]
     alpha = (1 - confidence) / 2
-    ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=1)
+    virtual = (n - 1) * np.array([alpha, 1 - alpha])
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    below = previous.astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    ranks = np.unique(np.r_[below, above])
+    found = np.empty((len(sums), len(ranks)))
+    order_statistics(np.ascontiguousarray(sums), ranks, found)
+    found /= denominator[:, None]
+    a, b = found[:, np.searchsorted(ranks, below)], found[:, np.searchsorted(ranks, above)]
+    difference = b - a
+    interval = a + difference * gamma
+    np.subtract(b, difference * (1 - gamma), out=interval, where=np.broadcast_to(gamma >= 0.5, interval.shape))
+    return interval[:, 0], interval[:, 1]
+
+
+def _summarise(delta: np.ndarray, draws: np.ndarray, empty: np.ndarray, confidence: float,
+               keep_draws: bool = False, df: np.ndarray | None = None,
+               interval: tuple[np.ndarray, np.ndarray] | None = None) -> BootstrapResult:
+    """Percentile interval, standard error and p-value of ``draws`` (classes, draws): z = delta / SE against
+    Student's t with ``df`` degrees of freedom per class, or the normal distribution without ``df``.
+    ``interval`` is the percentile interval when the caller has it (:func:`percentile_interval`)."""
+    alpha = (1 - confidence) / 2
+    ci_low, ci_high = np.quantile(draws, [alpha, 1 - alpha], axis=1) if interval is None else interval
     std_error = draws.std(axis=1, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(std_error > 0, np.abs(delta) / np.where(std_error > 0, std_error, 1),

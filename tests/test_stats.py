@@ -20,6 +20,7 @@ from relabel.stats import (
     holm,
     one_blas_thread,
     ordered_map,
+    percentile_interval,
 )
 
 
@@ -403,3 +404,48 @@ def test_one_blas_thread_is_lifted_by_the_last_caller_to_leave():
             seen["after a nested caller left"] = blas_threads()
         assert seen == {"worker inside": {1}, "after the worker left": {1}, "after a nested caller left": {1}}
         assert blas_threads() == {2}
+
+
+@pytest.mark.parametrize("n_draws", [2, 3, 37, 200, 1000])
+def test_percentile_interval_is_numpys_linear_quantile_to_the_bit(n_draws):
+    """Counted order statistics of integer sums, divided and interpolated: np.quantile's values and signs of zero."""
+    rng = np.random.default_rng(n_draws)
+    sums = rng.integers(-300, 300, (40, n_draws)).astype(np.float64)
+    sums[0], sums[1], sums[2, ::2] = -0.0, 0.0, -0.0
+    sums[3] = rng.integers(-10**9, 10**9, n_draws)  # too wide to count: sorted
+    denominator = rng.integers(1, 5000, 40).astype(np.float64)
+    for confidence in (0.95, 0.9, 0.5, 0.999):
+        low, high = percentile_interval(sums, denominator, confidence)
+        alpha = (1 - confidence) / 2
+        expected = np.quantile(sums / denominator[:, None], [alpha, 1 - alpha], axis=1)
+        for ours, theirs in zip((low, high), expected):
+            np.testing.assert_array_equal(ours, theirs)
+            np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
+def test_a_far_exchange_tail_is_made_exact_only_where_it_can_be_the_larger_p_value(monkeypatch):
+    """With the transform's floor raised to 0.01 most classes have a 'far' tail; the reported p-value is still
+    max(bootstrap, exact exchange) to the bit, and only classes whose bootstrap p is below 0.02 are recomputed."""
+    import relabel.stats as module
+
+    rng = np.random.default_rng(6)
+    ref, treat, cls = _simulate(rng, 40, 60, 2, delta=-0.08, seed_effect=0.03)
+    ref, treat = ref.astype(float)[None], treat.astype(float)[None]
+    monkeypatch.setattr(module, "_FFT_FLOOR", 0.01)
+    exact = exchange_p_values(ref[0], treat[0], cls, 40)
+    asked = {}
+    original = module._ExchangeTest.exact
+
+    def recording(self, where=None):
+        asked["where"] = where
+        return original(self, where)
+
+    monkeypatch.setattr(module._ExchangeTest, "exact", recording)
+    reported = bootstrap_deltas(ref, treat, cls, 40, n_bootstrap=500, seed=1)[0]
+    with monkeypatch.context() as m:
+        m.setattr(module, "_with_exchange_p", lambda result, test: result)
+        bootstrap_only = bootstrap_deltas(ref, treat, cls, 40, n_bootstrap=500, seed=1)[0]
+    np.testing.assert_array_equal(reported.p_value, np.fmax(bootstrap_only.p_value, exact))
+    where = asked["where"]
+    assert where.any() and not where.all()
+    np.testing.assert_array_equal(where, bootstrap_only.p_value < 0.02 * (1 + 1e-6))
