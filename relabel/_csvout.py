@@ -91,8 +91,8 @@ def _join(left: _Segment, right: _Segment, n_rows: int) -> _Segment | None:
     left_codes, left_texts = left
     right_codes, right_texts = right
     width = len(right_texts)
-    if len(left_texts) * width >= 2**62:
-        return None
+    if max(len(left_texts), width) > n_rows // 4 or len(left_texts) * width >= 2**62:
+        return None  # as many distinct values as pairs at least (nearly: a category may go unused)
     codes, pairs = pd.factorize(left_codes * width + right_codes)
     if len(pairs) > n_rows // 4:
         return None
