@@ -104,7 +104,7 @@ def _column(series: pd.Series) -> _Segment | None:
     dtype = series.dtype
     if isinstance(dtype, np.dtype):
         values = series.to_numpy()
-        if dtype.kind == "f":
+        if dtype.kind == "f" and dtype.itemsize in (2, 4, 8):  # not long double: no integer type of its width
             # distinct bit patterns, not values: -0.0 and 0.0 are equal but written differently
             codes, bits = pd.factorize(values.view(f"i{dtype.itemsize}").astype(np.int64))
             distinct = bits.astype(f"i{dtype.itemsize}").view(dtype)

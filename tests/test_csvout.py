@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from relabel import _csvout
@@ -90,7 +91,12 @@ def test_categories_of_text():
     pd.Series(pd.interval_range(0, 5)),
     pd.Series([1 + 2j, 0j, 3j, 1.0 + 0j, -1j]),
     pd.Series([[1, 2], None, (3,), "x", {"a": 1}], dtype=object),
-], ids=["mixed-object", "datetime", "Float64", "int-categories", "timedelta", "interval", "complex", "containers"])
+    pd.Series(np.array([0.1, -0.0, np.nan, 1e300, 2.5], dtype=np.longdouble)),
+    pd.Series([b"a", b"b,c", None, b"", b"d"], dtype=object),
+    pd.Series(pd.array([1, None, 3, 4, 5], dtype="int64[pyarrow]")),
+    pd.Series(pd.array(["a", None, "b,c", "", "d"], dtype="string[pyarrow]").astype(pd.ArrowDtype(pa.string()))),
+], ids=["mixed-object", "datetime", "Float64", "int-categories", "timedelta", "interval", "complex", "containers",
+        "long-double", "bytes", "arrow-int", "arrow-string"])
 def test_a_column_type_left_to_pandas_is_written_by_pandas(column):
     frame = pd.DataFrame({"x": column, "n": range(5)})
     _same(frame, fast=False)
