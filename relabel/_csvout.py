@@ -1,8 +1,8 @@
 """CSV writing of a DataFrame, byte for byte what ``DataFrame.to_csv(path, index=False)`` writes, faster.
 
-Ground floor: :func:`relabel.export.write_table` writes every results CSV through here. pandas
-formats each cell in Python, which takes about 8 s for the 1,000,000 per-class rows of a 1,000-run
-sweep. Here each column is reduced to its distinct values (a sweep's table holds a thousand run
+Ground floor: :func:`relabel.export.write_table` writes every table CSV of a results folder through
+here. pandas formats each cell in Python, 5-8 s for the 1,000,000 per-class rows of a 1,000-run
+sweep (0.8-1.5 s here). Here each column is reduced to its distinct values (a sweep's table holds a thousand run
 names and a few hundred distinct accuracies), only those are formatted, by the conversions pandas
 itself applies (``astype(str)`` of the float array, ``str`` of integers and booleans, the
 :mod:`csv` module for text that needs quotes), and neighbouring columns with few distinct
