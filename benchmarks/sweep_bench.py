@@ -10,7 +10,7 @@ Then, for each configuration, runs in a fresh subprocess what the CLI does for a
 and the peak resident memory of that process (``ru_maxrss``: numpy and Arrow buffers included,
 which tracemalloc misses). The baseline is the code of ``--baseline-rev`` (default: the commit
 this branch started from), extracted with ``git archive`` into the temporary folder and run with
-the same interpreter in the same run; the script checks that both write the same tables.
+the same interpreter in the same run; the script checks that both write the same bytes.
 
 ``--breakdown`` also prints where one run's memory goes (the Run's arrays, the Evaluation's
 frames) under both versions.
@@ -169,7 +169,7 @@ def _stage_lines(label: str, result: dict) -> list[str]:
 
 
 def _same_outputs(a: Path, b: Path) -> list[str]:
-    """Files of two results folders whose tables (Parquet) or text differ; provenance is left out."""
+    """Files of two results folders whose bytes differ (the folders' own paths aside); provenance is left out."""
     import pandas as pd
 
     differ = []
@@ -182,8 +182,9 @@ def _same_outputs(a: Path, b: Path) -> list[str]:
         if not (fa.is_file() and fb.is_file()):
             differ.append(f"{name} (only in one)")
         elif name.suffix == ".parquet":
-            if not pd.read_parquet(fa).equals(pd.read_parquet(fb)):
-                differ.append(str(name))
+            if fa.read_bytes() != fb.read_bytes():
+                same = pd.read_parquet(fa).equals(pd.read_parquet(fb))
+                differ.append(f"{name}{' (the same table, other bytes)' if same else ''}")
         elif name.suffix in (".csv", ".yaml", ".json", ".md", ".txt"):
             # the folders' own paths (the --out and --recommend options) are the one expected difference
             text_a, text_b = fa.read_text().replace(str(a), "OUT"), fb.read_text().replace(str(b), "OUT")

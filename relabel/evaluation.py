@@ -245,8 +245,54 @@ def pair_accuracy(evaluation: Evaluation, c: Any, d: Any) -> np.ndarray | float:
     return out if np.ndim(c) or np.ndim(d) else float(out[0])
 
 
+#: The run columns that lead :func:`evaluation_table`, each with the RunMeta field it holds.
+_META_COLUMNS = {"run": "name", "group": "group", "strength": "strength", "seed": "seed"}
+
+
 def evaluation_table(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
-    """Per-class rows of several runs stacked, led by the run's ``run``, ``group``, ``strength``, ``seed``."""
+    """Per-class rows of several runs stacked, led by the run's ``run``, ``group``, ``strength``, ``seed``.
+
+    The table is what inserting each run's four values into a copy of its ``per_class`` and
+    stacking the copies gives (:func:`_stacked_by_insert`, used as it is where the fast way
+    could differ); for a sweep's runs, whose per-class tables share their columns and whose
+    values are each of one type, the run columns are built once for all rows (a 1,000-run
+    table in 0.2-0.4 s rather than the 1.9-2.6 s of 4,000 inserts).
+    """
+    frames = [ev.per_class for ev in evaluations]
+    if not frames or any(not frames[0].columns.equals(frame.columns) for frame in frames) \
+            or any(name in frames[0].columns for name in _META_COLUMNS):
+        return _stacked_by_insert(evaluations)
+    lengths = np.array([len(frame) for frame in frames])
+    columns = []
+    for field_name in _META_COLUMNS.values():
+        column = _repeated([getattr(ev.meta, field_name) for ev in evaluations], lengths)
+        if column is None:
+            return _stacked_by_insert(evaluations)
+        columns.append(column)
+    table = pd.concat(frames, ignore_index=True)
+    for position, (name, column) in enumerate(zip(_META_COLUMNS, columns)):
+        table.insert(position, name, column)
+    return table
+
+
+def _repeated(values: list[Any], lengths: np.ndarray) -> Any:
+    """Each run's value repeated over its rows, in the dtype inserting it would give; ``None`` unless the
+    values are all ``str``, all ``float`` or all ``int`` within int64 (inserts of mixed types stack otherwise)."""
+    kinds = {type(value) for value in values}
+    if len(kinds) != 1 or not kinds <= {str, float, int}:
+        return None
+    if int in kinds and not all(-2**63 <= value < 2**63 for value in values):
+        return None
+    probe = pd.DataFrame(index=range(1))
+    probe.insert(0, "value", values[0])
+    dtype = probe.dtypes.iloc[0]
+    if isinstance(dtype, np.dtype):
+        return np.repeat(np.array(values, dtype=dtype), lengths)
+    return pd.array(values, dtype=dtype).take(np.repeat(np.arange(len(values)), lengths))
+
+
+def _stacked_by_insert(evaluations: Sequence[Evaluation]) -> pd.DataFrame:
+    """:func:`evaluation_table` the plain way: each run's values inserted into a copy of its rows, stacked."""
     frames = []
     for ev in evaluations:
         frame = ev.per_class.copy()

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from relabel import _atomic
+from relabel._csvout import write_csv
 from relabel.categorisation import Categorisation
 from relabel.comparison import Comparison
 from relabel.errors import InputError, RelabelWarning
@@ -94,7 +95,11 @@ RESULT_FILES: frozenset[str] = frozenset(
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a DataFrame as Parquet or CSV, chosen by the suffix."""
+    """Write a DataFrame as Parquet or CSV, chosen by the suffix.
+
+    The CSV is what ``table.to_csv(path, index=False)`` writes, byte for byte, by the faster
+    writer of :mod:`relabel._csvout` (pandas' own for a table of types that writer leaves to it).
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise ValueError(f"unsupported table format {suffix!r}; use .parquet or .csv")
@@ -102,7 +107,7 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
         if suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         else:
-            table.to_csv(tmp, index=False)
+            write_csv(table, tmp)
     return Path(path)
 
 

@@ -130,3 +130,63 @@ def test_stacked_table_and_multilabel_gaps(office_annotations):
     gaps = multilabel_gaps(evs).set_index("class_name")
     # run a: original 0.5 / multi-label 1.0 for every class; run b: 1.0 / 1.0 -> mean gap 0.25
     assert gaps["gap"].tolist() == [0.25, 0.25, 0.25, 0.25]
+
+
+def _stacked_the_plain_way_too(evs):
+    """evaluation_table equals the run-by-run inserts it stands for: values, dtypes, index, Parquet and CSV bytes."""
+    import io
+
+    from relabel.evaluation import _stacked_by_insert
+
+    fast, plain = evaluation_table(evs), _stacked_by_insert(evs)
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True)
+    assert fast.dtypes.equals(plain.dtypes) and fast.columns.equals(plain.columns)
+    bytes_fast, bytes_plain = io.BytesIO(), io.BytesIO()
+    fast.to_parquet(bytes_fast, index=False)
+    plain.to_parquet(bytes_plain, index=False)
+    assert bytes_fast.getvalue() == bytes_plain.getvalue()
+    assert fast.to_csv(index=False) == plain.to_csv(index=False)
+    return fast
+
+
+@pytest.mark.parametrize("metas", [
+    [("a", "g", 0.5, 0), ("b", "g", 0.25, 1), ("c", "h", 1.0, 2)],  # a sweep: one type per field
+    [("a", None, None, None), ("b", "g", 0.5, 1)],  # missing fields: stacked the plain way
+    [("a", "g", 1, 0), ("b", "g", 0.5, 1)],  # an int strength beside a float one
+    [("a", "g", 0.5, 2**63), ("b", "g", 0.5, 1)],  # a seed beyond int64
+    [("a", "g", 0.5, True), ("b", "g", 0.5, False)],  # booleans are not ints here
+    [("a", "g", float("nan"), 0), ("b", "g", -0.0, 1)],
+], ids=["sweep", "missing", "int-and-float", "huge-seed", "bool-seed", "nan-and-negative-zero"])
+def test_stacked_table_is_the_run_by_run_inserts(office_annotations, metas):
+    images = [f"img{i}.jpg" for i in range(8)]
+    evs = [evaluate(pair(make_run(images, [(i + k) % 4 for i in range(8)], name, group, seed, strength),
+                         office_annotations)) for k, (name, group, strength, seed) in enumerate(metas)]
+    table = _stacked_the_plain_way_too(evs)
+    assert table["run"].tolist() == [name for name, *_ in metas for _ in range(4)]
+
+
+def test_stacked_table_of_runs_with_different_or_no_rows_or_a_run_column(office_annotations):
+    import dataclasses
+
+    images = [f"img{i}.jpg" for i in range(8)]
+    evs = [evaluate(pair(make_run(images, [0] * 8, name, "g", 0, 0.5), office_annotations)) for name in "abc"]
+    _stacked_the_plain_way_too([evs[0], dataclasses.replace(evs[1], per_class=evs[1].per_class.iloc[:0]), evs[2]])
+    _stacked_the_plain_way_too([evs[0], dataclasses.replace(evs[1], per_class=evs[1].per_class.drop(columns="n_images"))])
+    with pytest.raises(ValueError, match="already exists"):
+        evaluation_table([dataclasses.replace(ev, per_class=ev.per_class.assign(run=1)) for ev in evs])
+    with pytest.raises(ValueError):
+        evaluation_table([])
+
+
+def test_a_sweeps_stacked_table_is_built_without_run_by_run_inserts(office_annotations, monkeypatch):
+    import relabel.evaluation as evaluation
+
+    images = [f"img{i}.jpg" for i in range(8)]
+    evs = [evaluate(pair(make_run(images, [0] * 8, name, "g", 0, 0.5), office_annotations)) for name in "ab"]
+    expected = evaluation_table(evs)
+
+    def refused(evaluations):
+        raise AssertionError("stacked run by run")
+
+    monkeypatch.setattr(evaluation, "_stacked_by_insert", refused)
+    pd.testing.assert_frame_equal(evaluation_table(evs), expected)

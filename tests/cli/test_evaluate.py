@@ -311,3 +311,19 @@ def test_self_check_input_errors_name_the_option_and_the_value(tmp_path):
     fine = CliRunner().invoke(cli, ["evaluate", "--manifest", str(one), "--self-check", "3", "--self-check-bootstrap",
                                     "50"], catch_exceptions=False)
     assert fine.exit_code == 0 and "of 3 splits of group 'base'" in fine.output
+
+
+def test_quiet_builds_no_summary_it_would_not_print(tmp_path, monkeypatch):
+    """--quiet skips the terminal summaries' work (seconds for a 1,000-run sweep), not only their printing."""
+    import relabel.cli.render as render
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a summary was built under --quiet")
+
+    monkeypatch.setattr(render, "multilabel_gaps", refused)
+    monkeypatch.setattr(render, "_class_rows", refused)
+    result = _invoke("evaluate", "--demo", "--quiet", "--out", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and (tmp_path / "demo" / "comparison_per_class.csv").is_file()
+    with pytest.raises(AssertionError, match="under --quiet"):
+        _invoke("evaluate", "--demo", "--out", tmp_path / "loud")
