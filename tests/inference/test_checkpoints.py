@@ -264,6 +264,44 @@ def test_cli_several_models_equal_single_commands_and_resume(sweep):
     assert "seed0: finished before with the same plan, kept" in again.output
 
 
+def test_cli_interrupted_in_the_middle_of_model_k_resumes_it(sweep, monkeypatch):
+    """Ctrl-C during the second model's second shard: the rerun keeps model 1, finishes model 2 from its shard,
+    runs model 3, and every file equals a single relabel predict of its model."""
+    from relabel.inference import shards as shards_module
+
+    tmp_path, root, keys, paths = sweep  # 12 images, shards of 5: 3 shards per model
+    write = shards_module.ShardWriter.__call__
+    written: list[int] = []
+
+    def ctrl_c_at_the_fifth_shard(self, result):
+        if len(written) == 4:  # model 1's three shards and model 2's first are on disk
+            raise KeyboardInterrupt
+        write(self, result)
+        written.append(result.shard.index)
+
+    command = ["predict", *paths, root, "--arch", "resnet18", "--out-dir", tmp_path / "runs", "--group", "g",
+               *CLI_SMALL]
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", ctrl_c_at_the_fifth_shard)
+    stopped = _invoke(*command)
+    assert stopped.exit_code != 0
+    runs = tmp_path / "runs"
+    assert (runs / "seed0.parquet").is_file() and not (runs / "seed1.parquet").exists()
+    assert sorted(p.name for p in shards_dir(runs / "seed1.parquet").glob("shard-*")) == ["shard-00000.parquet"]
+    before = (runs / "seed0.parquet").stat().st_mtime_ns
+
+    monkeypatch.setattr(shards_module.ShardWriter, "__call__", write)
+    again = _invoke(*command)
+    assert again.exit_code == 0, again.output
+    assert "seed0: finished before with the same plan, kept" in again.output
+    assert (runs / "seed0.parquet").stat().st_mtime_ns == before
+    assert not shards_dir(runs / "seed1.parquet").exists()
+    for i in range(3):
+        single = tmp_path / "single" / f"seed{i}.parquet"
+        one = _invoke("predict", paths[i], root, "--arch", "resnet18", "-o", single, "--group", "g", *CLI_SMALL)
+        assert one.exit_code == 0, one.output
+        _same_file(runs / f"seed{i}.parquet", single)
+
+
 def test_cli_manifest_with_a_broken_checkpoint(sweep):
     tmp_path, root, keys, paths = sweep
     (tmp_path / "broken.pth").write_bytes(b"garbage")
