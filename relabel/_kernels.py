@@ -104,3 +104,24 @@ def order_statistics(values: np.ndarray, ranks: np.ndarray, out: np.ndarray) -> 
             ordered = np.sort(row)
             for j in range(len(ranks)):
                 out[i, j] = ordered[ranks[j]]
+
+
+@numba.njit(nogil=True, cache=True)
+def invert_cdf(uniforms: np.ndarray, pair: np.ndarray, guide: np.ndarray, cdf: np.ndarray, width: int,
+               out: np.ndarray) -> None:
+    """``out[s, d]``: the smallest r with ``cdf[pair[s], r] > uniforms[s, d]`` (a draw from that row's law).
+
+    ``guide[p, g]`` (g of G buckets) is the smallest r with ``cdf[p, r] > g / G``: the search
+    starts there, a step or two from the answer (Chen & Asau's guide table). ``cdf`` is the
+    rows flattened, each ``width`` long and ending above 1.
+    """
+    n_guide = guide.shape[1]
+    for s in range(uniforms.shape[0]):
+        p = pair[s]
+        row = p * width
+        for d in range(uniforms.shape[1]):
+            u = uniforms[s, d]
+            r = guide[p, np.int64(u * n_guide)]
+            while u >= cdf[row + r]:
+                r += 1
+            out[s, d] = r

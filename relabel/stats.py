@@ -546,16 +546,11 @@ class _RCountSampler:
         return counts
 
     def _invert(self, u: np.ndarray) -> np.ndarray:
-        bucket = (u * self._GUIDE).astype(np.int64)
-        bucket += (self.pair * self._GUIDE)[:, None]
-        r = self.guide.take(bucket)
-        row = np.broadcast_to((self.pair * self.width)[:, None], u.shape).ravel()
-        r, flat_u = r.ravel(), u.ravel()
-        todo = np.flatnonzero(flat_u >= self.cdf.take(row + r))
-        while todo.size:
-            r[todo] += 1
-            todo = todo[flat_u[todo] >= self.cdf.take(row[todo] + r[todo])]
-        return r.reshape(u.shape)
+        from relabel._kernels import invert_cdf
+
+        r = np.empty(u.shape, dtype=np.int64)
+        invert_cdf(u, self.pair, self.guide, self.cdf, self.width, r)
+        return r
 
 
 def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountSampler,
@@ -570,7 +565,8 @@ def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountS
 
     n_tables, _, n_draws = image_values.shape
     picks = sampler.sample(rng, n_draws)  # (strata, draws)
-    words = rng.integers(0, 2**32, size=int(picks.sum()), dtype=np.uint32)
+    n_picks = int(picks.sum())  # a 64-bit output of the generator is two uniform 32-bit words
+    words = rng.bit_generator.random_raw((n_picks + 1) // 2).view(np.uint32)[:n_picks]
     sums = np.empty((n_tables, len(strata.active), n_draws))
     for t in range(0, n_tables, 2):  # the kernel sums two tables at a time, the same picks for each
         pick_sums(image_values[t:t + 2], picks, strata.n_varying, strata.offset, words, sums[t:t + 2])

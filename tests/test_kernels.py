@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from relabel._kernels import add_class_sums, pick_sums
+from relabel._kernels import add_class_sums, invert_cdf, pick_sums
 
 
 def _picks_by_hand(values, picks, n_varying, offset, words):
@@ -107,3 +107,21 @@ def test_class_sums_land_at_the_block_offset():
     out = np.zeros((1, 1, 10))
     add_class_sums(totals, 0.0, np.array([0]), np.array([2]), np.array([0]), 4, out)
     np.testing.assert_array_equal(out[0, 0], [0, 0, 0, 0, 2, 2, 2, 0, 0, 0])
+
+
+def test_invert_cdf_finds_the_smallest_r_whose_cdf_exceeds_u():
+    """Against searchsorted on binomial CDF rows, with u on bucket edges and on CDF values themselves."""
+    from relabel.stats import _RCountSampler
+
+    n_images, n_varying = np.array([5, 30, 30, 1, 200]), np.array([2, 1, 29, 1, 77])
+    sampler = _RCountSampler(n_images, n_varying)
+    rows = sampler.cdf.reshape(-1, sampler.width)
+    rng = np.random.default_rng(3)
+    u = rng.random((len(n_images), 300))
+    u[:, :4] = [0.0, 0.5, 255 / 256, 1 - 2**-53]
+    u[:, 4] = np.minimum(rows[sampler.pair, 1], 1 - 2**-53)  # exactly CDF(1) (u < 1): r > 1 (CDF(r) > u strictly)
+    out = np.empty(u.shape, dtype=np.int64)
+    invert_cdf(u, sampler.pair, sampler.guide, sampler.cdf, sampler.width, out)
+    expected = np.array([np.searchsorted(rows[p], row, side="right") for p, row in zip(sampler.pair, u)])
+    np.testing.assert_array_equal(out, expected)
+    assert (out <= n_images[:, None]).all()
