@@ -263,3 +263,26 @@ def test_splits_do_not_depend_on_the_number_of_threads(n_seeds):
     three = self_check(evs, group="a", n_splits=5, n_bootstrap=100, min_drop=0.02, fdr=0.5, n_jobs=3)
     assert list(one.splits["split"]) == list(range(5))
     assert one.splits.equals(three.splits)
+
+
+def test_cli_self_check_split_chooses_how_the_splits_are_drawn(tmp_path):
+    """--self-check-split images on a 4-seed group (auto would halve its seeds), refused alone and on a finished folder."""
+    shaped = single_labels(SIZES)
+    runs = simulate(shaped, {"s050": (0.5, 4, {}), "s008": (0.08, 4, {})}, jitter=0.05)
+    manifest = write_files(tmp_path / "in", shaped, runs)
+    out = tmp_path / "out"
+    base = ["evaluate", "--manifest", str(manifest), "--reference", "s050", "--n-bootstrap", "100"]
+    result = CliRunner().invoke(cli, [*base, "--self-check", "3", "--self-check-split", "images", "--out", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "of 3 splits of group 's050' (halves of each class's images, 4 vs 4 runs)" in result.stdout
+    loaded = read_results(out)
+    assert loaded.self_check.params["split"] == "images" and set(loaded.self_check.splits["mode"]) == {"images"}
+    seeds = CliRunner().invoke(cli, [*base, "--self-check", "3", "--self-check-split", "seeds"], catch_exceptions=False)
+    assert "(halves of its seeds, 2 vs 2 runs)" in seeds.stdout
+    alone = CliRunner().invoke(cli, [*base, "--self-check-split", "images"])
+    assert alone.exit_code == 2
+    assert "--self-check-split images chooses how to split the runs for the A/A self-check: give --self-check [N]" \
+        in alone.output
+    finished = CliRunner().invoke(cli, ["check", str(out), "--self-check", "--self-check-split", "seeds"])
+    assert finished.exit_code == 2 and "--self-check-split applies when computing one" in finished.output

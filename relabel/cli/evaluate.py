@@ -65,7 +65,8 @@ def evaluate(paths: tuple[str, ...], run_specs: tuple[RunSpec, ...], manifest: s
              n_bootstrap: int, bootstrap_seed: int, recommend_path: str | None, default_group: str | None,
              target: str, include_ambiguous: bool, out: str | None, report_dir: str | None, images_root: str | None,
              ablation_plan: str | None, top: int, demo: bool, demo_seed: int, as_json: bool, paired: bool,
-             shrink: bool, fdr_method: str, self_check_splits: int | None, self_check_bootstrap: int) -> None:
+             shrink: bool, fdr_method: str, self_check_splits: int | None, self_check_bootstrap: int,
+             self_check_split: str) -> None:
     """Score runs per class, under original labels and under multi-labels (e.g. ImageNet ReaL).
 
     \b

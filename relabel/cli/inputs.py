@@ -85,17 +85,20 @@ def run_self_check(evaluations: list[Evaluation], group: str, params: Mapping[st
     if metric is not None:
         arguments["metric"] = metric
     n_splits = params["self_check_splits"]
+    split = params.get("self_check_split", "auto")
     try:
         return self_check(evaluations, group=group, n_splits=n_splits, n_bootstrap=params["self_check_bootstrap"],
-                          **arguments)
+                          split=None if split == "auto" else split, **arguments)
     except ComparisonError as e:
         raise ComparisonError(f"{e} (--self-check {n_splits})") from None
 
 
 def refuse_lone_self_check_options(ctx: click.Context) -> None:
-    """``--self-check-bootstrap`` without ``--self-check`` would be ignored: a usage error instead."""
-    given = ctx.get_parameter_source("self_check_bootstrap") not in (None, ParameterSource.DEFAULT,
-                                                                      ParameterSource.DEFAULT_MAP)
-    if given and ctx.params.get("self_check_splits") is None:
-        raise click.UsageError(f"--self-check-bootstrap {ctx.params['self_check_bootstrap']} sets the draws of the "
-                               f"A/A self-check: give --self-check [N] too, or drop it")
+    """``--self-check-bootstrap`` or ``--self-check-split`` without ``--self-check`` would be ignored: a usage error."""
+    if ctx.params.get("self_check_splits") is not None:
+        return
+    for name, option, what in (("self_check_bootstrap", "--self-check-bootstrap", "sets the draws of"),
+                               ("self_check_split", "--self-check-split", "chooses how to split the runs for")):
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
+            raise click.UsageError(f"{option} {ctx.params[name]} {what} the A/A self-check: give --self-check [N] "
+                                   f"too, or drop it")

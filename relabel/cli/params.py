@@ -150,9 +150,13 @@ SELF_CHECK_SPLITS = 100
 
 
 def self_check_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--self-check [N]`` and ``--self-check-bootstrap``; ``what`` ends --self-check's help (the command's use)."""
+    """``--self-check [N]``, ``--self-check-bootstrap`` and ``--self-check-split``; ``what`` ends --self-check's help."""
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option("--self-check-split", "self_check_split", default="auto", show_default=True,
+                         type=click.Choice(["auto", "seeds", "images"]),
+                         help="How a self-check split is drawn (with --self-check): halves of the seeds, halves of "
+                              "each class's images, or auto (seeds with 4 or more runs, else images).")(f)
         f = click.option("--self-check-bootstrap", "self_check_bootstrap", default=200, show_default=True,
                          type=click.IntRange(50),
                          help="Bootstrap draws per self-check split (with --self-check). Fewer than the comparison's: "
@@ -164,7 +168,8 @@ def self_check_options(what: str) -> Callable[[Callable[..., Any]], Callable[...
                             help=f"A/A self-check: split the reference group's runs into two pseudo-recipes N times "
                                  f"(default {SELF_CHECK_SPLITS}) and report how often the comparison rule (--min-drop, "
                                  f"--fdr, --fdr-method, --paired) flags a class that cannot differ; halves of the "
-                                 f"seeds with 4 or more runs, else halves of each class's images (docs/results.md). "
+                                 f"seeds with 4 or more runs, else halves of each class's images (--self-check-split; "
+                                 f"docs/results.md). "
                                  f"{what}")(f)
 
     return decorate
