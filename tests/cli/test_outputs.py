@@ -415,7 +415,8 @@ _SLOW_WRITE = textwrap.dedent("""
     import relabel.export
     def slow(*args, **kwargs):
         print("writing", file=sys.stderr, flush=True)
-        time.sleep(300)
+        for _ in range(3000):  # short sleeps: a SIGINT that lands before a sleep starts is seen at the next one
+            time.sleep(0.1)
     relabel.export.write_categorisation = slow  # the write of the categorisation tables takes long
     from relabel.cli.main import cli
     cli(sys.argv[1:], prog_name="relabel")
