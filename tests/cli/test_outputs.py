@@ -411,7 +411,10 @@ def test_ctrl_c_while_writing_leaves_the_earlier_results(tmp_path, monkeypatch):
 
 
 _SLOW_WRITE = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # as from a terminal: a process started in the background by a non-interactive shell inherits SIGINT ignored,
+    # and Python then installs no KeyboardInterrupt handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import relabel.export
     def slow(*args, **kwargs):
         print("writing", file=sys.stderr, flush=True)
