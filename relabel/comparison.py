@@ -63,10 +63,10 @@ from relabel.stats import (
     BootstrapResult,
     bootstrap_deltas,
     bootstrap_difference,
-    default_jobs,
     fdr_adjust,
     holm,
     ordered_map,
+    split_jobs,
 )
 
 __all__ = ["Comparison", "Explanation", "Metric", "compare", "run_order", "shrink_deltas"]
@@ -457,7 +457,7 @@ def compare(
     ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
     frames = []
     others = [g for g in groups if g != reference]
-    outer, inner = _split_jobs(n_jobs, len(others))
+    outer, inner = split_jobs(n_jobs, len(others))
 
     def bootstrap_group(group: str) -> tuple[np.ndarray, tuple[BootstrapResult, ...]]:
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
@@ -685,7 +685,7 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
         return treat, candidates, result
 
     by_group = list(affected.groupby("group", sort=False))
-    outer, inner = _split_jobs(n_jobs, len(by_group))
+    outer, inner = split_jobs(n_jobs, len(by_group))
     for (group, _), (treat, candidates, result) in zip(by_group, ordered_map(bootstrap_flows, by_group, outer)):
         start = 0
         for c, images, went, into_ref, into_treat in candidates:
@@ -727,13 +727,6 @@ def _flow_table(columns: dict[str, list[Any]]) -> pd.DataFrame:
     """The flows table from per-class pieces of each column, typed even when empty."""
     return pd.DataFrame({name: pd.Series(np.concatenate(parts) if parts else [], dtype=_FLOW_COLUMNS[name])
                          for name, parts in columns.items()})
-
-
-def _split_jobs(n_jobs: int | None, n_tasks: int) -> tuple[int, int]:
-    """Threads for tasks side by side and threads for each task's bootstrap, ``n_jobs`` (default: all CPUs) in all."""
-    jobs = default_jobs() if n_jobs is None else n_jobs
-    outer = max(1, min(jobs, n_tasks))
-    return outer, max(1, jobs // outer)
 
 
 def _share_lost(runs: _Lost, images: np.ndarray, c: int) -> float:

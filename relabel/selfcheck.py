@@ -52,7 +52,7 @@ from relabel.comparison import Metric, run_order
 from relabel.errors import ComparisonError, format_offenders
 from relabel.evaluation import Evaluation
 from relabel.progress import progress
-from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS, bootstrap_deltas, default_jobs, fdr_adjust, ordered_map
+from relabel.stats import FDR_METHOD_NAMES, FDR_METHODS, bootstrap_deltas, fdr_adjust, ordered_map, split_jobs
 
 __all__ = ["SelfCheck", "Split", "self_check"]
 
@@ -185,6 +185,9 @@ def self_check(
         raise ComparisonError(f"self-check: fdr_method is one of {list(FDR_METHODS)}; got {fdr_method!r}")
     if n_bootstrap < 2:
         raise ComparisonError(f"self-check: n_bootstrap is at least 2; got {n_bootstrap!r}")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1):
+        raise ComparisonError(f"self-check: n_jobs is a number of threads, at least 1 (or None: all CPUs); got "
+                              f"{n_jobs!r}")
     runs = [ev for ev in run_order(evaluations) if ev.meta.group is not None and str(ev.meta.group) == str(group)]
     if not runs:
         known = sorted({str(ev.meta.group) for ev in evaluations if ev.meta.group is not None})
@@ -228,8 +231,7 @@ def self_check(
             designs.append((boot_seed, a, b, None))
         else:
             designs.append((boot_seed, None, None, _draw_halves(true, halves, rng)))
-    jobs = default_jobs() if n_jobs is None else n_jobs
-    outer = min(jobs, n_splits)  # splits on parallel threads, each bootstrap on the rest
+    outer, inner = split_jobs(n_jobs, n_splits)  # splits on parallel threads, each bootstrap on the rest
 
     def one_split(design: _Design) -> tuple[Any, ...]:
         boot_seed, a, b, images = design
@@ -242,7 +244,7 @@ def self_check(
             ref, treat, classes = correct[:, :, first], correct[:, :, second], true[first]
             runs_a = runs_b = ";".join(names)
         result = bootstrap_deltas(ref, treat, classes, k, n_bootstrap=n_bootstrap, confidence=confidence,
-                                  seed=boot_seed, n_jobs=max(1, jobs // outer), paired=paired)[m]
+                                  seed=boot_seed, n_jobs=inner, paired=paired)[m]
         q = fdr_adjust(result.p_value, fdr_method)
         with np.errstate(invalid="ignore"):
             significant = q <= fdr
@@ -289,8 +291,9 @@ def _draw_halves(true: np.ndarray, halves: tuple[np.ndarray, np.ndarray], rng: n
     images, bounds = halves
     sizes = np.diff(bounds)
     stratum_of = np.repeat(np.arange(len(sizes)), sizes)
-    # a random order within each stratum: sort by stratum + a uniform in [0, 1)
-    shuffled = images[np.argsort(stratum_of + rng.random(len(images)))]
+    # a random order within each stratum: sort by (stratum, a uniform 32-bit word), one exact integer key
+    words = rng.integers(0, 2**32, size=len(images), dtype=np.uint64).astype(np.int64)
+    shuffled = images[np.argsort((stratum_of.astype(np.int64) << 32) | words, kind="stable")]
     position = np.arange(len(images)) - np.repeat(bounds[:-1], sizes)
     half = np.repeat(sizes // 2, sizes)
     return shuffled[position < half], shuffled[(position >= half) & (position < 2 * half)]

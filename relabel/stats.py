@@ -1,6 +1,6 @@
 """Statistics for comparing groups of runs: a stratified two-level bootstrap and BH control.
 
-Numpy, scipy and two numba loops, no relabel types. The bootstrap resamples seeds within each group and
+Numpy, scipy and compiled loops (:mod:`relabel._kernels`), no relabel types. The bootstrap resamples seeds within each group and
 images within each class, and scores every metric (original, multi-label) on the same
 resample. Resampling images is exact on counts and touches only the images that can move a
 delta: an image right (or wrong) in every run adds 0 whatever the resample, so a class's
@@ -254,9 +254,10 @@ class _ExchangeTest:
     def exact(self, where: np.ndarray | None = None) -> np.ndarray:
         """The p-values with the far tails recomputed by direct convolution (only for classes in ``where``)."""
         p_value = self.p_value.copy()
-        for i in self.far:
-            if self.law is None or (where is not None and not where[self.tested[i]]):
+        for i in self.far:  # empty without a law (the paired test is exact as it is)
+            if where is not None and not where[self.tested[i]]:
                 continue
+            assert self.law is not None
             pmf, _ = self.law.of(self.counts[self.tested[i]])
             p_value[self.tested[i]] = min(1.0, 2 * min(pmf[: self.at[i] + 1].sum(), pmf[self.at[i]:].sum()))
         return p_value
@@ -414,6 +415,14 @@ def one_blas_thread() -> Iterator[None]:
             if _blas_users == 0 and _blas_limit is not None:
                 _blas_limit.restore_original_limits()
                 _blas_limit = None
+
+
+def split_jobs(n_jobs: int | None, n_tasks: int) -> tuple[int, int]:
+    """Threads for ``n_tasks`` tasks side by side, and threads for each task's bootstrap: ``n_jobs`` (default: the
+    CPUs) in all, at least one each."""
+    jobs = default_jobs() if n_jobs is None else n_jobs
+    outer = max(1, min(jobs, n_tasks))
+    return outer, max(1, jobs // outer)
 
 
 def ordered_map(fn: Callable[[_T], _R], items: Iterable[_T], n_jobs: int) -> Iterator[_R]:

@@ -286,3 +286,10 @@ def test_cli_self_check_split_chooses_how_the_splits_are_drawn(tmp_path):
         in alone.output
     finished = CliRunner().invoke(cli, ["check", str(out), "--self-check", "--self-check-split", "seeds"])
     assert finished.exit_code == 2 and "--self-check-split applies when computing one" in finished.output
+
+
+def test_self_check_refuses_a_thread_count_below_one():
+    evs, _, _ = _evaluations(4)
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ComparisonError, match=r"self-check: n_jobs is a number of threads, at least 1 .*got "):
+            self_check(evs, group="a", n_splits=2, n_bootstrap=50, n_jobs=bad)

@@ -21,6 +21,7 @@ from relabel.stats import (
     one_blas_thread,
     ordered_map,
     percentile_interval,
+    split_jobs,
 )
 
 
@@ -449,3 +450,10 @@ def test_a_far_exchange_tail_is_made_exact_only_where_it_can_be_the_larger_p_val
     where = asked["where"]
     assert where.any() and not where.all()
     np.testing.assert_array_equal(where, bootstrap_only.p_value < 0.02 * (1 + 1e-6))
+
+
+def test_split_jobs_shares_the_threads_between_tasks_and_their_bootstraps():
+    assert split_jobs(4, 10) == (4, 1)  # many tasks: one thread each
+    assert split_jobs(4, 1) == (1, 4)  # one task: its bootstrap gets them all
+    assert split_jobs(5, 2) == (2, 2)
+    assert split_jobs(3, 0) == (1, 3)
