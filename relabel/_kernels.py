@@ -11,68 +11,71 @@ import numba
 import numpy as np
 
 
-@numba.njit(nogil=True, cache=True)
-def pick_sums(values: np.ndarray, picks: np.ndarray, n_varying: np.ndarray, offset: np.ndarray,
-              words: np.ndarray, sums: np.ndarray) -> None:
-    """Sum the values of each resample's picks among its stratum's varying images.
+#: Runs per lookup table of :func:`class_pick_sums`: a table holds 2**width sums, and four of them
+#: (two metrics, 20 runs, int32) take 16 KiB, so a draw's tables stay in the first-level cache.
+TABLE_RUNS = 10
 
-    ``values`` is (tables, varying images, draws), ``picks`` and ``sums`` (tables for sums)
-    are (strata, draws): cell (s, d) makes ``picks[s, d]`` picks, each the varying image
-    ``offset[s] + (w * n_varying[s] >> 32)`` for the next 32-bit word w of ``words``, taken in
-    cell order (stratum-major), so a stratum's values stay in cache while its draws are summed.
-    Multiply-shift maps a uniform word to [0, n) with a bias below n / 2**32.
+
+@numba.njit(nogil=True, cache=True)
+def class_pick_sums(masks: np.ndarray, table_run: np.ndarray, table_width: np.ndarray, weights: np.ndarray,
+                    picks: np.ndarray, n_varying: np.ndarray, offset: np.ndarray, class_of_stratum: np.ndarray,
+                    words: np.ndarray, d0: int, class_sums: np.ndarray) -> None:
+    """Add each resample's picks among a stratum's varying images to its class's sum, per metric.
+
+    A pick's value under draw d is ``weights[d] @ bits`` over the runs (bits: right in that run,
+    on that metric), an integer. The runs are cut into tables of at most ``TABLE_RUNS``
+    consecutive runs, the same for every metric: table t starts at run ``table_run[t]`` and is
+    ``table_width[t]`` runs wide, the first metric's tables first; image i's bits in table t are
+    ``masks[i, t]``. Each draw's tables of partial sums (one entry per subset of the table's
+    runs) are formed once, so a pick costs one lookup per table and no product; the tables have
+    the dtype of ``weights`` (the caller picks one wide enough).
+
+    ``picks`` is (strata, draws): cell (s, d) makes ``picks[s, d]`` picks, each the varying image
+    ``offset[s] + (w * n_varying[s] >> 32)`` for the next 32-bit word w of ``words``, taken draw by
+    draw and, within a draw, stratum by stratum. Multiply-shift maps a uniform word to [0, n) with
+    a bias below n / 2**32. The sums are added to ``class_sums[metric, class_of_stratum[s], d0 + d]``
+    (int64: exact).
     """
-    n_tables = values.shape[0]  # 1 or 2
+    n_tables = masks.shape[1]
+    n_metrics = class_sums.shape[0]  # 1 or 2
+    k = n_tables // n_metrics  # tables per metric
     n_strata, n_draws = picks.shape
+    size = 1 << TABLE_RUNS
+    lookup = np.zeros(n_tables * size, weights.dtype)
     w = 0
-    for s in range(n_strata):
-        n = np.uint64(n_varying[s])
-        first = offset[s]
-        for d in range(n_draws):
-            first_total = 0.0
-            second_total = 0.0
+    for d in range(n_draws):
+        for t in range(n_tables):
+            run, top, base = table_run[t], 0, t * size
+            for mask in range(1, 1 << table_width[t]):
+                if mask == 2 << top:
+                    top += 1
+                lookup[base + mask] = lookup[base + mask - (1 << top)] + weights[d, run + top]
+        for s in range(n_strata):
+            n = np.uint64(n_varying[s])
+            first = offset[s]
+            a = 0
+            b = 0
             for _ in range(picks[s, d]):
                 image = first + np.int64((np.uint64(words[w]) * n) >> np.uint64(32))
                 w += 1
-                first_total += values[0, image, d]
-                if n_tables == 2:
-                    second_total += values[1, image, d]
-            sums[0, s, d] = first_total
-            if n_tables == 2:
-                sums[1, s, d] = second_total
-
-
-@numba.njit(nogil=True, cache=True)
-def add_class_sums(totals: np.ndarray, base: float, first_row: np.ndarray, n_rows: np.ndarray,
-                   class_of_row: np.ndarray, d0: int, class_sums: np.ndarray) -> None:
-    """Sum each class's strata (consecutive rows of ``totals``, (tables, strata, draws)) into
-    ``class_sums[metric, class, d0 + draw]``.
-
-    With ``base > 0`` one table holds two metrics packed as ``low + base * high``, unpacked
-    here; with ``base == 0`` each table is one metric. Strata are added to each other (not to
-    0.0), so a class whose strata are all -0.0 stays -0.0, as a sum of its strata should.
-    """
-    n_tables, _, n_draws = totals.shape
-    for r in range(len(first_row)):
-        row0, c = first_row[r], class_of_row[r]
-        for d in range(n_draws):
-            if base > 0:
-                low = 0.0
-                high = 0.0
-                for i in range(n_rows[r]):
-                    packed = totals[0, row0 + i, d]
-                    h = np.rint(packed / base)
-                    x = packed - h * base
-                    low = x if i == 0 else low + x
-                    high = h if i == 0 else high + h
-                class_sums[0, c, d0 + d] = low
-                class_sums[1, c, d0 + d] = high
-            else:
-                for t in range(n_tables):
-                    total = totals[t, row0, d]
-                    for i in range(1, n_rows[r]):
-                        total += totals[t, row0 + i, d]
-                    class_sums[t, c, d0 + d] = total
+                if k == 1:  # up to TABLE_RUNS runs (the usual cases, written out: one lookup a metric)
+                    a += lookup[masks[image, 0]]
+                    if n_metrics == 2:
+                        b += lookup[size + masks[image, 1]]
+                elif k == 2:
+                    a += lookup[masks[image, 0]] + lookup[size + masks[image, 1]]
+                    if n_metrics == 2:
+                        b += lookup[2 * size + masks[image, 2]] + lookup[3 * size + masks[image, 3]]
+                else:
+                    for t in range(k):
+                        a += lookup[t * size + masks[image, t]]
+                    if n_metrics == 2:
+                        for t in range(k, n_tables):
+                            b += lookup[t * size + masks[image, t]]
+            c = class_of_stratum[s]
+            class_sums[0, c, d0 + d] += a
+            if n_metrics == 2:
+                class_sums[1, c, d0 + d] += b
 
 
 @numba.njit(nogil=True, cache=True)

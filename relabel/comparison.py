@@ -459,13 +459,16 @@ def compare(
     others = [g for g in groups if g != reference]
     outer, inner = split_jobs(n_jobs, len(others))
 
-    def bootstrap_group(group: str) -> tuple[np.ndarray, tuple[BootstrapResult, ...]]:
+    def bootstrap_group(group: str) -> tuple[tuple[BootstrapResult, ...], pd.DataFrame]:
+        """The group's bootstrap and the variance components of the metric (relabel.power)."""
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
-        return treat, bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence,
-                                       seed=seed, n_jobs=inner, keep_draws=has_ml, paired=paired)
+        results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
+                                   n_jobs=inner, keep_draws=has_ml, paired=paired)
+        at = metrics.index(chosen)
+        return results, power.variance_components(ref[at], treat[at], true, k)
 
     drawn = zip(others, ordered_map(bootstrap_group, others, outer))  # groups on parallel threads
-    for group, (treat, results) in progress(drawn, total=len(others), desc="compare", unit="group"):
+    for group, (results, components) in progress(drawn, total=len(others), desc="compare", unit="group"):
         frame = space.table()
         frame.insert(3, "group", group)
         frame["n_images"] = np.bincount(true, minlength=k)
@@ -485,8 +488,8 @@ def compare(
             frame[f"improved_{name}"] = (frame[f"delta_{name}"] >= min_drop) & significant
         frame["affected"] = frame[f"affected_{chosen.value}"]
         frame["improved"] = frame[f"improved_{chosen.value}"]
-        _add_power(frame, ref[metrics.index(chosen)], treat[metrics.index(chosen)], true, k, chosen, fdr=fdr,
-                   min_drop=min_drop, fdr_method=fdr_method)
+        _add_power(frame, components, ref.shape[1], len(groups[group]), chosen, fdr=fdr, min_drop=min_drop,
+                   fdr_method=fdr_method)
         if shrink:
             frame["delta_shrunk"] = shrink_deltas(frame[f"delta_{chosen.value}"].to_numpy(),
                                                   results[metrics.index(chosen)].std_error)
@@ -509,14 +512,13 @@ def compare(
     return Comparison(space, group_means, per_class, flows, summary, curves, best, params, tuple(notes))
 
 
-def _add_power(frame: pd.DataFrame, ref: np.ndarray, treat: np.ndarray, true: np.ndarray, k: int, chosen: Metric, *,
-               fdr: float, min_drop: float, fdr_method: str = "bh") -> None:
+def _add_power(frame: pd.DataFrame, components: pd.DataFrame, seeds_reference: int, seeds_treatment: int,
+               chosen: Metric, *, fdr: float, min_drop: float, fdr_method: str = "bh") -> None:
     """``detectable_drop`` on the metric for this design, and the variance components behind it (relabel.power)."""
-    components = power.variance_components(ref, treat, true, k)
     found = int((frame[f"q_value_{chosen.value}"] <= fdr).sum())
     counts = frame["n_multilabel" if chosen is Metric.MULTILABEL else "n_images"].to_numpy()
     frame["detectable_drop"] = power.detectable_drop(
-        components, counts, seeds_reference=ref.shape[0], seeds_treatment=treat.shape[0],
+        components, counts, seeds_reference=seeds_reference, seeds_treatment=seeds_treatment,
         alpha=power.bh_alpha(fdr, int((counts > 0).sum()), found, fdr_method), min_drop=min_drop)
     for column in power.VARIANCE_COLUMNS:
         frame[column] = components[column].to_numpy()
@@ -641,10 +643,9 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
     Returns the flows table and, per (group, affected class), the number of destinations whose
     share rose (``n_flow_destinations``).
     """
-    columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
     affected = per_class[per_class["affected"]]
     if affected.empty:
-        return _flow_table(columns), {}
+        return _flow_table({c: [] for c in _FLOW_COLUMNS}), {}
     first = groups[reference][0].compact
     true = first.true_index.astype(np.int64)
     k = len(groups[reference][0].label_space)
@@ -656,14 +657,13 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
         return by_class[bounds[c]:bounds[c + 1]]
 
     ref = _Lost.of(groups[reference], metric)
-    destinations: dict[tuple[str, int], int] = {}
-    Candidates = list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
-    def bootstrap_flows(item: tuple[str, pd.DataFrame]) -> tuple[_Lost, Candidates, BootstrapResult | None]:
+    def group_flows(item: tuple[str, pd.DataFrame]) -> tuple[dict[str, list[Any]], dict[tuple[str, int], int]]:
+        """One group's flows rows (column pieces) and its classes' numbers of destinations whose share rose."""
         group, sub = item
         treat = _Lost.of(groups[group], metric)
         # per class: (c, its images, destinations, indicators of the reference and the group)
-        candidates: Candidates = []
+        candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         for c in sub["class_index"].to_numpy():
             images = images_of(int(c))
             went = np.unique(np.concatenate([ref.pred[:, images][ref.lost[:, images]],
@@ -671,22 +671,20 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             went = went[went != c]  # a lost image predicted as its own class (not valid for it) is no flow
             candidates.append((int(c), images, went, ref.into(images, went), treat.into(images, went)))
         n_pseudo = sum(len(went) for _, _, went, _, _ in candidates)
-        if not n_pseudo:
-            return treat, candidates, None
-        # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
-        pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
-        stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
-        pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images)) for _, images, went, _, _ in candidates])
-        offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
-                            [len(x[2]) * len(x[1]) for x in candidates])
-        result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
-                                  pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
-                                  seed=seed, n_jobs=inner, paired=paired)[0]
-        return treat, candidates, result
-
-    by_group = list(affected.groupby("group", sort=False))
-    outer, inner = split_jobs(n_jobs, len(by_group))
-    for (group, _), (treat, candidates, result) in zip(by_group, ordered_map(bootstrap_flows, by_group, outer)):
+        result = None
+        if n_pseudo:
+            # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
+            pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
+            stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
+            pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images))
+                                     for _, images, went, _, _ in candidates])
+            offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
+                                [len(x[2]) * len(x[1]) for x in candidates])
+            result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
+                                      pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
+                                      seed=seed, n_jobs=inner, paired=paired)[0]
+        columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
+        destinations: dict[tuple[str, int], int] = {}
         start = 0
         for c, images, went, into_ref, into_treat in candidates:
             n_c = len(images)
@@ -720,6 +718,16 @@ def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], referen
             }
             for name, values in rows.items():
                 columns[name].append(values)
+        return columns, destinations
+
+    by_group = list(affected.groupby("group", sort=False))
+    outer, inner = split_jobs(n_jobs, len(by_group))
+    columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
+    destinations: dict[tuple[str, int], int] = {}
+    for group_columns, group_destinations in ordered_map(group_flows, by_group, outer):  # groups on parallel threads
+        for name, pieces in group_columns.items():
+            columns[name].extend(pieces)
+        destinations.update(group_destinations)
     return _flow_table(columns), destinations
 
 

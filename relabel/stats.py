@@ -117,7 +117,7 @@ def bootstrap_deltas(
         classes without scored images. Images are resampled within strata (class × which
         metrics count them), so each metric's denominator stays fixed.
     """
-    from relabel._kernels import add_class_sums  # compiled on first use (or loaded from numba's cache)
+    from relabel._kernels import TABLE_RUNS, class_pick_sums  # compiled on first use (or loaded from numba's cache)
 
     ref = np.asarray(correct_reference, dtype=np.float64)
     treat = np.asarray(correct_treatment, dtype=np.float64)
@@ -142,41 +142,32 @@ def bootstrap_deltas(
     bits = strata.pattern_bits
     observed = s_ref * bits[:, :, s_ref:].sum(axis=2) - s_treat * bits[:, :, :s_ref].sum(axis=2)
     # a draw's value of a pattern is weights @ bits: s_ref * (treatment bits . c_treat) - s_treat * (reference
-    # bits . c_ref), an integer; both metrics are packed in one float64 (exact integers below 2**53), so each
-    # pick is gathered and summed once, and BLAS forms each block's values for the varying images only
-    largest = int(strata.n_images.max(initial=0)) * scale
-    base = 2 * largest + 1
-    packed = n_metrics == 2 and base * (largest + 1) < 2**52
-    weights = np.concatenate([-s_treat * c_ref, s_ref * c_treat], axis=1).astype(np.float64)  # (draws, runs)
-    per_image = bits.astype(np.float64).take(strata.varying_pattern, axis=1)  # (metrics, varying images, runs)
-    if packed:
-        per_image = per_image[:1] + base * per_image[1:]
-    per_image = np.ascontiguousarray(per_image)  # (tables, varying images, runs)
-
-    # a class's active strata are consecutive rows (strata are numbered class-major)
-    active_class = strata.active >> n_metrics
-    first_row = (np.flatnonzero(np.r_[True, active_class[1:] != active_class[:-1]]) if len(active_class)
-                 else np.zeros(0, dtype=np.int64))
-    classes_with_rows = active_class[first_row]
-    class_sums = np.zeros((n_metrics, n_classes, n_bootstrap))
+    # bits . c_ref), an integer, summed exactly in int64 by the compiled loop from lookup tables over the runs
+    weights = np.concatenate([-s_treat * c_ref, s_ref * c_treat], axis=1)  # (draws, runs)
+    # a table entry sums at most TABLE_RUNS weights, each at most s_ref * s_treat: int32 unless that could overflow
+    narrow = s_ref * s_treat * TABLE_RUNS < 2**31
+    weights = weights.astype(np.int32 if narrow else np.int64)
+    tables = _PickTables.of(bits, strata.varying_pattern)
+    class_sums = np.zeros((n_metrics, n_classes, n_bootstrap), dtype=np.int64)
+    class_of_active = strata.active >> n_metrics
     block = max(1, min(n_bootstrap, _CELLS_PER_BLOCK // max(len(strata.active), 1)))
     starts = list(range(0, n_bootstrap, block)) if len(strata.active) else []
     streams = images_stream.spawn(len(starts))
     sampler = _RCountSampler(strata.n_images, strata.n_varying)
 
-    strata_of_row = np.diff(np.r_[first_row, len(active_class)])  # active strata of each class with rows
-
     def draw_block(i: int) -> None:
         d0 = starts[i]
         d1 = min(d0 + block, n_bootstrap)
         rng = np.random.default_rng(streams[i])
-        totals = _resampled_sums(np.matmul(per_image, weights[d0:d1].T), strata, sampler, rng)
-        add_class_sums(totals, float(base) if packed else 0.0, first_row, strata_of_row, classes_with_rows, d0,
-                       class_sums)  # exact: the sums are of integers
+        picks = sampler.sample(rng, d1 - d0)  # (strata, draws)
+        n_picks = int(picks.sum())  # a 64-bit output of the generator is two uniform 32-bit words
+        words = rng.bit_generator.random_raw((n_picks + 1) // 2).view(np.uint32)[:n_picks]
+        class_pick_sums(tables.masks, tables.run, tables.width, weights[d0:d1], picks, strata.n_varying,
+                        strata.offset, class_of_active, words, d0, class_sums)
 
     stratum_class = np.arange(n_classes << n_metrics) >> n_metrics
     varying_class = classes[strata.varying_image]
-    # the draw blocks are the parallel work: BLAS forms each block's values on one thread
+    # the draw blocks are the parallel work (BLAS on one thread under them, for the callers' products)
     with one_blas_thread(), ThreadPoolExecutor(default_jobs() if n_jobs is None else n_jobs) as pool:
         exchanges = [pool.submit(_exchange_test, ref[m], treat[m], classes, n_classes, paired)
                      for m in range(n_metrics)]
@@ -188,10 +179,11 @@ def bootstrap_deltas(
             denominator = np.maximum(n_scored, 1) * scale
             delta = np.bincount(varying_class, weights=observed[m, strata.pattern_of_image],
                                 minlength=n_classes) / denominator
-            draws = class_sums[m] / denominator[:, None]
+            sums = class_sums[m].astype(np.float64)  # exact: integers far below 2**53
+            draws = sums / denominator[:, None]
             summaries.append(pool.submit(_summarise, delta, draws, n_scored == 0, confidence, keep_draws,
                                          np.maximum(n_scored - 1, 1),
-                                         percentile_interval(class_sums[m], denominator, confidence)))
+                                         percentile_interval(sums, denominator, confidence)))
         results = [summary.result() for summary in summaries]
         return tuple(_with_exchange_p(result, exchange.result()) for result, exchange in zip(results, exchanges))
 
@@ -562,24 +554,27 @@ class _RCountSampler:
         return r
 
 
-def _resampled_sums(image_values: np.ndarray, strata: _Strata, sampler: _RCountSampler,
-                    rng: np.random.Generator) -> np.ndarray:
-    """(tables, strata, draws): the sum of the values of each resample's picks among the varying images.
+@dataclass(frozen=True)
+class _PickTables:
+    """The runs cut into lookup tables of at most ``TABLE_RUNS`` runs, the same for each metric, and
+    each varying image's bits in them (:func:`relabel._kernels.class_pick_sums`): ``masks`` (varying
+    images, tables), table t covering runs ``run[t]`` to ``run[t] + width[t]``, metric by metric."""
 
-    ``image_values`` is (tables, varying images, draws) for a block of draws, so a cell's picks
-    fall in its stratum's few rows. Each pick is a uniform 32-bit word mapped to one of the
-    stratum's varying images (:func:`relabel._kernels.pick_sums`), the words drawn in one call.
-    """
-    from relabel._kernels import pick_sums
+    masks: np.ndarray
+    run: np.ndarray
+    width: np.ndarray
 
-    n_tables, _, n_draws = image_values.shape
-    picks = sampler.sample(rng, n_draws)  # (strata, draws)
-    n_picks = int(picks.sum())  # a 64-bit output of the generator is two uniform 32-bit words
-    words = rng.bit_generator.random_raw((n_picks + 1) // 2).view(np.uint32)[:n_picks]
-    sums = np.empty((n_tables, len(strata.active), n_draws))
-    for t in range(0, n_tables, 2):  # the kernel sums two tables at a time, the same picks for each
-        pick_sums(image_values[t:t + 2], picks, strata.n_varying, strata.offset, words, sums[t:t + 2])
-    return sums
+    @classmethod
+    def of(cls, pattern_bits: np.ndarray, varying_pattern: np.ndarray) -> _PickTables:
+        from relabel._kernels import TABLE_RUNS
+
+        n_metrics, _, runs = pattern_bits.shape
+        run = np.arange(0, runs, TABLE_RUNS)
+        width = np.minimum(TABLE_RUNS, runs - run)
+        by_pattern = np.stack([(pattern_bits[m, :, r:r + n] << np.arange(n)).sum(axis=1)
+                               for m in range(n_metrics) for r, n in zip(run, width)], axis=1)
+        masks = np.ascontiguousarray(by_pattern.astype(np.uint16).take(varying_pattern, axis=0))
+        return cls(masks, np.tile(run, n_metrics), np.tile(width, n_metrics))
 
 
 def percentile_interval(sums: np.ndarray, denominator: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
