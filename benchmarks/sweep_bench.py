@@ -74,6 +74,7 @@ if os.environ.get("RELABEL_BENCH_STAGES") == "1":
             ("relabel.cli.evaluate", "compare", "compare"),
             ("relabel.comparison", "bootstrap_deltas", "  bootstrap (classes and flows)"),
             ("relabel.comparison", "_flows", "  flows (its bootstrap included)"),
+            ("relabel.comparison", "_group_flows", "  flows (thread time, its bootstrap included)"),
             ("relabel.cli.evaluate", "categorise", "categorise"),
             ("relabel.cli.evaluate", "recommend", "recommend"),
             ("relabel.cli.evaluate", "collect", "provenance (file hashes)"),

@@ -454,30 +454,34 @@ def compare(
     columns = ["correct_original" if m is Metric.ORIGINAL else "correct_multilabel" for m in metrics]
     group_means = _group_means(groups, space)
     mean_lookup = group_means.set_index(["group", "class_index"])
+    accuracy = {(g, m.value): mean_lookup.loc[g][f"acc_{m.value}"].to_numpy() for g in groups for m in metrics}
     ref = np.stack([_correct_matrix(groups[reference], c) for c in columns])
-    frames = []
+    n_images = np.bincount(true, minlength=k)
+    n_multilabel = np.bincount(true[~np.isnan(ref[1, 0])], minlength=k) if has_ml else None
+    classes = space.table()
+    flow_rule = _FlowRule.of(groups[reference], chosen, n_flows=n_flows, flow_alpha=flow_alpha,
+                             min_share=min_flow_share, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
+                             paired=paired)
     others = [g for g in groups if g != reference]
     outer, inner = split_jobs(n_jobs, len(others))
 
-    def bootstrap_group(group: str) -> tuple[tuple[BootstrapResult, ...], pd.DataFrame]:
-        """The group's bootstrap and the variance components of the metric (relabel.power)."""
+    def compare_group(group: str) -> tuple[pd.DataFrame, dict[str, list[Any]], dict[tuple[str, int], int]]:
+        """One group's per-class frame and its flows: the bootstrap, the variance components of the metric
+        (relabel.power), then the flows of its affected classes, on one worker thread."""
         treat = np.stack([_correct_matrix(groups[group], c) for c in columns])
         results = bootstrap_deltas(ref, treat, true, k, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed,
                                    n_jobs=inner, keep_draws=has_ml, paired=paired)
         at = metrics.index(chosen)
-        return results, power.variance_components(ref[at], treat[at], true, k)
-
-    drawn = zip(others, ordered_map(bootstrap_group, others, outer))  # groups on parallel threads
-    for group, (results, components) in progress(drawn, total=len(others), desc="compare", unit="group"):
-        frame = space.table()
+        components = power.variance_components(ref[at], treat[at], true, k)
+        frame = classes.copy()
         frame.insert(3, "group", group)
-        frame["n_images"] = np.bincount(true, minlength=k)
+        frame["n_images"] = n_images
         for m, result in zip(metrics, results):
             name = m.value
             if m is Metric.MULTILABEL:
-                frame["n_multilabel"] = np.bincount(true[~np.isnan(ref[1, 0])], minlength=k)
-            frame[f"acc_{name}_reference"] = mean_lookup.loc[reference][f"acc_{name}"].to_numpy()
-            frame[f"acc_{name}"] = mean_lookup.loc[group][f"acc_{name}"].to_numpy()
+                frame["n_multilabel"] = n_multilabel
+            frame[f"acc_{name}_reference"] = accuracy[(reference, name)]
+            frame[f"acc_{name}"] = accuracy[(group, name)]
             frame[f"delta_{name}"] = result.delta
             frame[f"ci_low_{name}"] = result.ci_low
             frame[f"ci_high_{name}"] = result.ci_high
@@ -493,12 +497,23 @@ def compare(
         if shrink:
             frame["delta_shrunk"] = shrink_deltas(frame[f"delta_{chosen.value}"].to_numpy(),
                                                   results[metrics.index(chosen)].std_error)
-        frames.append(_explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence,
-                               fdr_method=fdr_method))
+        frame = _explain(frame, results, has_ml, min_drop=min_drop, fdr=fdr, confidence=confidence,
+                         fdr_method=fdr_method)
+        affected = frame["class_index"].to_numpy()[frame["affected"].to_numpy(dtype=bool)]
+        return (frame, *_group_flows(flow_rule, groups[group], group, affected, n_jobs=inner))
+
+    frames = []
+    flow_columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
+    destinations: dict[tuple[str, int], int] = {}
+    compared = ordered_map(compare_group, others, outer)  # groups on parallel threads, in order
+    for frame, group_columns, group_destinations in progress(compared, total=len(others), desc="compare",
+                                                             unit="group"):
+        frames.append(frame)
+        for name, pieces in group_columns.items():
+            flow_columns[name].extend(pieces)
+        destinations.update(group_destinations)
     per_class = pd.concat(frames, ignore_index=True)
-    flows, destinations = _flows(per_class, groups, reference, chosen, n_flows=n_flows, flow_alpha=flow_alpha,
-                                 min_share=min_flow_share, n_bootstrap=n_bootstrap, confidence=confidence,
-                                 seed=seed, n_jobs=n_jobs, paired=paired)
+    flows = _flow_table(flow_columns)
     per_class["n_flow_destinations"] = pd.array([destinations.get((g, c)) for g, c in
                                                  zip(per_class["group"], per_class["class_index"])], dtype="Int64")
     curves, best = _curves(group_means, chosen)
@@ -635,100 +650,105 @@ class _Lost:
         return lost[:, None, :] & (pred[:, None, :] == destinations[None, :, None])
 
 
-def _flows(per_class: pd.DataFrame, groups: dict[str, list[Evaluation]], reference: str, metric: Metric, *,
-           n_flows: int, flow_alpha: float, min_share: float, n_bootstrap: int, confidence: float, seed: int,
-           n_jobs: int | None, paired: bool = False) -> tuple[pd.DataFrame, dict[tuple[str, int], int]]:
-    """Where each affected class's lost images went, under ``metric``, with the partners judged statistically.
+@dataclass(frozen=True)
+class _FlowRule:
+    """What counting flows against the reference needs, built once per comparison: the reference's lost
+    images and top-1s under the metric, each class's scored images, and the flow settings."""
 
-    Returns the flows table and, per (group, affected class), the number of destinations whose
-    share rose (``n_flow_destinations``).
-    """
-    affected = per_class[per_class["affected"]]
-    if affected.empty:
-        return _flow_table({c: [] for c in _FLOW_COLUMNS}), {}
-    first = groups[reference][0].compact
-    true = first.true_index.astype(np.int64)
-    k = len(groups[reference][0].label_space)
-    scored = first.scored if metric is Metric.MULTILABEL else np.ones(len(true), dtype=bool)
-    by_class = np.argsort(np.where(scored, true, k), kind="stable")  # scored images class by class, unscored last
-    bounds = np.r_[0, np.cumsum(np.bincount(true[scored], minlength=k))]
+    reference: _Lost
+    metric: Metric
+    by_class: np.ndarray  # scored images class by class (unscored last)
+    bounds: np.ndarray  # class c's scored images are by_class[bounds[c]:bounds[c + 1]]
+    n_flows: int
+    flow_alpha: float
+    min_share: float
+    n_bootstrap: int
+    confidence: float
+    seed: int
+    paired: bool
 
-    def images_of(c: int) -> np.ndarray:
-        return by_class[bounds[c]:bounds[c + 1]]
+    @classmethod
+    def of(cls, reference: Sequence[Evaluation], metric: Metric, *, n_flows: int, flow_alpha: float,
+           min_share: float, n_bootstrap: int, confidence: float, seed: int, paired: bool) -> _FlowRule:
+        first = reference[0].compact
+        true = first.true_index.astype(np.int64)
+        k = len(reference[0].label_space)
+        scored = first.scored if metric is Metric.MULTILABEL else np.ones(len(true), dtype=bool)
+        by_class = np.argsort(np.where(scored, true, k), kind="stable")
+        bounds = np.r_[0, np.cumsum(np.bincount(true[scored], minlength=k))]
+        return cls(_Lost.of(reference, metric), metric, by_class, bounds, n_flows, flow_alpha, min_share,
+                   n_bootstrap, confidence, seed, paired)
 
-    ref = _Lost.of(groups[reference], metric)
+    def images_of(self, c: int) -> np.ndarray:
+        return self.by_class[self.bounds[c]:self.bounds[c + 1]]
 
-    def group_flows(item: tuple[str, pd.DataFrame]) -> tuple[dict[str, list[Any]], dict[tuple[str, int], int]]:
-        """One group's flows rows (column pieces) and its classes' numbers of destinations whose share rose."""
-        group, sub = item
-        treat = _Lost.of(groups[group], metric)
-        # per class: (c, its images, destinations, indicators of the reference and the group)
-        candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        for c in sub["class_index"].to_numpy():
-            images = images_of(int(c))
-            went = np.unique(np.concatenate([ref.pred[:, images][ref.lost[:, images]],
-                                             treat.pred[:, images][treat.lost[:, images]]]))
-            went = went[went != c]  # a lost image predicted as its own class (not valid for it) is no flow
-            candidates.append((int(c), images, went, ref.into(images, went), treat.into(images, went)))
-        n_pseudo = sum(len(went) for _, _, went, _, _ in candidates)
-        result = None
-        if n_pseudo:
-            # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
-            pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
-            stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
-            pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images))
-                                     for _, images, went, _, _ in candidates])
-            offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
-                                [len(x[2]) * len(x[1]) for x in candidates])
-            result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
-                                      pseudo + offsets, n_pseudo, n_bootstrap=n_bootstrap, confidence=confidence,
-                                      seed=seed, n_jobs=inner, paired=paired)[0]
-        columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
-        destinations: dict[tuple[str, int], int] = {}
-        start = 0
-        for c, images, went, into_ref, into_treat in candidates:
-            n_c = len(images)
-            stop = start + len(went)
-            count_ref, count_treat = into_ref.sum(axis=2).mean(axis=0), into_treat.sum(axis=2).mean(axis=0)
-            rise = (count_treat - count_ref) / n_c
-            destinations[(group, c)] = int((rise > 0).sum())
-            if not len(went) or result is None:  # result is None only when no class has a destination
-                continue
-            p_value, low, high = result.p_value[start:stop], result.ci_low[start:stop], result.ci_high[start:stop]
-            start = stop
-            adjusted = holm(p_value)
-            keep = np.flatnonzero((rise > 0) & (rise >= min_share) & (adjusted <= flow_alpha))
-            keep = keep[np.lexsort((went[keep], -rise[keep]))][:n_flows]  # largest rise first; ties: lower index
-            partners = went[keep]
-            right_ref = (~ref.lost[:, images]).sum(axis=1).mean()
-            right_treat = (~treat.lost[:, images]).sum(axis=1).mean()
-            reverse = np.array([[_share_lost(x, images_of(int(d)), c) for x in (ref, treat)] for d in partners])
-            reverse = reverse.reshape(len(partners), 2)
-            rows = {
-                "class_index": np.full(len(keep), c), "group": [group] * len(keep), "partner_index": partners,
-                "metric": [metric.value] * len(keep), "rank": np.arange(1, len(keep) + 1),
-                "count_reference": count_ref[keep], "count_treatment": count_treat[keep],
-                "share_reference": count_ref[keep] / n_c, "share_treatment": count_treat[keep] / n_c,
-                "share_delta": rise[keep], "share_ci_low": low[keep], "share_ci_high": high[keep],
-                "share_p_value": p_value[keep], "share_p_adjusted": adjusted[keep],
-                "reverse_share_reference": reverse[:, 0], "reverse_share_treatment": reverse[:, 1],
-                "reverse_share_delta": reverse[:, 1] - reverse[:, 0],
-                "pair_acc_reference": (right_ref + count_ref[keep]) / n_c,
-                "pair_acc_treatment": (right_treat + count_treat[keep]) / n_c,
-            }
-            for name, values in rows.items():
-                columns[name].append(values)
-        return columns, destinations
 
-    by_group = list(affected.groupby("group", sort=False))
-    outer, inner = split_jobs(n_jobs, len(by_group))
+def _group_flows(rule: _FlowRule, evs: Sequence[Evaluation], group: str, affected: np.ndarray, *,
+                 n_jobs: int) -> tuple[dict[str, list[Any]], dict[tuple[str, int], int]]:
+    """Where each of one group's ``affected`` classes' lost images went, under the rule's metric, with the
+    partners judged statistically: the flows rows (column pieces, class by class) and, per (group, affected
+    class), the number of destinations whose share rose (``n_flow_destinations``)."""
     columns: dict[str, list[Any]] = {c: [] for c in _FLOW_COLUMNS}
     destinations: dict[tuple[str, int], int] = {}
-    for group_columns, group_destinations in ordered_map(group_flows, by_group, outer):  # groups on parallel threads
-        for name, pieces in group_columns.items():
-            columns[name].extend(pieces)
-        destinations.update(group_destinations)
-    return _flow_table(columns), destinations
+    if not len(affected):
+        return columns, destinations
+    ref, metric = rule.reference, rule.metric
+    treat = _Lost.of(evs, metric)
+    # per class: (c, its images, destinations, indicators of the reference and the group)
+    candidates: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for c in affected:
+        images = rule.images_of(int(c))
+        went = np.unique(np.concatenate([ref.pred[:, images][ref.lost[:, images]],
+                                         treat.pred[:, images][treat.lost[:, images]]]))
+        went = went[went != c]  # a lost image predicted as its own class (not valid for it) is no flow
+        candidates.append((int(c), images, went, ref.into(images, went), treat.into(images, went)))
+    n_pseudo = sum(len(went) for _, _, went, _, _ in candidates)
+    result = None
+    if n_pseudo:
+        # one bootstrap "class" per (c, d): the indicator "lost to d" over c's scored images
+        pieces = ([x[3] for x in candidates if len(x[2])], [x[4] for x in candidates if len(x[2])])
+        stacked = [np.concatenate([into.reshape(into.shape[0], -1) for into in side], axis=1) for side in pieces]
+        pseudo = np.concatenate([np.repeat(np.arange(len(went)), len(images))
+                                 for _, images, went, _, _ in candidates])
+        offsets = np.repeat(np.cumsum([0] + [len(x[2]) for x in candidates])[:-1],
+                            [len(x[2]) * len(x[1]) for x in candidates])
+        result = bootstrap_deltas(stacked[0][None].astype(np.float64), stacked[1][None].astype(np.float64),
+                                  pseudo + offsets, n_pseudo, n_bootstrap=rule.n_bootstrap,
+                                  confidence=rule.confidence, seed=rule.seed, n_jobs=n_jobs, paired=rule.paired)[0]
+    start = 0
+    for c, images, went, into_ref, into_treat in candidates:
+        n_c = len(images)
+        stop = start + len(went)
+        count_ref, count_treat = into_ref.sum(axis=2).mean(axis=0), into_treat.sum(axis=2).mean(axis=0)
+        rise = (count_treat - count_ref) / n_c
+        destinations[(group, c)] = int((rise > 0).sum())
+        if not len(went) or result is None:  # result is None only when no class has a destination
+            continue
+        p_value, low, high = result.p_value[start:stop], result.ci_low[start:stop], result.ci_high[start:stop]
+        start = stop
+        adjusted = holm(p_value)
+        keep = np.flatnonzero((rise > 0) & (rise >= rule.min_share) & (adjusted <= rule.flow_alpha))
+        keep = keep[np.lexsort((went[keep], -rise[keep]))][:rule.n_flows]  # largest rise first; ties: lower index
+        partners = went[keep]
+        right_ref = (~ref.lost[:, images]).sum(axis=1).mean()
+        right_treat = (~treat.lost[:, images]).sum(axis=1).mean()
+        reverse = np.array([[_share_lost(x, rule.images_of(int(d)), c) for x in (ref, treat)] for d in partners])
+        reverse = reverse.reshape(len(partners), 2)
+        rows = {
+            "class_index": np.full(len(keep), c), "group": [group] * len(keep), "partner_index": partners,
+            "metric": [metric.value] * len(keep), "rank": np.arange(1, len(keep) + 1),
+            "count_reference": count_ref[keep], "count_treatment": count_treat[keep],
+            "share_reference": count_ref[keep] / n_c, "share_treatment": count_treat[keep] / n_c,
+            "share_delta": rise[keep], "share_ci_low": low[keep], "share_ci_high": high[keep],
+            "share_p_value": p_value[keep], "share_p_adjusted": adjusted[keep],
+            "reverse_share_reference": reverse[:, 0], "reverse_share_treatment": reverse[:, 1],
+            "reverse_share_delta": reverse[:, 1] - reverse[:, 0],
+            "pair_acc_reference": (right_ref + count_ref[keep]) / n_c,
+            "pair_acc_treatment": (right_treat + count_treat[keep]) / n_c,
+        }
+        for name, values in rows.items():
+            columns[name].append(values)
+    return columns, destinations
 
 
 def _flow_table(columns: dict[str, list[Any]]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ compiled loop (:mod:`relabel._kernels`). No image that cannot change the answer 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -340,12 +341,9 @@ class _ExchangeLaw:
     """
 
     def __init__(self, s_ref: int, s_treat: int) -> None:
-        from scipy import stats
-
         self.runs = s_ref + s_treat
         self.low = np.maximum(0, np.arange(self.runs) - s_ref)
-        self.single = [stats.hypergeom.pmf(np.arange(lo, min(k, s_treat) + 1), self.runs, k, s_treat)
-                       for k, lo in enumerate(self.low)]
+        self.single = _hypergeometric_laws(s_ref, s_treat)
         self.powers: dict[tuple[int, int], np.ndarray] = {}
 
     def power(self, k: int, n: int) -> np.ndarray:
@@ -364,6 +362,20 @@ class _ExchangeLaw:
         for k in np.flatnonzero(counts):
             pmf = _convolve(pmf, self.power(int(k), int(counts[k])))
         return pmf, int((counts * self.low).sum())
+
+
+@functools.lru_cache(maxsize=64)
+def _hypergeometric_laws(s_ref: int, s_treat: int) -> tuple[np.ndarray, ...]:
+    """Per k in 0..S-1: the law of the treatment's right answers at an image right in k of the S runs, on
+    [max(0, k - s_ref), min(k, s_treat)]; read-only, kept per design (a sweep compares many groups of one size)."""
+    from scipy import stats
+
+    runs = s_ref + s_treat
+    laws = tuple(stats.hypergeom.pmf(np.arange(max(0, k - s_ref), min(k, s_treat) + 1), runs, k, s_treat)
+                 for k in range(runs))
+    for law in laws:
+        law.flags.writeable = False
+    return laws
 
 
 def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:

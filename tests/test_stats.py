@@ -22,6 +22,7 @@ from relabel.stats import (
     ordered_map,
     percentile_interval,
     split_jobs,
+    _hypergeometric_laws,
 )
 
 
@@ -282,6 +283,22 @@ def test_exchange_p_value_matches_enumerating_every_shuffle_of_unequal_groups(se
     treat = (rng.uniform(size=(1, 6)) < 0.4).astype(float)
     p = exchange_p_values(ref, treat, np.zeros(6, dtype=int), 1)
     assert p[0] == pytest.approx(_enumerated_exchange_p(ref, treat))
+
+
+def test_exchange_laws_kept_per_design_answer_for_their_own_design():
+    """The per-image hypergeometric laws are computed once per (s_ref, s_treat) and reused: designs that
+    alternate in one process (a sweep, then a self-check) each get the enumerated answer, and the kept
+    laws cannot be edited in place."""
+    rng = np.random.default_rng(7)
+    for s_ref, s_treat in [(2, 1), (1, 2), (3, 2), (2, 1), (2, 3)]:
+        ref = (rng.uniform(size=(s_ref, 5)) < 0.6).astype(float)
+        treat = (rng.uniform(size=(s_treat, 5)) < 0.4).astype(float)
+        p = exchange_p_values(ref, treat, np.zeros(5, dtype=int), 1)
+        assert p[0] == pytest.approx(_enumerated_exchange_p(ref, treat)), (s_ref, s_treat)
+    law = _hypergeometric_laws(2, 3)
+    assert [len(single) for single in law] == [1, 2, 3, 3, 2]  # k right of 5 runs: T in [max(0, k - 2), min(k, 3)]
+    with pytest.raises(ValueError):
+        law[1][0] = 0.5
 
 
 def test_paired_exchange_swaps_the_two_runs_of_a_seed_only():
