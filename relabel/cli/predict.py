@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -38,7 +39,8 @@ class _Triple(click.ParamType):
               help="With several models (MODEL... or --models): write one run per model, DIR/NAME.parquet.")
 @click.option("--models", "manifest", type=click.Path(exists=True, dir_okay=False), metavar="MODELS.csv|.json",
               help="A models manifest: one model per entry with model, name, group, strength, seed, arch, weights, "
-                   "num_classes.")
+                   "num_classes; --group, --strength, --seed, --arch, --weights and --num-classes fill the fields "
+                   "an entry leaves empty.")
 @click.option("--cache", type=click.Path(file_okay=False), metavar="DIR",
               help="Keep the decoded images in DIR for later commands (refused if DATA changed since).")
 @click.option("--fail-fast", is_flag=True,
@@ -150,9 +152,16 @@ def predict(model: tuple[str, ...], data: str, out: str | None, out_dir: str | N
         shard_size=shard_size, on_error=on_error, restart=restart,
     )
     if int(os.environ.get("RANK", "0")) == 0:
+        from pathlib import Path
+
+        from relabel.inference.checkpoints import recorded_origin
+
         k = run.topk_ids.shape[1]
+        record = (recorded_origin(Path(out)) or {}).get("throughput") or {}
+        rate = (f", {record['images_per_s']} img/s, bound by {record['bound']}"
+                if record.get("images_per_s") is not None and record.get("bound") else "")
         echo(f"{run.meta.name}: {run.n_images} images, top-{k}{' and logits' if run.logits is not None else ''} "
-                   f"from {loaded.description}")
+             f"from {loaded.description}{rate}")
         render_written([out])
 
 
@@ -174,7 +183,12 @@ def _predict_many(model: tuple[str, ...], data: str, out: str | None, out_dir: s
     if name is not None and len(model) + (manifest is not None) > 1:
         raise click.UsageError("--name names one run; with several models each is named after its file (or its "
                                "'name' in --models)")
-    specs = list(read_models(manifest)) if manifest is not None else []
+    fields: dict[str, Any] = {"group": group, "strength": strength, "seed": seed, "arch": arch, "weights": weights,
+                              "num_classes": num_classes}
+    given = {k: v for k, v in fields.items() if v is not None}
+    # the command's options fill the fields a manifest entry leaves empty; an entry's own values win
+    specs = [replace(s, **{k: v for k, v in given.items() if getattr(s, k) is None})
+             for s in (read_models(manifest) if manifest is not None else ())]
     specs += [ModelSpec(m, name, group, strength, seed, arch, weights, num_classes) for m in model]
     changes = {"resize_size": resize_size, "crop_size": crop_size, "interpolation": interpolation, "mean": mean,
                "std": std}

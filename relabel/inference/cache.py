@@ -3,13 +3,14 @@
 Part of :mod:`relabel.inference`. A cache folder belongs to one dataset::
 
     DIR/cache.json                      format, the dataset's description and its image count
-    DIR/files.json                      every image: key, size in bytes, modification time (ns)
+    DIR/files.json                      every image: key, size in bytes, modification and change times (ns)
     DIR/decoded-224px-<hash>/           one entry per preprocessing, decode place and image range
         images.npy                      uint8, images × 3 × crop × crop (memory-mapped when read)
         entry.json                      what the entry holds: preprocessing, decode, shard ranges, errors
 
-A folder made for another dataset, or for this one before a file was added, removed or changed
-(size or modification time), is refused with an :class:`~relabel.errors.InputError` that names the
+A folder made for another dataset (its absolute path), or for this one before a file was added,
+removed or changed (size, modification time or status-change time, which moves when a file is
+rewritten even if its modification time is set back), is refused with an :class:`~relabel.errors.InputError` that names the
 folder and what differs; so is an entry whose record does not match what it is asked for. Entries
 are written whole or not at all (built in a hidden folder beside, then renamed into place), so an
 interrupted decode never leaves an entry that looks finished. Under ``torchrun`` each rank writes
@@ -28,14 +29,14 @@ import torch
 
 from relabel._atomic import atomic_dir, write_text
 from relabel.errors import InputError, format_offenders
-from relabel.inference.data import ImageSource
+from relabel.inference.data import ImageSource, image_identities
 from relabel.inference.models import Preprocess
 from relabel.inference.shards import Shard
 from relabel.inference.store import DecodedStore, fill
 
 __all__ = ["DecodeCache", "CACHE_FORMAT"]
 
-CACHE_FORMAT = "relabel.decode-cache/1"
+CACHE_FORMAT = "relabel.decode-cache/2"
 
 
 class DecodeCache:
@@ -43,8 +44,9 @@ class DecodeCache:
 
     def __init__(self, folder: Path, source: ImageSource) -> None:
         self.folder, self.source = folder, source
-        self.files = _files(source)
-        header = {"format": CACHE_FORMAT, "dataset": source.description, "n_images": len(source)}
+        self.files = image_identities(source)
+        dataset = str(source.root.resolve()) if source.root is not None else source.description
+        header = {"format": CACHE_FORMAT, "dataset": dataset, "n_images": len(source)}
         info = folder / "cache.json"
         if folder.exists() and not folder.is_dir():
             raise InputError(f"cache {folder}: it is a file; give a folder (new or made by relabel predict --cache)")
@@ -81,7 +83,7 @@ class DecodeCache:
         if removed:
             differences.append(f"images removed since: {format_offenders(removed)}")
         if changed:
-            differences.append(f"images changed since (size or modification time): {format_offenders(changed)}")
+            differences.append(f"images changed since (size, modification or change time): {format_offenders(changed)}")
         if differences:
             raise InputError(f"cache {self.folder} does not hold this dataset's images: {'; '.join(differences)}; "
                              f"give another --cache folder, or remove this one to rebuild it")
@@ -112,16 +114,7 @@ class DecodeCache:
         if differ:
             raise InputError(f"cache {entry}: the entry holds other images (it differs in {', '.join(differ)}); "
                              f"remove it to rebuild it")
-        return DecodedStore(torch.from_numpy(array), list(held["errors"]), shards)
-
-
-def _files(source: ImageSource) -> list[list[Any]]:
-    """What identifies the dataset's images: key, size and modification time of each file (or a dataset row)."""
-    if source.root is not None:
-        files = []
-        for key in source.keys.tolist():
-            info = (source.root / key).stat()
-            files.append([key, info.st_size, info.st_mtime_ns])
-        return files
-    fingerprint = getattr(source.dataset, "_fingerprint", None)
-    return [[key, fingerprint] for key in source.keys.tolist()]
+        errors = list(held["errors"])
+        if any(errors):  # decoded by a command that left unreadable images out: this one may not (on_error)
+            job._check_errors(torch.cat([torch.arange(s.start, s.stop) for s in shards]), errors)
+        return DecodedStore(torch.from_numpy(array), errors, shards)

@@ -46,7 +46,7 @@ from relabel.inference.shards import Shard, finished, shards_dir
 from relabel.inference.store import DecodedStore, fill
 from relabel.loading.runs import ORIGIN_KEY, RunMeta, check_meta_fields
 
-__all__ = ["ModelSpec", "Predictions", "read_models", "predict_models", "recorded_plan"]
+__all__ = ["ModelSpec", "Predictions", "read_models", "predict_models", "recorded_origin", "recorded_plan"]
 
 #: Fields of a models manifest entry.
 MODEL_FIELDS = ("model", "name", "group", "strength", "seed", "arch", "weights", "num_classes")
@@ -142,6 +142,8 @@ def _model_spec(entry: Any, manifest: Path, where: str) -> ModelSpec:
     if unknown:
         raise InputError(f"{where}: unknown fields {unknown}; allowed: {', '.join(MODEL_FIELDS)}")
     model = entry.get("model")
+    if model is None:
+        raise InputError(f"{where}: no 'model' field; give each entry the model name or checkpoint file")
     if not isinstance(model, str) or not model:
         raise InputError(f"{where}: 'model' must be a model name or a checkpoint file; found {model!r}")
     candidate = manifest.parent / model
@@ -167,17 +169,23 @@ def _model_spec(entry: Any, manifest: Path, where: str) -> ModelSpec:
                      text.get("arch"), text.get("weights"), num_classes)
 
 
-def recorded_plan(out: Path) -> str | None:
-    """The plan hash a run file written by relabel predict records (``plan_sha256`` in its origin), if any."""
+def recorded_origin(out: Path) -> dict[str, Any] | None:
+    """What a run file written by relabel predict records of its making (``relabel.origin``: the model, its hash,
+    the plan's hash and the ``throughput`` record), if it is such a file."""
     import pyarrow.parquet as pq
 
     if not out.is_file():
         return None
     try:
         origin = json.loads((pq.read_schema(out).metadata or {}).get(ORIGIN_KEY, b"null"))
-    except Exception:  # not relabel's Parquet: not a finished run of this plan
+    except Exception:  # not relabel's Parquet: no record
         return None
-    plan = origin.get("plan_sha256") if isinstance(origin, dict) else None
+    return origin if isinstance(origin, dict) else None
+
+
+def recorded_plan(out: Path) -> str | None:
+    """The plan hash a run file written by relabel predict records (``plan_sha256`` in its origin), if any."""
+    plan = (recorded_origin(out) or {}).get("plan_sha256")
     return plan if isinstance(plan, str) else None
 
 
@@ -338,7 +346,8 @@ class ModelsFailed(RelabelError):
         self.predictions = predictions
         lines = "; ".join(f"{name}: {why}" for name, why in predictions.failed.items())
         n = len(predictions.failed)
-        super().__init__(f"{n} of {n + len(predictions.runs)} models failed ({lines}); the other runs were written")
+        rest = "the other runs were written" if predictions.runs else "no run was written"
+        super().__init__(f"{n} of {n + len(predictions.runs)} models failed ({lines}); {rest}")
 
 
 def _decode(job: Any, shards: list[Shard], pre: Preprocess, out_dir: Path, temporary: list[Path]) -> DecodedStore:

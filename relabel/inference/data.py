@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from relabel import _tables
 from relabel.errors import InputError, format_offenders, repeated
 from relabel.loading.annotations import image_key
 
-__all__ = ["ImageSource", "open_images", "IMAGE_SUFFIXES"]
+__all__ = ["ImageSource", "open_images", "image_identities", "IMAGE_SUFFIXES"]
 
 #: File suffixes read from a folder (compared case-insensitively); other files are ignored.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm",
@@ -78,6 +79,35 @@ class ImageSource:
                 return image.convert("RGB")
         with Image.open(io.BytesIO(self.read_bytes(index))) as image:
             return image.convert("RGB")
+
+
+_identities: weakref.WeakKeyDictionary[ImageSource, list[list[Any]]] = weakref.WeakKeyDictionary()
+
+
+def image_identities(source: ImageSource) -> list[list[Any]]:
+    """What identifies each image of ``source`` as it is now, for deciding whether earlier work still holds.
+
+    For a folder: the key, the file's size, modification time and status-change time (ns; the
+    change time moves when a file is rewritten even if its modification time is set back, as
+    ``cp -p``, ``rsync -t`` or unpacking an archive do). For an HF dataset: the key and the
+    dataset's fingerprint. Read once per source (a pass of many models asks for each).
+    """
+    known = _identities.get(source)
+    if known is not None:
+        return known
+    if source.root is not None:
+        files = []
+        for key in source.keys.tolist():
+            try:
+                info = (source.root / key).stat()
+            except OSError as e:
+                raise InputError(f"{source.root / key}: cannot read the file's status ({e.strerror})") from None
+            files.append([key, info.st_size, info.st_mtime_ns, info.st_ctime_ns])
+    else:
+        fingerprint = getattr(source.dataset, "_fingerprint", None)
+        files = [[key, fingerprint] for key in source.keys.tolist()]
+    _identities[source] = files
+    return files
 
 
 def open_images(

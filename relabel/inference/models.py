@@ -517,8 +517,11 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         line = next((ln.strip() for ln in str(e).splitlines() if "GLOBAL" in ln), "")
-        if not line:  # not a pickle of objects at all
-            raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {_first_line(e)})") from None
+        if not line:  # not a pickle of objects at all: name the unpickler's own complaint, not torch's advice
+            detail = next((ln.strip() for ln in str(e).splitlines()
+                           if ln.strip() and "weights_only" not in ln and "WeightsUnpickler" not in ln), "")
+            raise InputError(f"{path}: not a PyTorch checkpoint: torch.load cannot read it as a saved file "
+                             f"(damaged, or not made by torch.save{'; ' + detail[:120] if detail else ''})") from None
         raise InputError(
             f"{path}: cannot load: the file holds objects other than tensors, containers and the argparse.Namespace "
             f"of torchvision's and timm's training scripts ({line[:200]}); relabel loads checkpoints with "

@@ -15,8 +15,8 @@ JPEG bytes and decodes and resizes batches on the device (nvJPEG through
 
 How it resumes: with ``out``, results are written in shards of ``shard_size`` images
 (``OUT.shards/shard-00000.parquet``, each written atomically) next to a ``plan.json`` that
-records what the shards were made from (image keys, model parameters, preprocessing,
-precision, top-k). A rerun with the same plan skips the finished shards; the final file is
+records what the shards were made from (the images' keys, sizes, modification and change
+times, model parameters, preprocessing, precision, top-k). A rerun with the same plan skips the finished shards; the final file is
 assembled and written atomically only when every shard is there, so an interrupted run never
 leaves a partial ``OUT``. Under ``torchrun`` each rank takes every ``world``-th shard, and
 rank 0 merges them in image order after all ranks are done: the output is the same, row for
@@ -52,7 +52,7 @@ from torch import nn
 
 from relabel._vocab import Vocabulary
 from relabel.errors import InputError, LabelSpaceError
-from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, open_images
+from relabel.inference.data import IMAGE_SUFFIXES, ImageSource, image_identities, open_images
 from relabel.inference.decode import (
     DecodedImages,
     EncodedImages,
@@ -331,11 +331,13 @@ class _Job:
         """What the shards are made from (computed once: it hashes the model's parameters)."""
         if self._plan is not None:
             return self._plan
-        keys = hashlib.sha256("\n".join(self.source.keys.tolist()).encode()).hexdigest()
+        # the images as they are now (keys, sizes, modification and change times): a finished run or shard of
+        # files changed since is not this plan's
+        images = hashlib.sha256(json.dumps(image_identities(self.source)).encode()).hexdigest()
         self._plan = {
             "version": PLAN_VERSION,
             "n_images": len(self.source),
-            "image_keys_sha256": keys,
+            "images_sha256": images,
             "shard_size": self.settings.shard_size,
             "model": self.loaded.description,
             "model_sha256": self.loaded.fingerprint(),
@@ -486,7 +488,7 @@ class _Job:
                     logits = logits.float()
                     k = min(settings.topk, logits.shape[1])
                     scores, ids = torch.softmax(logits, dim=1).topk(k, dim=1)
-                clock.count(len(indices))
+                clock.count(sum(1 for e in errors if not e))  # images scored: unreadable ones are left out
                 current = _Pending(indices.tolist(), errors, ids, scores, logits if settings.keep_logits else None,
                                    self.cuda)
                 if pending is not None:

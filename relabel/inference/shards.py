@@ -29,7 +29,7 @@ __all__ = ["Shard", "ShardResult", "ShardWriter", "shards_dir", "prepare", "fini
            "assemble", "warn_skipped", "PLAN_VERSION"]
 
 SHARD_KEY = b"relabel.shard"
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: the images by key, size, modification and change time (1: by key only)
 
 
 def shards_dir(out: str | Path) -> Path:

@@ -9,11 +9,12 @@ Part of :mod:`relabel.inference`. A prediction's main loop does three things per
 
 :class:`StageClock` sums the seconds of each stage (host wall time; on CUDA the copy and model
 stages are timed with CUDA events, so they are device time, not launch time) and the images
-seen. The stage with the most seconds *bound* the run: it is the one a faster implementation
-would have to speed up. Decode time is the time the loop *waited*: decoding that DataLoader
-workers do while the model runs costs nothing here, so a run whose workers keep up is bound
-by the model. A multi-model pass decodes once before the models run; each model's record adds
-its share of that pass (its seconds divided by the models it was decoded for).
+scored (an unreadable image left out with ``on_error="skip"`` is not counted). The stage with
+the most seconds *bound* the run: it is the one a faster implementation would have to speed
+up. Decode time is the time the loop *waited*: decoding that DataLoader workers do while the
+model runs costs nothing here, so a run whose workers keep up is bound by the model. A
+multi-model pass decodes once before the models run; each model's record adds its share of that
+pass (its seconds divided by the models it was decoded for).
 """
 
 from __future__ import annotations

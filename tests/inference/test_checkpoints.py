@@ -129,7 +129,7 @@ def test_cache_is_reused_and_refused_when_stale_or_for_another_dataset(sweep):
     # a changed file and an added one: refused, naming the folder and the files
     os.utime(root / keys[3], ns=(10**9, 10**9))
     with pytest.raises(InputError, match=rf"cache {cache} does not hold this dataset's images: images changed since "
-                                         rf"\(size or modification time\): 1 offender: '{keys[3]}'"):
+                                         rf"\(size, modification or change time\): 1 offender: '{keys[3]}'"):
         predict_models(specs, root, out_dir=tmp_path / "f", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
     # another dataset
     elsewhere = tmp_path / "val2"
@@ -141,6 +141,75 @@ def test_cache_is_reused_and_refused_when_stale_or_for_another_dataset(sweep):
     (tmp_path / "notes" / "a.txt").write_text("mine")
     with pytest.raises(InputError, match=r"cache .*notes: the folder holds files but no cache.json"):
         predict_models(specs, root, out_dir=tmp_path / "h", cache=tmp_path / "notes", preprocess_changes=CHANGES, **SETTINGS)
+
+
+def _rewrite_keeping_size_and_mtime(path: Path) -> None:
+    """Rewrite ``path`` with other bytes of the same size and set its modification time back, as ``cp -p``,
+    ``rsync -t`` or unpacking an archive leave a file (its status-change time moves all the same)."""
+    info = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data[:2] + bytes(255 - b for b in data[2:]))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert path.stat().st_size == info.st_size and path.stat().st_mtime_ns == info.st_mtime_ns
+
+
+def test_cache_refuses_a_file_rewritten_with_its_modification_time_set_back(sweep, monkeypatch):
+    tmp_path, root, keys, paths = sweep
+    specs = [ModelSpec(paths[0], arch="resnet18")]
+    cache = tmp_path / "cache"
+    predict_models(specs, root, out_dir=tmp_path / "a", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
+    # the same folder by another path (relative, from its parent) is the same dataset
+    monkeypatch.chdir(tmp_path)
+    again = predict_models(specs, Path("val"), out_dir=tmp_path / "b", cache=cache, preprocess_changes=CHANGES,
+                           **SETTINGS)
+    _same_file(again.runs["seed0"], tmp_path / "a" / "seed0.parquet")
+    _rewrite_keeping_size_and_mtime(root / keys[2])
+    with pytest.raises(InputError, match=rf"images changed since \(size, modification or change time\): 1 offender: "
+                                         rf"'{keys[2]}'"):
+        predict_models(specs, root, out_dir=tmp_path / "c", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
+
+
+def test_a_finished_model_is_recomputed_when_an_image_changed(sweep):
+    """A finished run is kept only while its images are the ones it was made from: after an image is rewritten
+    (even with its size and modification time kept) the rerun recomputes it, and it equals a fresh run."""
+    tmp_path, root, keys, paths = sweep
+    specs = [ModelSpec(p, arch="resnet18") for p in paths[:2]]
+    out = tmp_path / "runs"
+    predict_models(specs, root, out_dir=out, preprocess_changes=CHANGES, **SETTINGS)
+    assert set(predict_models(specs, root, out_dir=out, preprocess_changes=CHANGES, **SETTINGS).finished) == {
+        "seed0", "seed1"}
+    before = pq.read_table(out / "seed0.parquet")["topk_scores"].to_pylist()
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (0, 0, 0)).save(root / keys[0])  # another picture under the same key
+    rerun = predict_models(specs, root, out_dir=out, preprocess_changes=CHANGES, **SETTINGS)
+    assert rerun.finished == ()
+    fresh = predict_models(specs, root, out_dir=tmp_path / "fresh", preprocess_changes=CHANGES, **SETTINGS)
+    _same_file(out / "seed0.parquet", fresh.runs["seed0"])
+    assert pq.read_table(out / "seed0.parquet")["topk_scores"].to_pylist() != before
+    # rewritten (here with its own bytes, so that it still decodes) and its modification time set back: only the
+    # status-change time tells, and the run is recomputed
+    info = (root / keys[5]).stat()
+    (root / keys[5]).write_bytes((root / keys[5]).read_bytes())
+    os.utime(root / keys[5], ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert predict_models(specs, root, out_dir=out, preprocess_changes=CHANGES, **SETTINGS).finished == ()
+
+
+def test_a_cached_unreadable_image_stops_before_any_model_unless_skipped(sweep):
+    """An entry decoded by a command that skipped unreadable images holds their errors; a later command that does
+    not skip stops on them with a single prediction's message, before any model runs (no model failure)."""
+    tmp_path, root, keys, paths = sweep
+    (root / "n02" / "broken.jpg").write_bytes(b"\xff\xd8 not really a JPEG")
+    specs = [ModelSpec(paths[0], arch="resnet18")]
+    cache = tmp_path / "cache"
+    with pytest.warns(Warning, match="skipped 1 unreadable image"):
+        skipped = predict_models(specs, root, out_dir=tmp_path / "a", cache=cache, preprocess_changes=CHANGES,
+                                 on_error="skip", **SETTINGS)
+    assert skipped.throughput["seed0"]["images"] == len(keys)  # scored images: the unreadable one is not counted
+    later = [ModelSpec(paths[1], arch="resnet18")]
+    with pytest.raises(InputError, match=r"n02/broken.jpg: cannot read the image .*--on-error skip"):
+        predict_models(later, root, out_dir=tmp_path / "b", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
+    assert not (tmp_path / "b" / "seed1.parquet").exists()
 
 
 class _Interrupted(BaseException):
@@ -322,6 +391,39 @@ def test_cli_manifest_with_a_broken_checkpoint(sweep):
     stop = _invoke("predict", "--models", manifest, root, "--out-dir", tmp_path / "stop", "--fail-fast", *CLI_SMALL)
     assert stop.exit_code == 1 and "model bad (" in stop.output
     assert not (tmp_path / "stop" / "s0.parquet").exists()
+
+
+def test_cli_options_fill_the_fields_a_manifest_entry_leaves_empty(sweep):
+    tmp_path, root, keys, paths = sweep
+    manifest = tmp_path / "models.csv"
+    manifest.write_text(f"model,name,seed\n{paths[0].name},a,3\n{paths[1].name},b,\n")
+    result = _invoke("predict", "--models", manifest, root, "--arch", "resnet18", "--seed", 7, "--group", "rrc",
+                     "--out-dir", tmp_path / "runs", *CLI_SMALL)
+    assert result.exit_code == 0, result.output
+    seeds = {name: json.loads(pq.read_table(tmp_path / "runs" / f"{name}.parquet").schema.metadata[b"relabel"])
+             for name in ("a", "b")}
+    assert (seeds["a"]["seed"], seeds["b"]["seed"]) == (3, 7)  # the entry's own seed wins; the option fills b's
+    assert seeds["a"]["group"] == seeds["b"]["group"] == "rrc"
+    single = tmp_path / "single.parquet"
+    one = _invoke("predict", paths[1], root, "--arch", "resnet18", "-o", single, "--name", "b", "--seed", 7,
+                  "--group", "rrc", *CLI_SMALL)
+    assert one.exit_code == 0, one.output
+    assert re.search(r"b: 12 images, top-4 and logits from .*, [0-9.]+ img/s, bound by (decode|copy|model)",
+                     one.output)
+    _same_file(tmp_path / "runs" / "b.parquet", single)
+
+
+def test_cli_every_model_failing_says_no_run_was_written(sweep):
+    tmp_path, root, keys, paths = sweep
+    (tmp_path / "garbage.pth").write_bytes(os.urandom(512))
+    result = _invoke("predict", tmp_path / "garbage.pth", paths[0], root, "--arch", "resnet50", "--out-dir",
+                     tmp_path / "runs", *CLI_SMALL)
+    assert result.exit_code == 1
+    assert "2 of 2 models failed" in result.output and "no run was written" in result.output
+    assert "the other runs were written" not in result.output
+    # a file of random bytes is not a checkpoint, said without torch's advice to load it unrestricted
+    assert "garbage.pth: not a PyTorch checkpoint: torch.load cannot read it" in result.output
+    assert "weights_only" not in result.output
 
 
 def test_cli_usage_errors(sweep):
