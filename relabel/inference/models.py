@@ -527,7 +527,7 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             f"of torchvision's and timm's training scripts ({line[:200]}); relabel loads checkpoints with "
             f"weights_only=True, so save model.state_dict(), or a TorchScript / torch.export file"
         ) from None
-    except (RuntimeError, OSError, EOFError, ValueError, KeyError) as e:
+    except Exception as e:  # torch's unpickler meets damaged bytes with any error (an IndexError from its stack)
         raise InputError(f"{path}: not a PyTorch checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
     state = obj
     for _ in range(3):  # e.g. {"model": {"state_dict": {...}}} is rare, but nested once or twice occurs

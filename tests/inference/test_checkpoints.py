@@ -443,7 +443,7 @@ def test_cli_options_fill_the_fields_a_manifest_entry_leaves_empty(sweep):
 
 def test_cli_every_model_failing_says_no_run_was_written(sweep):
     tmp_path, root, keys, paths = sweep
-    (tmp_path / "garbage.pth").write_bytes(os.urandom(512))
+    (tmp_path / "garbage.pth").write_bytes(np.random.default_rng(0).bytes(512))
     result = _invoke("predict", tmp_path / "garbage.pth", paths[0], root, "--arch", "resnet50", "--out-dir",
                      tmp_path / "runs", *CLI_SMALL)
     assert result.exit_code == 1

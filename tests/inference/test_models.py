@@ -253,6 +253,21 @@ def test_truncated_checkpoint_is_named(tmp_path):
         load_model(path, arch="resnet18")
 
 
+def test_files_of_random_bytes_are_named_as_not_checkpoints(tmp_path):
+    """torch's restricted unpickler meets damaged bytes with whatever error its stack gives (an IndexError for some):
+    every one is the same named error, never a traceback; 64 seeded files of random bytes, and some that start as a
+    pickle does."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.pth"
+    for i in range(64):
+        head = b"\x80\x02" if i % 2 else b""  # half of them pass the pickle protocol check
+        path.write_bytes(head + rng.bytes(int(rng.integers(1, 2000))))
+        with pytest.raises(InputError, match=r"noise\.pth: (not a PyTorch checkpoint|cannot load)"):
+            load_model(path, arch="resnet18")
+
+
 class _OfflineTimm:
     """Stands in for timm where it is not installed: records the name and fails as an offline hub download does."""
 
