@@ -303,6 +303,25 @@ def _check_comparable(groups: dict[str, list[Evaluation]], reference: str) -> No
                     f"covers {len(rows)} images and run {first.meta.name!r} (group {reference!r}) {len(first_rows)}; "
                     f"{len(only_here)} are only in the first, {len(only_there)} only in the second"
                 )
+    for group, evs in groups.items():  # then what a group of runs must share: one recipe
+        strengths = sorted({ev.meta.strength for ev in evs}, key=lambda v: (v is None, v or 0.0))
+        if len(strengths) > 1:  # one group is one recipe: its strength would be lost (NaN), and the curves with it
+            raise ComparisonError(
+                f"group {group!r}: its runs give different strengths ({', '.join(map(str, strengths))}: "
+                f"{', '.join(f'{ev.meta.name}={ev.meta.strength}' for ev in evs[:6])}); a group is one recipe, so "
+                f"give its runs one strength, or make each strength its own group"
+            )
+        seeds = [ev.meta.seed for ev in evs if ev.meta.seed is not None]
+        again = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+        if again:
+            runs = [ev.meta.name for ev in evs if ev.meta.seed in again]
+            warnings.warn(
+                f"group {group!r}: seeds {format_offenders(again)} are given by more than one run "
+                f"({format_offenders(runs)}); each run is counted as its own seed, so check that they are not "
+                f"copies of one run",
+                RelabelWarning,
+                stacklevel=3,
+            )
 
 
 def _check_paired(groups: dict[str, list[Evaluation]], reference: str) -> None:

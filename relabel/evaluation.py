@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from relabel.errors import InputError, format_offenders, repeated
 from relabel.labelspace import LabelSpace
 from relabel.loading import check_unique_names
 from relabel.loading.annotations import Annotations
@@ -205,6 +206,12 @@ def evaluate_runs(specs: Sequence[RunSpec | str | Path], annotations: Annotation
     annotations))``; run names must be unique, as for :func:`~relabel.loading.load_runs`.
     """
     checked = [spec if isinstance(spec, RunSpec) else RunSpec(Path(spec)) for spec in specs]
+    files = [str(Path(spec.path).resolve()) for spec in checked]
+    twice = repeated(files)
+    if twice:  # one run counted as two seeds would narrow every interval
+        names = [spec.name or Path(spec.path).stem for spec, f in zip(checked, files) if f in twice]
+        raise InputError(f"each run must be its own file (one listed twice would count as two seeds); given more "
+                         f"than once: {format_offenders(twice)}, as the runs {', '.join(map(repr, names[:6]))}")
     keys = ImageKeys()
     evaluations = []
     with ThreadPoolExecutor(1) as reader:  # reads the next Parquet file while this run is checked and evaluated

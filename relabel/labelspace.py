@@ -407,7 +407,8 @@ def load_label_space(source: str | Path | Sequence[str] | LabelSpace) -> LabelSp
 
     * CSV/TSV, which always starts with a header row: a ``key`` (or ``class_key``) column
       and/or a ``name`` (``class_name``) column, and optionally ``index`` (``class_index``)
-      giving each row's class index. A single column of names is written with the header
+      giving each row's class index; any other column is an error (a misspelt ``index`` would
+      leave the classes in file order). A single column of names is written with the header
       ``name``; a list of names without a header belongs in a text file.
     * JSON: a list of names, a list of ``{"key": …, "name": …}`` objects, a ``{key: name}``
       object, or any of these under ``"classes"``.
@@ -504,6 +505,12 @@ def _label_space_from_table(path: Path) -> LabelSpace:
         raise LabelSpaceError(
             f"{path}: expected a 'key' or 'name' column (also accepted: class_key, class_name); "
             f"found columns {list(table.columns)}"
+        )
+    extra = [str(c) for c in table.columns if c not in {key_col, name_col, index_col}]
+    if extra:  # a misspelt 'index' would leave the rows in file order: silently other classes
+        raise LabelSpaceError(
+            f"{path}: unknown columns {format_offenders(extra)}; a label space CSV has the columns key, name and "
+            f"index (also accepted: class_key, class_name, class_index): rename a misspelt one, or remove the column"
         )
     if index_col is not None:
         table = table.iloc[_index_order(table[index_col], path, index_col)]

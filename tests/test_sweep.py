@@ -137,8 +137,15 @@ def test_a_bad_run_after_good_ones_is_still_refused_by_file_field_and_value(swee
     table.to_csv(tmp_path / "twice.csv", index=False)
     with pytest.raises(InputError, match=r"twice\.csv.*unique.*img000004\.png"):
         evaluate_runs([good, tmp_path / "twice.csv"], shaped.annotations)
-    with pytest.raises(InputError, match="run names must be unique"):
+    with pytest.raises(InputError, match=r"each run must be its own file \(one listed twice would count as two "
+                                         r"seeds\); given more than once: 1 offender: '.*ref-seed0.parquet', as the "
+                                         r"runs 'ref-seed0', 'ref-seed0'"):
         evaluate_runs([good, good], shaped.annotations)
+    (tmp_path / "copy").mkdir()
+    same_name = tmp_path / "copy" / good.name
+    same_name.write_bytes(good.read_bytes())
+    with pytest.raises(InputError, match="run names must be unique"):
+        evaluate_runs([good, same_name], shaped.annotations)
 
 
 @pytest.mark.parametrize(("n_classes", "dtype"), [(256, np.uint8), (257, np.uint16), (65_536, np.uint16),

@@ -17,7 +17,7 @@ from click.core import ParameterSource
 
 from relabel.cli.params import spread
 from relabel.comparison import compare
-from relabel.errors import ComparisonError
+from relabel.errors import ComparisonError, InputError, format_offenders
 from relabel.evaluation import Evaluation, evaluate_runs
 from relabel.labelspace import load_label_space
 from relabel.loading.annotations import Annotations, load_annotations
@@ -56,6 +56,13 @@ def load_evaluations(params: Mapping[str, Any]) -> tuple[list[Evaluation], Annot
     ann = load_annotations(annotations, label_space=space, original_labels=params["original_labels"],
                            split=params["split"])
     evaluations = evaluate_runs(specs, ann, allow_chance=params["allow_chance"])
+    if augmentations:
+        run_groups = {str(ev.meta.group) for ev in evaluations if ev.meta.group}
+        unused = sorted(set(augmentations) - run_groups)
+        if unused:  # a misspelt group name would leave its group without an augmentation: no overrides, silently
+            raise InputError(f"{params['manifest']}, groups: {format_offenders(unused)} name no run's group (the "
+                             f"runs' groups: {', '.join(sorted(run_groups))}); fix a misspelt name, or remove the "
+                             f"entry")
     return evaluations, ann, augmentations
 
 

@@ -371,6 +371,15 @@ def annotations_from_table(
         raise InputError(
             f"{source}: soft scores (column {score_col!r}) need one row per (image, label) with a 'label' column"
         )
+    unread = [str(c) for c in columns if c not in {image_col, orig_col, list_col, row_col, score_col}]
+    if unread:  # a misspelt column is left out: say so, or e.g. multi-labels silently become original labels only
+        warnings.warn(
+            f"{source}: columns {format_offenders(unread)} are not read (annotation columns: an image column, "
+            f"{' / '.join(_ORIGINAL_COLUMNS)}, {' / '.join(_LABELS_COLUMNS)}, label, {' / '.join(_SCORE_COLUMNS)}); "
+            f"rename a misspelt one to one of these",
+            RelabelWarning,
+            stacklevel=2,
+        )
 
     if orig_col is not None:
         orig_where = f"{source}, column {orig_col!r}"

@@ -270,6 +270,66 @@ def test_manifest_groups_describe_the_augmentation_for_recommend(office_files):
     assert overrides["overrides"][0]["transforms"] == {"random_resized_crop": {"scale": [0.5, 1.0]}}
 
 
+def test_manifest_inputs_that_would_silently_change_the_results_are_refused_or_named(office_files, tmp_path):
+    """A misspelt group under ``groups:`` (its group would get no augmentation: no overrides), one file listed as
+    two runs (one run counted as two seeds), runs of one group at two strengths (the curves would be dropped), a
+    seed given twice in a group (a warning), a misspelt multi-label column (a warning) and a misspelt label-space
+    column (an error): each is named, and the refused ones write nothing."""
+    _ten_copies(office_files)
+    head = "annotations: labels.json\nlabel_space: classes.csv\n"
+    runs = "runs:\n  - {path: base.parquet, name: b0, group: weak}\n  - {path: shifted.csv, name: s0, group: strong}\n"
+    out = tmp_path / "out"
+
+    def evaluate(manifest_text, *extra):
+        (office_files / "m.yaml").write_text(manifest_text)
+        return CliRunner().invoke(cli, ["evaluate", "--manifest", str(office_files / "m.yaml"), "--reference", "weak",
+                                        "--metric", "original", "--out", str(out), *map(str, extra)])
+
+    typo = evaluate(head + "groups:\n  weak: {random_resized_crop: {scale: [0.5, 1.0]}}\n"
+                    "  Strong: {random_resized_crop: {scale: [0.08, 1.0]}}\n" + runs)
+    assert typo.exit_code == 1 and not out.exists()
+    assert "m.yaml, groups: 1 offender: 'Strong' name no run's group (the runs' groups: strong, weak)" in typo.output
+
+    twice = evaluate(head + runs + "  - {path: base.parquet, name: b1, group: weak}\n")
+    assert twice.exit_code == 1 and not out.exists()
+    assert "base.parquet', as the runs 'b0', 'b1'" in twice.output and "would count as two seeds" in twice.output
+
+    (office_files / "base2.parquet").write_bytes((office_files / "base.parquet").read_bytes())
+    mixed = evaluate(head + "runs:\n  - {path: base.parquet, name: b0, group: weak, strength: 0.5}\n"
+                     "  - {path: base2.parquet, name: b1, group: weak, strength: 0.45}\n"
+                     "  - {path: shifted.csv, name: s0, group: strong, strength: 0.08}\n")
+    assert mixed.exit_code == 1 and not out.exists()
+    assert "group 'weak': its runs give different strengths (0.45, 0.5" in mixed.output
+
+    seed = evaluate(head + "runs:\n  - {path: base.parquet, name: b0, group: weak, seed: 1}\n"
+                    "  - {path: base2.parquet, name: b1, group: weak, seed: 1}\n"
+                    "  - {path: shifted.csv, name: s0, group: strong, seed: 1}\n")
+    assert seed.exit_code == 0, seed.output
+    assert "group 'weak': seeds 1 offender: 1 are given by more than one run" in seed.output
+
+
+def test_annotation_and_label_space_columns_that_are_not_read(tmp_path):
+    import warnings
+
+    from relabel import LabelSpaceError, RelabelWarning, load_annotations, load_label_space
+
+    (tmp_path / "classes.csv").write_text("idx,key\n1,b\n0,a\n")  # 'idx' is not 'index': rows in file order
+    with pytest.raises(LabelSpaceError, match=r"classes.csv: unknown columns 1 offender: 'idx'; a label space CSV "
+                                              r"has the columns key, name and index"):
+        load_label_space(tmp_path / "classes.csv")
+    (tmp_path / "classes.csv").write_text("index,key\n1,b\n0,a\n")
+    space = load_label_space(tmp_path / "classes.csv")
+    assert space.keys == ("a", "b")
+    (tmp_path / "ml.csv").write_text("image,original,labls\nx.jpg,a,a|b\ny.jpg,b,b\n")
+    with pytest.warns(RelabelWarning, match=r"ml.csv: columns 1 offender: 'labls' are not read"):
+        ann = load_annotations(tmp_path / "ml.csv", label_space=space)
+    assert not ann.has_multilabels
+    (tmp_path / "ml.csv").write_text("image,original,labels\nx.jpg,a,a|b\ny.jpg,b,b\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RelabelWarning)
+        assert load_annotations(tmp_path / "ml.csv", label_space=space).has_multilabels
+
+
 def test_evaluate_report_and_a_later_relabel_report_from_the_folder(tmp_path):
     out = tmp_path / "results"
     result = _invoke("evaluate", "--demo", "--out", out, "--recommend", out / "overrides.json",
