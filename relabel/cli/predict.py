@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -152,8 +153,6 @@ def predict(model: tuple[str, ...], data: str, out: str | None, out_dir: str | N
         shard_size=shard_size, on_error=on_error, restart=restart,
     )
     if int(os.environ.get("RANK", "0")) == 0:
-        from pathlib import Path
-
         from relabel.inference.checkpoints import recorded_origin
 
         k = run.topk_ids.shape[1]

@@ -14,25 +14,25 @@ rewritten even if its modification time is set back), is refused with an
 :class:`~relabel.errors.InputError` that names the folder and what differs; so is an entry whose
 record does not match what it is asked for. Entries are written whole or not at all (built in a
 hidden folder beside, then renamed into place), so an interrupted decode never leaves an entry
-that looks finished; the hidden folder of a decode that was killed is removed by the next decode
-into the folder on the same host. Under ``torchrun`` each rank writes its own entry (its own image
-range).
+that looks finished. A decode holds its entry's write lock (:func:`relabel._atomic.folder_lock`,
+which the system releases when a process dies), so the next decode into the folder removes the
+hidden folder of one that was killed and leaves a running one's alone (a second command decoding the
+same entry at the same time is refused, naming the lock). Under ``torchrun`` each rank writes its
+own entry (its own image range).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from relabel._atomic import atomic_dir, write_text
+from relabel._atomic import atomic_dir, folder_lock, write_text
 from relabel.errors import InputError, format_offenders
 from relabel.inference.data import ImageSource, image_identities
 from relabel.inference.models import Preprocess
@@ -95,16 +95,14 @@ class DecodeCache:
 
     def _remove_interrupted(self) -> None:
         """Remove the half-built entries of decodes that were killed: hidden ``.decoded-*.new`` folders whose
-        owner record names a process of this host that no longer runs (a running decode's, or another host's,
-        are left alone)."""
+        entry's write lock nobody holds (a running decode holds it; the system releases a dead process's)."""
         for staging in self.folder.glob(".decoded-*.new"):
+            name = staging.name[1:].split(".", 1)[0]  # .NAME.XXXXXX.new, as atomic_dir makes it
             try:
-                owner = json.loads((staging / _OWNER).read_text(encoding="utf-8"))
-                host, pid = owner["host"], int(owner["pid"])
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # no record (yet): it may be a decode that is starting
-            if host == socket.gethostname() and pid != os.getpid() and not _running(pid):
-                shutil.rmtree(staging, ignore_errors=True)
+                with folder_lock(self.folder / name):
+                    shutil.rmtree(staging, ignore_errors=True)
+            except InputError:  # a decode of that entry is running
+                continue
 
     def store(self, pre: Preprocess, decode: str, job: Any, shards: list[Shard]) -> DecodedStore:
         """The decoded images of ``shards``: read from their entry, or decoded by ``job`` and written first."""
@@ -117,16 +115,13 @@ class DecodeCache:
         if not (entry / "entry.json").is_file():
             self._remove_interrupted()
             rows = sum(s.stop - s.start for s in shards)
-            with atomic_dir(entry) as tmp:
-                owner = tmp / _OWNER
-                owner.write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8")
+            with folder_lock(entry), atomic_dir(entry) as tmp:  # the lock tells a killed decode from a running one
                 array = np.lib.format.open_memmap(tmp / "images.npy", mode="w+", dtype=np.uint8,
                                                   shape=(rows, 3, pre.crop_size, pre.crop_size))
                 errors = fill(job, shards, torch.from_numpy(array))
                 array.flush()
                 del array
                 (tmp / "entry.json").write_text(json.dumps({**record, "errors": errors}), encoding="utf-8")
-                owner.unlink()
         try:
             held = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
             array = np.load(entry / "images.npy", mmap_mode="c")
@@ -140,18 +135,3 @@ class DecodeCache:
         if any(errors):  # decoded by a command that left unreadable images out: this one may not (on_error)
             job._check_errors(torch.cat([torch.arange(s.start, s.stop) for s in shards]), errors)
         return DecodedStore(torch.from_numpy(array), errors, shards)
-
-
-#: In a half-built entry: which process on which host builds it (removed when the entry is complete).
-_OWNER = "owner.json"
-
-
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True

@@ -171,30 +171,24 @@ def test_cache_refuses_a_file_rewritten_with_its_modification_time_set_back(swee
 
 def test_the_half_built_entry_of_a_killed_decode_is_removed_by_the_next_decode(sweep):
     """A decode killed mid-way (kill -9) leaves its hidden staging folder; the next decode into the cache removes
-    it when its owner record names a process of this host that is gone, and leaves a running one's alone."""
-    import socket
-    import subprocess
+    it, since nobody holds that entry's write lock (the system releases a dead process's), and leaves alone the
+    staging folder of a decode that holds its lock (one that is running)."""
+    from relabel._atomic import folder_lock
 
     tmp_path, root, keys, paths = sweep
     cache = tmp_path / "cache"
     specs = [ModelSpec(paths[0], arch="resnet18")]
     predict_models(specs, root, out_dir=tmp_path / "a", cache=cache, preprocess_changes=CHANGES, **SETTINGS)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
-    owners = {"dead": int(gone.stdout), "alive": os.getppid()}
-    for label, pid in owners.items():
-        staging = cache / f".decoded-32px-{label}.x1y2.new"
+    for label in ("killed", "running"):
+        staging = cache / f".decoded-32px-{label}.x1y2_z.new"
         staging.mkdir()
         (staging / "images.npy").write_bytes(b"\0" * 1000)
-        (staging / "owner.json").write_text(json.dumps({"host": socket.gethostname(), "pid": pid}))
-    (cache / ".decoded-32px-starting.z9.new").mkdir()  # no owner record yet: a decode that is starting
-    (entry,) = [p for p in cache.iterdir() if p.name.startswith("decoded-")]
-    assert not (entry / "owner.json").exists()  # a finished entry keeps no owner record
-
-    predict_models(specs, root, out_dir=tmp_path / "b", cache=cache, preprocess_changes={"resize_size": 44,
-                   "crop_size": 40}, **SETTINGS)  # another preprocessing: a new entry is decoded
-    left = sorted(p.name for p in cache.iterdir() if p.name.startswith("."))
-    assert left == [".decoded-32px-alive.x1y2.new", ".decoded-32px-starting.z9.new"]
+    with folder_lock(cache / "decoded-32px-running"):  # as a running decode of that entry holds it
+        predict_models(specs, root, out_dir=tmp_path / "b", cache=cache, preprocess_changes={"resize_size": 44,
+                       "crop_size": 40}, **SETTINGS)  # another preprocessing: a new entry is decoded
+        left = sorted(p.name for p in cache.iterdir() if p.name.startswith("."))
+        assert left == [".decoded-32px-running.lock", ".decoded-32px-running.x1y2_z.new"]
+    assert sorted(p.name for p in cache.iterdir() if p.name.startswith(".")) == [".decoded-32px-running.x1y2_z.new"]
 
 
 def test_a_finished_model_is_recomputed_when_an_image_changed(sweep):
